@@ -1,0 +1,133 @@
+/**
+ * `embedding-timelapse inspect <logdir>`: what TensorBoard would show for a log directory — its
+ * runs, each tag with its dashboard, points, steps and latest value, the projector entries —
+ * read straight from the files, so it works without TensorBoard and while runs are written.
+ */
+import { UserError } from '../errors.ts';
+import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
+import { parseCommandArgs } from './args.ts';
+
+const HELP = `usage: embedding-timelapse inspect <logdir> [options]
+
+Lists the runs under <logdir> (every directory holding event files or a projector config),
+and for each run its tags: the dashboard that shows them (scalars, images, histograms, text),
+how many points, the steps they span, and the latest value. Event files that are corrupt are
+named with the byte offset of the damage; a record still being written is simply not counted.
+
+options:
+  --run NAME      only this run (as listed, e.g. 'resnet-20260101' or '.')
+  --json          one JSON object per run (NDJSON) instead of text
+  -h, --help      show this help`;
+
+/** TensorBoard's default reservoir size for images per tag. */
+const DEFAULT_IMAGES_KEPT = 10;
+
+function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  const abs = Math.abs(value);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : String(Number(value.toPrecision(5)));
+}
+
+function oneLine(text: string, width = 40): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > width ? `${flat.slice(0, width - 1)}…` : flat);
+}
+
+function describeLatest(tag: TagSummary): string {
+  const latest = tag.latest;
+  if (latest.scalar !== undefined) {
+    let text = `${formatNumber(latest.scalar)}`;
+    if (tag.scalarRange && tag.points > 1) text += `  (min ${formatNumber(tag.scalarRange[0])}, max ${formatNumber(tag.scalarRange[1])})`;
+    if (tag.nonFinite) text += `  (${tag.nonFinite} non-finite)`;
+    return text;
+  }
+  if (latest.image) return `${latest.image.width}×${latest.image.height} PNG${latest.image.count > 1 ? ` ×${latest.image.count}` : ''}`;
+  if (latest.histogram) {
+    const h = latest.histogram;
+    return `${h.buckets} buckets, ${formatNumber(h.count)} values in [${formatNumber(h.min)}, ${formatNumber(h.max)}]`;
+  }
+  if (latest.text !== undefined) return oneLine(latest.text);
+  return '';
+}
+
+function table(rows: string[][], indent: string): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+function formatRun(run: RunSummary): string[] {
+  const lines: string[] = [];
+  const when = run.lastWallTime ? `, last write ${new Date(run.lastWallTime * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
+  lines.push(`run '${run.name}'  (${run.eventFiles} event file${run.eventFiles === 1 ? '' : 's'}, ${run.events} events${when})`);
+  if (run.tags.length > 0) {
+    const rows = [['plugin', 'tag', 'points', 'steps', 'latest']];
+    for (const tag of run.tags) {
+      const steps = tag.firstStep === tag.lastStep ? String(tag.firstStep) : `${tag.firstStep} … ${tag.lastStep}`;
+      const name = tag.displayName ? `${tag.tag} ("${tag.displayName}")` : tag.tag;
+      rows.push([tag.plugin, name, String(tag.points), steps, describeLatest(tag)]);
+    }
+    lines.push(...table(rows, '  '));
+  }
+  const projector = run.projector;
+  if (projector) {
+    if (projector.error) {
+      lines.push(`  projector: ${projector.error}`);
+    } else {
+      const entries = projector.embeddings;
+      const names = entries.length <= 3 ? entries.map((e) => e.name).join(', ') : `${entries[0]!.name} … ${entries[entries.length - 1]!.name}`;
+      const shapes = [...new Set(entries.map((e) => e.shape.join('×')))].join(', ');
+      const sprite = entries.find((e) => e.sprite)?.sprite;
+      lines.push(`  projector: ${entries.length} embedding${entries.length === 1 ? '' : 's'} (${names}), shape ${shapes}${sprite ? `, sprite tiles ${sprite.join('×')}` : ''}`);
+      for (const entry of entries) {
+        if (entry.missingFiles.length > 0) lines.push(`  ! projector entry '${entry.name}' names missing files: ${entry.missingFiles.join(', ')}`);
+      }
+    }
+  }
+  for (const tag of run.tags) {
+    if (tag.stepsOutOfOrder > 0) {
+      lines.push(`  ! tag '${tag.tag}': ${tag.stepsOutOfOrder} point(s) whose step does not increase; TensorBoard draws them out of order`);
+    }
+  }
+  for (const error of run.errors) lines.push(`  ! ${error}`);
+  return lines;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('inspect', argv, {
+    run: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UserError(`inspect: expected one log directory, got ${positionals.length}; see 'embedding-timelapse inspect --help'`);
+  }
+  const logdir = positionals[0]!;
+  let runs = await summarizeLogdir(logdir);
+  if (values.run !== undefined) {
+    const wanted = values.run;
+    const available = runs.map((r) => r.name);
+    runs = runs.filter((r) => r.name === wanted);
+    if (runs.length === 0) throw new UserError(`inspect: no run '${wanted}' in ${logdir}; runs: ${available.join(', ') || 'none'}`);
+  }
+  if (values.json) {
+    for (const summary of runs) console.log(JSON.stringify(summary));
+  } else if (runs.length === 0) {
+    console.log(`${logdir}: no runs yet (no event files or projector configs found)`);
+  } else {
+    console.log(`${logdir}: ${runs.length} run${runs.length === 1 ? '' : 's'}\n`);
+    console.log(runs.map((r) => formatRun(r).join('\n')).join('\n\n'));
+    const crowded = runs.flatMap((r) => r.tags).filter((t) => t.plugin === 'images' && t.points > DEFAULT_IMAGES_KEPT);
+    if (crowded.length > 0) {
+      console.log(
+        `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it with\n` +
+          `  tensorboard --logdir ${logdir} --samples_per_plugin=images=0`,
+      );
+    }
+  }
+  return runs.some((r) => r.errors.length > 0 || r.projector?.error) ? 1 : 0;
+}
