@@ -1,0 +1,46 @@
+/**
+ * `embedding-timelapse export-onnx <checkpoint-dir> [--out model.onnx]`: writes the checkpoint's
+ * inference graph (batch norm folded) as an ONNX model that ONNX Runtime, Netron or Python's
+ * `onnx` can load. Input `images` NHWC [N, 32, 32, 3] in [-1, 1]; outputs `logits`, `embedding`.
+ */
+import { join, resolve } from 'node:path';
+import { parseCommandArgs } from './args.ts';
+import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { exportCheckpointToOnnx, ONNX_OPSET } from '../model/onnx.ts';
+
+const HELP = `usage: embedding-timelapse export-onnx <checkpoint-dir> [--out model.onnx]
+
+Exports a checkpoint (a step-NNNNNNNNN directory written by 'train') to ONNX, batch norm folded
+into the convolutions. Input 'images' NHWC [N, 32, 32, 3] scaled to [-1, 1]; outputs 'logits'
+[N, classes] and 'embedding' [N, width of the last stage]; N is any batch size.
+
+options:
+  --out <file>   where to write the model (default: <checkpoint-dir>/model.onnx)
+  -h, --help     show this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('export-onnx', argv, {
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UserError(`export-onnx: expected one checkpoint directory, got ${positionals.length}; see 'embedding-timelapse export-onnx --help'`);
+  }
+  const checkpointDir = resolve(positionals[0]!);
+  const out = resolve(values.out ?? join(checkpointDir, 'model.onnx'));
+
+  const started = performance.now();
+  const { bytes, net, meta } = await exportCheckpointToOnnx(checkpointDir);
+  await writeFileAtomic(out, bytes);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, opset ${ONNX_OPSET}, step ${meta.step}, blocks ${meta.model.blocks.join(',')}) in ${seconds.toFixed(2)} s: ` +
+      `input images [N,32,32,3] NHWC in [-1,1] → logits [N,${net.numClasses}], embedding [N,${net.embeddingSize}]`,
+  );
+  return 0;
+}

@@ -1,0 +1,144 @@
+/**
+ * `embedding-timelapse train`: options → the training loop (src/train/). Ctrl-C or SIGTERM
+ * finishes the current step, writes a checkpoint and exits 0; a second Ctrl-C quits at once.
+ */
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { intOption, numberOption, parseCommandArgs } from './args.ts';
+import { initBackend, parseBackendChoice } from '../backend/index.ts';
+import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
+import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
+import { parseBlocks, RESNET_PRESETS } from '../model/resnet.ts';
+import { DEFAULT_BATCH_SIZE, newestRunWithCheckpoints, timestampRunName, train } from '../train/index.ts';
+
+const HELP = `usage: embedding-timelapse train [options]
+
+Trains the seed's ResNet on CIFAR-10 (Adam, softmax cross-entropy, flip/crop/rotation
+augmentation), logging to TensorBoard in <logdir>/<run>/ and writing checkpoints to
+<logdir>/<run>/checkpoints/step-<samples seen>/ for the watcher.
+
+options:
+  --data <dir|archive>     CIFAR-10 binary folder or cifar-10-binary.tar.gz
+                           (default: $CIFAR10_PATH, else download into .cache/)
+  --blocks <list|preset>   basic blocks per stage, e.g. 6,6,12 (default) or a preset:
+                           ${Object.entries(RESNET_PRESETS).map(([k, v]) => `${k} = ${v.join(',')}`).join(', ')}
+  --epochs <n>             epochs to train in total (default 1; with --resume: the run's
+                           own target, or one more epoch when it had finished)
+  --max-samples <n>        train on a class-balanced subset of n training images per epoch
+  --val-samples <n>        validate on a class-balanced subset of n test images (default all)
+  --batch-size <n>         default ${DEFAULT_BATCH_SIZE}
+  --lr <x>                 Adam learning rate (default 1e-3)
+  --seed <n>               initialisation, data order and augmentation (default 0)
+  --logdir <dir>           default logs
+  --run <name>             default: a timestamp (with --resume: the newest run in --logdir)
+  --checkpoint-every <n>   checkpoint every n samples (default 5,000 in epoch 1, 10,000 in
+                           epoch 2, 50,000 after; always at step 0, each epoch end and the end)
+  --log-every <steps>      steps between train/loss and train/accuracy points (default 5)
+  --resume                 continue the run's newest checkpoint (weights, Adam moments, step,
+                           epoch, data order)
+  --backend <name>         auto (default), wasm, webgpu, cpu, tfjs-node, tfjs-node-gpu
+  -h, --help               this text
+
+Ctrl-C (or SIGTERM) stops after the current step with a checkpoint; continue with --resume.`;
+
+/** Routes SIGINT/SIGTERM to an AbortController while training runs. */
+function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      log(`${name} again: quitting without a checkpoint`);
+      process.exit(130);
+    }
+    log(`${name}: stopping after this step and writing a checkpoint (press Ctrl-C again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('train', argv, {
+    data: { type: 'string' },
+    blocks: { type: 'string' },
+    epochs: { type: 'string' },
+    'max-samples': { type: 'string' },
+    'val-samples': { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    seed: { type: 'string' },
+    logdir: { type: 'string' },
+    run: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    'log-every': { type: 'string' },
+    resume: { type: 'boolean' },
+    backend: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const optionalInt = (name: string, value: string | undefined, min: number) =>
+    value === undefined ? undefined : intOption('train', name, value, 0, min);
+  const learningRate = numberOption('train', 'lr', values.lr, 1e-3);
+  if (learningRate <= 0) throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
+  const logdir = values.logdir ?? 'logs';
+  const resume = values.resume ?? false;
+  const backendChoice = parseBackendChoice(values.backend);
+
+  let runName = values.run;
+  if (runName === undefined && resume) {
+    runName = await newestRunWithCheckpoints(logdir);
+    if (runName === undefined) throw new UserError(`--resume: no run with checkpoints in ${logdir}; check --logdir, or start without --resume`);
+  }
+  runName ??= timestampRunName();
+  if (runName === '' || /[\\/]/.test(runName) || runName.startsWith('.')) {
+    throw new UserError(`--run must be a plain directory name (no slashes, not hidden), got '${runName}'`);
+  }
+
+  // A resumed run reads the data it was trained on unless told otherwise.
+  let dataFlag = values.data;
+  if (resume && dataFlag === undefined && !process.env.CIFAR10_PATH) {
+    const latest = await latestCheckpoint(join(logdir, runName, 'checkpoints'));
+    const recorded = latest ? (await readCheckpointMeta(latest.dir)).data.source : undefined;
+    if (typeof recorded === 'string') dataFlag = recorded;
+  }
+
+  const options = {
+    logdir,
+    run: runName,
+    resume,
+    epochs: optionalInt('epochs', values.epochs, 1),
+    learningRate,
+    logEvery: intOption('train', 'log-every', values['log-every'], 5, 1),
+    ...(values.blocks !== undefined ? { blocks: parseBlocks(values.blocks) } : {}),
+    maxSamples: optionalInt('max-samples', values['max-samples'], 1),
+    valSamples: optionalInt('val-samples', values['val-samples'], 1),
+    batchSize: optionalInt('batch-size', values['batch-size'], 1),
+    seed: optionalInt('seed', values.seed, 0),
+    checkpointEvery: optionalInt('checkpoint-every', values['checkpoint-every'], 1),
+  };
+
+  const backend = await initBackend(backendChoice);
+  const source = await ensureCifarSource(dataFlag);
+  const dataset = await loadCifar10(source);
+
+  const stop = stopOnSignals((line) => process.stderr.write(`\n${line}\n`));
+  try {
+    const result = await train({ ...options, dataSource: source, backend: backend.name }, dataset, { signal: stop.signal });
+    if (result.lastValidation && Number.isFinite(result.lastValidation.loss)) {
+      process.stderr.write(`validation accuracy ${(result.lastValidation.accuracy * 100).toFixed(2)}%\n`);
+    }
+    process.stderr.write(`tensorboard --logdir ${logdir} --samples_per_plugin=images=0   # to look at it\n`);
+  } finally {
+    stop.release();
+  }
+  return 0;
+}

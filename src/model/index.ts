@@ -1,0 +1,37 @@
+/**
+ * The model folder's public face: the seed's ResNet and its checkpoints.
+ * `readCheckpointMeta` and `readCheckpointWeights` work without a tfjs backend.
+ */
+export {
+  buildResNet,
+  countTrainableParams,
+  parseBlocks,
+  predictLogitsAndEmbedding,
+  resolveModelOptions,
+  RESNET_PRESETS,
+  IMAGE_SIZE,
+  IMAGE_CHANNELS,
+  type ModelOptions,
+  type ResNetConfig,
+} from './resnet.ts';
+export {
+  captureOptimizerState,
+  checkpointDirName,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_JSON,
+  createAdam,
+  expectedWeightShapes,
+  fileModelHandler,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  readCheckpointMeta,
+  readCheckpointWeights,
+  readOptimizerState,
+  saveCheckpoint,
+  type CheckpointMeta,
+  type LoadedCheckpoint,
+  type OptimizerState,
+  type SaveCheckpointInput,
+  type WeightArray,
+} from './checkpoint.ts';

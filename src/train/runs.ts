@@ -1,0 +1,29 @@
+/** Finding runs on disk: which run `--resume` without `--run` continues. */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHECKPOINT_JSON, latestCheckpoint } from '../model/checkpoint.ts';
+
+/** A run name from the current time, e.g. `20261126-101500`, sorting chronologically. */
+export function timestampRunName(date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
+
+/** The run under `logdir` whose newest checkpoint was written last, or undefined. */
+export async function newestRunWithCheckpoints(logdir: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(logdir);
+  } catch {
+    return undefined;
+  }
+  let best: { run: string; time: number } | undefined;
+  for (const run of names) {
+    if (run.startsWith('.')) continue;
+    const latest = await latestCheckpoint(join(logdir, run, 'checkpoints')).catch(() => undefined);
+    if (!latest) continue;
+    const time = (await stat(join(latest.dir, CHECKPOINT_JSON))).mtimeMs;
+    if (!best || time > best.time) best = { run, time };
+  }
+  return best?.run;
+}

@@ -1,0 +1,110 @@
+/**
+ * One optimisation step: forward in training mode (batch norm on batch statistics, moving
+ * statistics updated), softmax cross-entropy on the logits, Adam update. Everything the step
+ * allocates is released before it returns; the test in test/train checks that
+ * `tf.memory().numTensors` stays flat.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { IMAGE_CHANNELS, IMAGE_SIZE } from '../model/resnet.ts';
+
+export interface Batch {
+  /** NHWC, scaled to [-1, 1]: `size × 32 × 32 × 3`. */
+  images: Float32Array;
+  labels: ArrayLike<number>;
+  size: number;
+}
+
+export interface StepResult {
+  /** Mean cross-entropy over the batch. */
+  loss: number;
+  /** Correctly classified images of the batch (training mode predictions). */
+  correct: number;
+}
+
+export type TrainStep = (batch: Batch) => Promise<StepResult>;
+
+function labelTensor(labels: ArrayLike<number>, size: number): tf.Tensor1D {
+  const values = labels instanceof Int32Array ? labels.subarray(0, size) : Int32Array.from({ length: size }, (_, i) => labels[i]!);
+  return tf.tensor1d(values, 'int32');
+}
+
+/**
+ * Binds a step function to a model and its optimizer. Gradients are handed to Adam in the
+ * model's trainable-weight order, the order `captureOptimizerState` relies on.
+ */
+export function createTrainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, numClasses: number): TrainStep {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return async (batch: Batch): Promise<StepResult> => {
+    const [loss, correct] = tf.tidy(() => {
+      const x = tf.tensor4d(batch.images, [batch.size, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]);
+      const labels = labelTensor(batch.labels, batch.size);
+      const oneHot = tf.oneHot(labels, numClasses);
+      let correctCount: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const [logits] = model.apply(x, { training: true }) as tf.Tensor[];
+        // Kept so it survives the gradient tape's tidy; disposed below with the loss.
+        correctCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'float32')) as tf.Scalar);
+        return tf.losses.softmaxCrossEntropy(oneHot, logits!) as tf.Scalar;
+      }, variables);
+      optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      return [value, correctCount!];
+    });
+    try {
+      const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
+      return { loss: lossValue[0]!, correct: correctValue[0]! };
+    } finally {
+      tf.dispose([loss, correct]);
+    }
+  };
+}
+
+export interface EvaluationResult {
+  /** Mean cross-entropy. */
+  loss: number;
+  accuracy: number;
+  /** Per-image cross-entropy, for the worst-samples grid. */
+  losses: Float32Array;
+  predictions: Int32Array;
+}
+
+/**
+ * Inference-mode loss and accuracy over `count` images given as NHWC [-1, 1] floats, in
+ * batches of `batchSize`. `getBatch(start, end)` supplies each slice's images.
+ */
+export async function evaluate(
+  model: tfl.LayersModel,
+  count: number,
+  labels: ArrayLike<number>,
+  numClasses: number,
+  batchSize: number,
+  getBatch: (start: number, end: number) => Float32Array,
+): Promise<EvaluationResult> {
+  const losses = new Float32Array(count);
+  const predictions = new Int32Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const size = end - start;
+    const images = getBatch(start, end);
+    const [batchLosses, batchPredictions] = tf.tidy(() => {
+      const x = tf.tensor4d(images, [size, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]);
+      const [logits] = model.apply(x, { training: false }) as tf.Tensor[];
+      const batchLabels = tf.tensor1d(Int32Array.from({ length: size }, (_, i) => labels[start + i]!), 'int32');
+      const perImage = tf.losses.softmaxCrossEntropy(tf.oneHot(batchLabels, numClasses), logits!, undefined, undefined, tf.Reduction.NONE);
+      return [perImage, tf.argMax(logits!, 1)];
+    });
+    try {
+      losses.set((await batchLosses.data()) as Float32Array, start);
+      predictions.set((await batchPredictions.data()) as Int32Array, start);
+    } finally {
+      tf.dispose([batchLosses, batchPredictions]);
+    }
+  }
+  let lossSum = 0;
+  let correct = 0;
+  for (let i = 0; i < count; i++) {
+    lossSum += losses[i]!;
+    if (predictions[i] === labels[i]) correct++;
+  }
+  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, losses, predictions };
+}
