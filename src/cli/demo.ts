@@ -1,0 +1,188 @@
+/**
+ * `npm run demo`: trains a small preset while a watcher runs beside it, as a user would in two
+ * terminals (two child processes: `train` and `watch`), waits until the watcher has drawn the
+ * last checkpoint, then says where everything is and how to look at it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { UserError } from '../errors.ts';
+import { listCheckpoints } from '../model/checkpoint.ts';
+import { runPaths } from '../watch/paths.ts';
+import { intOption, parseCommandArgs } from './args.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
+
+/** The small preset: ~9 checkpoints in a few minutes on 2 CPU cores, with the watcher beside it. */
+export const DEMO_TRAINING = {
+  blocks: 'small',
+  epochs: 2,
+  maxSamples: 8000,
+  checkpointEvery: 1600,
+  valSamples: 1000,
+  batchSize: 64,
+} as const;
+
+const HELP = `usage: embedding-timelapse demo [options]
+
+Trains the small ResNet preset (${DEMO_TRAINING.epochs} epochs of ${DEMO_TRAINING.maxSamples.toLocaleString('en-US')} training images, a checkpoint every
+${DEMO_TRAINING.checkpointEvery.toLocaleString('en-US')}) while a watcher turns each checkpoint into a frame, then prints where the
+PNGs, the GIF and the TensorBoard files are. Takes a few minutes on 2 CPU cores.
+
+options:
+  --logdir DIR        log directory (default: logs)
+  --run NAME          run name (default: demo-<date>-<time>)
+  --val-size N        test images per frame (default: 1000)
+  --data PATH         CIFAR-10 archive or folder (default: $CIFAR10_PATH, else download)
+  --backend NAME      tfjs backend for training (default: auto)
+  -h, --help          show this help`;
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Runs `embedding-timelapse <args>` as a child, its output prefixed line by line. */
+function startChild(label: string, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    // The trainer redraws a progress line with \r; show each state of it as its own line.
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      for (const part of line.split('\r')) if (part.trim() !== '') process.stdout.write(`[${label}] ${part}\n`);
+    });
+  }
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+interface DemoState {
+  frames: { step: number; frameSeconds: number }[];
+  skipped: { step: number }[];
+}
+
+async function readDemoState(path: string): Promise<DemoState | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as DemoState;
+  } catch {
+    return null;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('demo', argv, {
+    logdir: { type: 'string' },
+    run: { type: 'string' },
+    'val-size': { type: 'string' },
+    data: { type: 'string' },
+    backend: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UserError(`demo: unexpected argument '${positionals[0]}'; see 'embedding-timelapse demo --help'`);
+  const logdir = values.logdir ?? 'logs';
+  const runName = values.run ?? `demo-${timestamp()}`;
+  const valSize = intOption('demo', 'val-size', values['val-size'], 1000, 1);
+  const dataArgs = values.data ? ['--data', values.data] : [];
+  const paths = runPaths(join(resolve(logdir), runName));
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
+
+  console.log(`demo: training run '${runName}' in ${logdir}/ with a watcher beside it (Ctrl-C stops both)`);
+  // Started first, before the run exists: the watcher picks the run up when it appears.
+  const watcher = startChild('watch', [
+    'watch', '--logdir', logdir, '--run', runName, '--val-size', String(valSize),
+    // Training takes the other core; one inference thread keeps the two from fighting.
+    '--inference-threads', '1', '--poll', '1', ...dataArgs,
+  ]);
+  const trainer = startChild('train', [
+    'train', '--logdir', logdir, '--run', runName,
+    '--blocks', DEMO_TRAINING.blocks,
+    '--epochs', String(DEMO_TRAINING.epochs),
+    '--max-samples', String(DEMO_TRAINING.maxSamples),
+    '--checkpoint-every', String(DEMO_TRAINING.checkpointEvery),
+    '--val-samples', String(DEMO_TRAINING.valSamples),
+    '--batch-size', String(DEMO_TRAINING.batchSize),
+    ...(values.backend ? ['--backend', values.backend] : []),
+    ...dataArgs,
+  ]);
+
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    console.log(`demo: ${signal}, stopping the trainer and the watcher`);
+    trainer.kill(signal);
+    watcher.kill(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const watcherEnded = exited(watcher);
+    const training = await Promise.race([exited(trainer), watcherEnded.then(() => null)]);
+    if (training === null) {
+      trainer.kill('SIGTERM');
+      await exited(trainer);
+      throw new UserError('demo: the watcher stopped before training ended; see its [watch] lines above');
+    }
+    const trainSeconds = seconds();
+    if (training.code !== 0 || interrupted) {
+      watcher.kill('SIGTERM');
+      await watcherEnded;
+      if (interrupted) return 130;
+      throw new UserError(`demo: training failed (exit ${training.code ?? training.signal}); see its [train] lines above`);
+    }
+
+    // Training is done: wait until the watcher has handled its last checkpoint, then stop it.
+    const checkpoints = await listCheckpoints(paths.checkpoints);
+    const lastStep = checkpoints.at(-1)?.step ?? -1;
+    console.log(`demo: training finished after ${trainSeconds} s with ${checkpoints.length} checkpoints; waiting for the watcher to draw the rest`);
+    for (;;) {
+      const state = await readDemoState(paths.state);
+      const handled = state ? Math.max(-1, ...state.frames.map((f) => f.step), ...state.skipped.map((s) => s.step)) : -1;
+      if (handled >= lastStep) break;
+      if (watcher.exitCode !== null || watcher.signalCode !== null) throw new UserError('demo: the watcher stopped early; see its [watch] lines above');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    watcher.kill('SIGTERM');
+    await watcherEnded;
+
+    const state = (await readDemoState(paths.state))!;
+    const frameTimes = state.frames.map((f) => f.frameSeconds);
+    const mean = frameTimes.reduce((a, b) => a + b, 0) / Math.max(1, frameTimes.length);
+    const shown = (path: string) => {
+      const near = relative(process.cwd(), path);
+      return near === '' ? '.' : near.startsWith('..') ? path : near;
+    };
+    console.log(`
+demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.length} frames, ${state.skipped.length} skipped, ${mean.toFixed(1)} s per frame on average
+
+  animation      ${shown(paths.gif)}
+  frames (PNG)   ${shown(paths.images)}/step-*.png
+  2-D frames     ${shown(paths.frames)}/step-*.tsv
+  TensorBoard    ${shown(paths.runDir)}/events.out.tfevents.*  (training and watcher)
+  projector      ${shown(join(paths.runDir, 'projector_config.pbtxt'))}
+  checkpoints    ${shown(paths.checkpoints)}/
+
+look at it:
+  tensorboard --logdir ${logdir} --samples_per_plugin=images=0
+(without --samples_per_plugin=images=0 TensorBoard keeps only 10 images per tag)`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (trainer.exitCode === null && trainer.signalCode === null) trainer.kill('SIGKILL');
+    if (watcher.exitCode === null && watcher.signalCode === null) watcher.kill('SIGKILL');
+  }
+}

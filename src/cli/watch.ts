@@ -1,0 +1,120 @@
+/**
+ * `embedding-timelapse watch`: the daemon that turns every checkpoint under a log directory into
+ * one frame of the t-SNE animation (TensorBoard image, scalars and projector entry, PNG, GIF).
+ */
+import { resolve } from 'node:path';
+// choose.ts, not backend/index.ts: parsing the option must not load tfjs.
+import { parseBackendChoice } from '../backend/choose.ts';
+import { UserError } from '../errors.ts';
+import { Watcher } from '../watch/daemon.ts';
+import { jsonReporter, textReporter } from '../watch/report.ts';
+import { intOption, numberOption, parseCommandArgs } from './args.ts';
+
+const HELP = `usage: embedding-timelapse watch [options]
+
+Turns every checkpoint (<logdir>/<run>/checkpoints/step-NNNNNNNNN/) into one frame: the 128-d
+embeddings of fixed test images, t-SNE started from the previous frame, aligned to it, then
+written to TensorBoard (image embeddings/tsne, scalars embeddings/*, projector), to
+<run>/embeddings/images/step-<step>.png and <run>/embeddings/images/animation.gif.
+Start it before or after the trainer; it follows runs that appear later. Stop with Ctrl-C
+(the frame in progress is finished; press again to abandon it). A restarted watcher continues.
+
+options:
+  --logdir DIR              log directory holding the runs (default: logs)
+  --run NAME                only this run (default: every run under --logdir)
+  --val-size N              test images per frame, class-stratified (default: 2000; 10000 = all)
+  --once                    process the checkpoints that exist now, then exit
+  --backend NAME            tfjs backend for --inference tfjs: auto, wasm, webgpu, cpu, tfjs-node,
+                            tfjs-node-gpu (default: auto)
+  --inference ENGINE        auto, onnx (ONNX Runtime) or tfjs (default: auto)
+  --inference-threads N     threads for inference (default: the engine's choice)
+  --data PATH               CIFAR-10 archive or folder (default: $CIFAR10_PATH, else the cache)
+  --seed N                  seed of the validation subset and of t-SNE (default: 0)
+  --perplexity P            t-SNE perplexity (default: 30)
+  --poll SECONDS            look for new checkpoints at least this often (default: 5)
+  --json                    one JSON object per line (NDJSON) instead of text, with per-stage timings
+  -h, --help                show this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('watch', argv, {
+    logdir: { type: 'string' },
+    run: { type: 'string' },
+    'val-size': { type: 'string' },
+    once: { type: 'boolean' },
+    backend: { type: 'string' },
+    inference: { type: 'string' },
+    'inference-threads': { type: 'string' },
+    data: { type: 'string' },
+    seed: { type: 'string' },
+    perplexity: { type: 'string' },
+    poll: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length > 0) {
+    throw new UserError(`watch: unexpected argument '${positionals[0]}'; see 'embedding-timelapse watch --help'`);
+  }
+  const inference = values.inference ?? 'auto';
+  if (inference !== 'auto' && inference !== 'onnx' && inference !== 'tfjs') {
+    throw new UserError(`watch: --inference must be auto, onnx or tfjs, got '${inference}'`);
+  }
+  const valSize = intOption('watch', 'val-size', values['val-size'], 2000, 1);
+  const seed = intOption('watch', 'seed', values.seed, 0);
+  const perplexity = numberOption('watch', 'perplexity', values.perplexity, 30);
+  if (perplexity <= 0) throw new UserError(`watch: --perplexity must be above 0, got ${perplexity}`);
+  const pollSeconds = numberOption('watch', 'poll', values.poll, 5);
+  const threads = values['inference-threads'] === undefined ? undefined : intOption('watch', 'inference-threads', values['inference-threads'], 1, 1);
+  const reporter = values.json ? jsonReporter() : textReporter();
+  const backend = parseBackendChoice(values.backend);
+
+  // Loaded here, not at the top: `--help` and option mistakes answer without loading tfjs/ORT.
+  const { createStages } = await import('../watch/real-stages.ts');
+  const stages = await createStages({
+    inference,
+    threads,
+    backend,
+    data: values.data,
+    log: (line) => reporter.info(line),
+  });
+
+  const watcher = new Watcher({
+    logdir: resolve(values.logdir ?? 'logs'),
+    run: values.run,
+    once: values.once ?? false,
+    settings: { valSize, seed, perplexity },
+    stages,
+    reporter,
+    pollSeconds,
+  });
+
+  // First signal: finish the frame in progress and close every writer. Second: abandon the
+  // frame (everything written so far is whole, and a restarted watcher redoes that frame).
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      reporter.info(`${signal}: finishing the current frame, then stopping (send it again to abandon the frame)`);
+      watcher.stop();
+      return;
+    }
+    reporter.info(`${signal}: abandoning the current frame; a restarted watcher will redo it`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await watcher.run();
+    reporter.info(`watcher stopped: ${summary.frames} frame${summary.frames === 1 ? '' : 's'} drawn, ${summary.skipped} skipped`, {
+      frames: summary.frames,
+      skipped: summary.skipped,
+    });
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The animated GIF of a run, grown one frame at a time.
+ *
+ * Every frame uses the same global colour table (`GIF_PALETTE`), so appending a frame means:
+ * keep the file's bytes up to its trailer, add the new frame's blocks, add the trailer again.
+ * Earlier frames are never decoded or re-encoded. Each frame is preceded by a comment extension
+ * `embedding-timelapse step=<step>`, which makes appending idempotent: a watcher restarted after
+ * a crash sees which steps the file already holds. The file is replaced atomically, so a viewer
+ * (or a crash) only ever sees a whole GIF.
+ */
+import { readFile } from 'node:fs/promises';
+import gifenc from 'gifenc';
+import { UserError, describeFsError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { GIF_PALETTE, indexPixels, type Rgb } from './palette.ts';
+import type { RgbaImage } from './scatter.ts';
+
+// gifenc ships CommonJS only: its functions hang off the default export under Node.
+const { GIFEncoder } = gifenc;
+
+const TRAILER = 0x3b;
+const STEP_COMMENT = 'embedding-timelapse step=';
+
+export interface GifFrameInfo {
+  /** The training step written in the frame's comment, or null for frames written by others. */
+  step: number | null;
+  /** Delay before the next frame, in milliseconds. */
+  delayMs: number;
+  /** Byte offset of the frame's first block (comment or graphic control). */
+  offset: number;
+}
+
+export interface GifInfo {
+  width: number;
+  height: number;
+  /** The global colour table, or null when the file has none. */
+  palette: Rgb[] | null;
+  /** Loop count from the NETSCAPE2.0 extension (0 = forever), or null when absent. */
+  loopCount: number | null;
+  frames: GifFrameInfo[];
+  /** Offset of the trailer byte. */
+  trailerOffset: number;
+}
+
+/**
+ * Walks a GIF's blocks (without decoding pixels). Throws a one-line error naming the byte offset
+ * when the file is not a complete GIF.
+ */
+export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
+  const fail = (offset: number, what: string): never => {
+    throw new UserError(`${name} is not a complete GIF (${what} at byte ${offset}); delete it and the watcher starts a new one`);
+  };
+  const signature = Buffer.from(bytes.subarray(0, 6)).toString('latin1');
+  if (signature !== 'GIF89a' && signature !== 'GIF87a') fail(0, 'no GIF signature');
+  if (bytes.length < 13) fail(6, 'truncated header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint16(6, true);
+  const height = view.getUint16(8, true);
+  const fields = bytes[10]!;
+  let offset = 13;
+  let palette: Rgb[] | null = null;
+  if (fields & 0x80) {
+    const entries = 2 << (fields & 7);
+    if (offset + 3 * entries > bytes.length) fail(offset, 'truncated colour table');
+    palette = [];
+    for (let k = 0; k < entries; k++) palette.push([bytes[offset + 3 * k]!, bytes[offset + 3 * k + 1]!, bytes[offset + 3 * k + 2]!]);
+    offset += 3 * entries;
+  }
+
+  // Sub-blocks: a length byte then that many bytes, ended by a zero length.
+  const skipSubBlocks = (start: number): { end: number; data: number[] } => {
+    let at = start;
+    const data: number[] = [];
+    for (;;) {
+      if (at >= bytes.length) fail(at, 'truncated data');
+      const length = bytes[at]!;
+      if (length === 0) return { end: at + 1, data };
+      if (at + 1 + length > bytes.length) fail(at, 'truncated data');
+      if (data.length < 256) data.push(...bytes.subarray(at + 1, at + 1 + length));
+      at += 1 + length;
+    }
+  };
+
+  const frames: GifFrameInfo[] = [];
+  let loopCount: number | null = null;
+  let pendingStep: number | null = null;
+  let pendingDelay = 0;
+  let frameStart = -1;
+  for (;;) {
+    if (offset >= bytes.length) fail(offset, 'no trailer');
+    const introducer = bytes[offset]!;
+    if (introducer === TRAILER) {
+      return { width, height, palette, loopCount, frames, trailerOffset: offset };
+    }
+    if (frameStart < 0) frameStart = offset;
+    if (introducer === 0x21) {
+      const label = bytes[offset + 1];
+      const { end, data } = skipSubBlocks(offset + 2);
+      if (label === 0xf9 && data.length >= 3) {
+        pendingDelay = (data[1]! | (data[2]! << 8)) * 10;
+      } else if (label === 0xfe) {
+        const text = Buffer.from(data).toString('latin1');
+        if (text.startsWith(STEP_COMMENT)) pendingStep = Number(text.slice(STEP_COMMENT.length));
+      } else if (label === 0xff) {
+        const id = Buffer.from(data.slice(0, 11)).toString('latin1');
+        if (id === 'NETSCAPE2.0' && data.length >= 14) loopCount = data[12]! | (data[13]! << 8);
+        frameStart = -1; // application extensions belong to the file, not to a frame
+      }
+      offset = end;
+    } else if (introducer === 0x2c) {
+      if (offset + 10 > bytes.length) fail(offset, 'truncated image descriptor');
+      const imageFields = bytes[offset + 9]!;
+      offset += 10;
+      if (imageFields & 0x80) offset += 3 * (2 << (imageFields & 7));
+      offset += 1; // LZW minimum code size
+      offset = skipSubBlocks(offset).end;
+      frames.push({ step: pendingStep, delayMs: pendingDelay, offset: frameStart });
+      pendingStep = null;
+      pendingDelay = 0;
+      frameStart = -1;
+    } else {
+      fail(offset, `unknown block 0x${introducer.toString(16)}`);
+    }
+  }
+}
+
+function header(width: number, height: number, palette: readonly Rgb[]): Uint8Array {
+  const tableBits = Math.log2(palette.length);
+  if (!Number.isInteger(tableBits) || tableBits < 1 || tableBits > 8) {
+    throw new Error(`GIF palette must hold 2, 4, …, 256 colours, not ${palette.length}`);
+  }
+  const bytes: number[] = [...Buffer.from('GIF89a', 'latin1')];
+  bytes.push(width & 0xff, width >> 8, height & 0xff, height >> 8);
+  bytes.push(0x80 | ((tableBits - 1) << 4) | (tableBits - 1), 0, 0);
+  for (const [r, g, b] of palette) bytes.push(r, g, b);
+  // NETSCAPE2.0 application extension: loop forever.
+  bytes.push(0x21, 0xff, 11, ...Buffer.from('NETSCAPE2.0', 'latin1'), 3, 1, 0, 0, 0);
+  return Uint8Array.from(bytes);
+}
+
+function stepComment(step: number): Uint8Array {
+  const text = Buffer.from(`${STEP_COMMENT}${step}`, 'latin1');
+  return Uint8Array.from([0x21, 0xfe, text.length, ...text, 0]);
+}
+
+/** One frame's blocks: step comment, graphic control, image descriptor, LZW data. */
+export function encodeGifFrame(image: RgbaImage, step: number, delayMs: number, palette: readonly Rgb[] = GIF_PALETTE): Uint8Array {
+  const indices = indexPixels(image.rgba, palette);
+  const encoder = GIFEncoder({ auto: false });
+  // first: false and no palette: gifenc writes only the graphic control extension, the image
+  // descriptor (using the global table) and the LZW data. dispose 1 = leave the frame in place.
+  encoder.writeFrame(indices, image.width, image.height, {
+    first: false,
+    delay: delayMs,
+    dispose: 1,
+    colorDepth: Math.max(2, Math.log2(palette.length)),
+  });
+  return concat([stepComment(step), encoder.bytes()]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+export interface GifWriterOptions {
+  /** Time each frame stays, in milliseconds (GIF stores hundredths of a second). */
+  delayMs?: number;
+  palette?: readonly Rgb[];
+}
+
+export type AppendResult = 'appended' | 'already-present';
+
+/** Appends frames to one GIF file; see the module comment for how. */
+export class GifWriter {
+  readonly path: string;
+  readonly delayMs: number;
+  readonly palette: readonly Rgb[];
+
+  constructor(path: string, options: GifWriterOptions = {}) {
+    this.path = path;
+    this.delayMs = options.delayMs ?? 300;
+    this.palette = options.palette ?? GIF_PALETTE;
+  }
+
+  private async readExisting(): Promise<Uint8Array | null> {
+    try {
+      return new Uint8Array(await readFile(this.path));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new UserError(describeFsError(error, 'read', this.path));
+    }
+  }
+
+  /** The steps of the frames the file holds now (empty when there is no file yet). */
+  async steps(): Promise<number[]> {
+    const bytes = await this.readExisting();
+    if (bytes === null) return [];
+    return parseGif(bytes, this.path).frames.map((frame) => frame.step ?? -1);
+  }
+
+  /**
+   * Adds `image` as the frame for `step`. A step at or below the file's last step is already
+   * there (a restarted watcher redoing its last frame) and is left alone.
+   */
+  async append(image: RgbaImage, step: number): Promise<AppendResult> {
+    const existing = await this.readExisting();
+    let prefix: Uint8Array;
+    if (existing === null) {
+      prefix = header(image.width, image.height, this.palette);
+    } else {
+      const info = parseGif(existing, this.path);
+      const last = info.frames.at(-1)?.step ?? null;
+      if (last !== null && step <= last) return 'already-present';
+      if (info.width !== image.width || info.height !== image.height) {
+        throw new UserError(
+          `${this.path} holds ${info.width}×${info.height} frames, the new frame is ${image.width}×${image.height}; move the old GIF away to start a new one`,
+        );
+      }
+      prefix = existing.subarray(0, info.trailerOffset);
+    }
+    const frame = encodeGifFrame(image, step, this.delayMs, this.palette);
+    await writeFileAtomic(this.path, concat([prefix, frame, Uint8Array.of(TRAILER)]));
+    return 'appended';
+  }
+}

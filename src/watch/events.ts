@@ -1,0 +1,108 @@
+/**
+ * The watcher's TensorBoard points for one run: its own event file in the run directory (name
+ * ending `.watcher`, beside the trainer's), and the guard that keeps every tag's steps strictly
+ * increasing across restarts.
+ *
+ * On start the run's event files are read back (the reader stops cleanly at a record a killed
+ * process left half-written); a point is written only when its step is above the last step of its
+ * tag actually on disk. Together with the state file this makes "redo the frame after a crash"
+ * safe: what reached the event file is not written again, what did not is written now.
+ */
+import { readFile } from 'node:fs/promises';
+import { lastStepsByTag, summaryFileWriter, type SummaryWriter } from '../tensorboard/index.ts';
+import type { FrameRecord } from './state.ts';
+
+export const TAGS = {
+  image: 'embeddings/tsne',
+  knnPreservation: 'embeddings/knn_preservation',
+  neighborhoodHit: 'embeddings/neighborhood_hit',
+  displacement: 'embeddings/displacement',
+  klDivergence: 'embeddings/kl_divergence',
+  frameSeconds: 'embeddings/frame_seconds',
+} as const;
+
+export const EVENT_FILE_SUFFIX = 'watcher';
+
+const SCALAR_TAGS = [
+  ['knnPreservation', TAGS.knnPreservation],
+  ['neighborhoodHit', TAGS.neighborhoodHit],
+  ['displacement', TAGS.displacement],
+  ['klDivergence', TAGS.klDivergence],
+  ['frameSeconds', TAGS.frameSeconds],
+] as const;
+
+export interface EventLog {
+  /** Writes the frame's image and scalars, leaving out any tag already at or past `step`. */
+  writeFrame(record: FrameRecord, png: Uint8Array): number;
+  /** The last step on disk (or written by this process) for a tag, -1 when none. */
+  lastStep(tag: string): number;
+  close(): Promise<void>;
+}
+
+export class RunEventLog implements EventLog {
+  private writer: SummaryWriter | null = null;
+
+  private constructor(
+    readonly runDir: string,
+    private readonly last: Map<string, number>,
+  ) {}
+
+  /** Reads back the last step of every tag in the run's event files. */
+  static async open(runDir: string): Promise<RunEventLog> {
+    const steps = await lastStepsByTag(runDir);
+    return new RunEventLog(runDir, new Map(steps));
+  }
+
+  lastStep(tag: string): number {
+    return this.last.get(tag) ?? -1;
+  }
+
+  private ensureWriter(): SummaryWriter {
+    // Created on first use: a watcher with nothing to write leaves no empty event file behind.
+    this.writer ??= summaryFileWriter(this.runDir, { filenameSuffix: EVENT_FILE_SUFFIX });
+    return this.writer;
+  }
+
+  writeFrame(record: FrameRecord, png: Uint8Array): number {
+    let written = 0;
+    const step = record.step;
+    if (step > this.lastStep(TAGS.image)) {
+      this.ensureWriter().image(TAGS.image, png, step);
+      this.last.set(TAGS.image, step);
+      written++;
+    }
+    for (const [field, tag] of SCALAR_TAGS) {
+      if (step <= this.lastStep(tag)) continue;
+      this.ensureWriter().scalar(tag, record[field], step);
+      this.last.set(tag, step);
+      written++;
+    }
+    this.writer?.flush();
+    return written;
+  }
+
+  /**
+   * Rewrites the points of frames the state file has but the event files lost (a watcher killed
+   * before its events reached the disk), in step order, from the measures kept in the state and
+   * the frame's PNG. Returns how many points were written.
+   */
+  async restore(frames: readonly FrameRecord[], imageFile: (step: number) => string): Promise<number> {
+    let written = 0;
+    for (const frame of frames) {
+      const missing = [TAGS.image, ...SCALAR_TAGS.map(([, tag]) => tag)].some((tag) => frame.step > this.lastStep(tag));
+      if (!missing) continue;
+      const png = await readFile(imageFile(frame.step)).catch(() => null);
+      if (png === null) {
+        // Without the PNG only the scalars can come back; the image tag jumps over this step.
+        this.last.set(TAGS.image, Math.max(this.lastStep(TAGS.image), frame.step));
+      }
+      written += this.writeFrame(frame, png ?? new Uint8Array());
+    }
+    return written;
+  }
+
+  async close(): Promise<void> {
+    if (this.writer) await this.writer.close();
+    this.writer = null;
+  }
+}

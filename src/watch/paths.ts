@@ -1,0 +1,29 @@
+/**
+ * Where the watcher keeps each run's outputs, all under `<logdir>/<run>/embeddings/` except the
+ * event file and the projector config, which TensorBoard looks for in the run directory itself.
+ */
+import { join } from 'node:path';
+
+/** `000012800`: nine digits, like the checkpoint directories, so names sort by step. */
+export function stepLabel(step: number): string {
+  return String(step).padStart(9, '0');
+}
+
+export function runPaths(runDir: string) {
+  const embeddings = join(runDir, 'embeddings');
+  return {
+    runDir,
+    checkpoints: join(runDir, 'checkpoints'),
+    embeddings,
+    state: join(embeddings, 'state.json'),
+    lock: join(embeddings, 'watcher.lock'),
+    projector: join(embeddings, 'projector'),
+    frames: join(embeddings, 'frames'),
+    images: join(embeddings, 'images'),
+    gif: join(embeddings, 'images', 'animation.gif'),
+    frameFile: (step: number) => join(embeddings, 'frames', `step-${stepLabel(step)}.tsv`),
+    imageFile: (step: number) => join(embeddings, 'images', `step-${stepLabel(step)}.png`),
+  };
+}
+
+export type RunPaths = ReturnType<typeof runPaths>;

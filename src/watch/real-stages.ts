@@ -1,0 +1,97 @@
+/**
+ * The real per-frame stages: CIFAR-10 test images (data/), the checkpoint's model through ONNX
+ * Runtime or tfjs (embed/), t-SNE in a worker thread (tsne/), Procrustes (align/). The daemon
+ * only sees the `FrameStages` interface.
+ */
+import { alignFrame } from '../align/index.ts';
+import type { BackendChoice } from '../backend/index.ts';
+import { ensureCifarSource, loadCifar10, stratifiedSubset, toModelInput } from '../data/index.ts';
+import { createEmbedder } from '../embed/index.ts';
+import { readCheckpointMeta } from '../model/index.ts';
+import { displacement, knnPreservation, neighborhoodHit } from '../tsne/index.ts';
+import { runTsneFrameInWorker } from '../tsne/worker.ts';
+import type { FrameStages, ValidationSet } from './stages.ts';
+
+export interface RealStageOptions {
+  inference: 'auto' | 'onnx' | 'tfjs';
+  threads?: number;
+  /** tfjs backend, for the tfjs engine. */
+  backend?: BackendChoice;
+  /** CIFAR-10 location (`--data`); default `CIFAR10_PATH`, else the cache. */
+  data?: string;
+  log: (line: string) => void;
+}
+
+const IMAGE_BYTES = 32 * 32 * 3;
+
+function argmaxAccuracy(logits: Float32Array, labels: Uint8Array, classes: number): number {
+  const n = labels.length;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[i * classes + c]! > logits[i * classes + best]!) best = c;
+    if (best === labels[i]) correct++;
+  }
+  return n === 0 ? 0 : correct / n;
+}
+
+export async function createStages(options: RealStageOptions): Promise<FrameStages> {
+  // createEmbedder logs one line saying which engine it chose and why.
+  const embedder = await createEmbedder({
+    engine: options.inference,
+    threads: options.threads,
+    backend: options.backend,
+    log: options.log,
+  });
+  let input: Float32Array | null = null;
+
+  return {
+    async validation(size, seed): Promise<ValidationSet> {
+      const source = await ensureCifarSource(options.data);
+      const cifar = await loadCifar10(source, { splits: 'test', log: options.log });
+      const testIndices = stratifiedSubset(cifar.test.labels, size, seed);
+      const images = new Uint8Array(testIndices.length * IMAGE_BYTES);
+      const labels = new Uint8Array(testIndices.length);
+      testIndices.forEach((index, k) => {
+        images.set(cifar.test.images.subarray(index * IMAGE_BYTES, (index + 1) * IMAGE_BYTES), k * IMAGE_BYTES);
+        labels[k] = cifar.test.labels[index]!;
+      });
+      input = toModelInput(cifar.test.images, testIndices);
+      return { images, labels, testIndices, classNames: cifar.classNames, count: testIndices.length };
+    },
+
+    async load(checkpointDir) {
+      const meta = await readCheckpointMeta(checkpointDir);
+      await embedder.load(checkpointDir);
+      return { step: meta.step, validationAccuracy: meta.validationAccuracy };
+    },
+
+    async embed(validation) {
+      if (input === null) throw new Error('embed() called before validation()');
+      const { embeddings, logits } = await embedder.embed(input, validation.count);
+      const dim = embeddings.length / validation.count;
+      const classes = logits ? logits.length / validation.count : 0;
+      const subsetAccuracy = logits && classes > 1 ? argmaxAccuracy(logits, validation.labels, classes) : undefined;
+      return { embeddings, dim, subsetAccuracy };
+    },
+
+    async project(embedded, count, init, { seed, perplexity }) {
+      const result = await runTsneFrameInWorker(embedded.embeddings, count, embedded.dim, { init: init ?? undefined, seed, perplexity });
+      return { positions: result.positions, klDivergence: result.kl, knnPreservation: result.knnPreservation };
+    },
+
+    align: (positions, previous) => alignFrame(positions, previous),
+
+    measure(embedded, count, positions, previous, labels, projected) {
+      return {
+        knnPreservation: projected.knnPreservation ?? knnPreservation(embedded.embeddings, count, embedded.dim, positions),
+        neighborhoodHit: neighborhoodHit(positions, labels),
+        displacement: previous ? displacement(positions, previous) : 0,
+      };
+    },
+
+    async dispose() {
+      await embedder.dispose();
+    },
+  };
+}

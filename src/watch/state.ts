@@ -1,0 +1,138 @@
+/**
+ * The watcher's memory of a run: which checkpoints became frames (with their measures, so a
+ * restarted watcher can rewrite a TensorBoard point that was lost), which were skipped and why,
+ * and the settings the chain was started with. Frames' 2-D coordinates live beside it as
+ * `frames/step-<step>.tsv`; the last one is the next frame's initialisation.
+ *
+ * `state.json` is written atomically and last for every frame: it is the commit point. Whatever
+ * else a killed watcher left behind for a later step is redone (idempotently) on restart.
+ */
+import { readFile } from 'node:fs/promises';
+import { UserError, describeFsError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+
+export const STATE_FORMAT = 1;
+
+/** What a frame's TensorBoard scalars hold; kept in the state to rewrite a lost point. */
+export interface FrameMeasures {
+  knnPreservation: number;
+  neighborhoodHit: number;
+  displacement: number;
+  klDivergence: number;
+  frameSeconds: number;
+}
+
+export interface FrameRecord extends FrameMeasures {
+  step: number;
+  /** The checkpoint's validation accuracy, or the accuracy on the subset when it had none. */
+  accuracy: number | null;
+  time: string;
+}
+
+export interface SkipRecord {
+  step: number;
+  reason: string;
+  time: string;
+}
+
+/** Settings that must stay the same for the chain to mean anything. */
+export interface ChainSettings {
+  valSize: number;
+  seed: number;
+  perplexity: number;
+}
+
+export interface RunState extends ChainSettings {
+  format: number;
+  frames: FrameRecord[];
+  skipped: SkipRecord[];
+}
+
+export function emptyState(settings: ChainSettings): RunState {
+  return { format: STATE_FORMAT, ...settings, frames: [], skipped: [] };
+}
+
+/** The highest step that became a frame or was skipped: nothing at or below it is done again. */
+export function lastHandledStep(state: RunState): number {
+  let last = -1;
+  for (const frame of state.frames) last = Math.max(last, frame.step);
+  for (const skip of state.skipped) last = Math.max(last, skip.step);
+  return last;
+}
+
+export async function readState(path: string): Promise<RunState | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UserError(describeFsError(error, 'read', path));
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); move it away and the watcher starts the chain over`);
+  }
+  const state = raw as Partial<RunState> | null;
+  if (
+    state === null || typeof state !== 'object' || state.format !== STATE_FORMAT ||
+    !Array.isArray(state.frames) || !Array.isArray(state.skipped) ||
+    !Number.isInteger(state.valSize) || !Number.isInteger(state.seed) || typeof state.perplexity !== 'number'
+  ) {
+    throw new UserError(`${path} is not a watcher state file of format ${STATE_FORMAT}; move it away and the watcher starts the chain over`);
+  }
+  return state as RunState;
+}
+
+export async function writeState(path: string, state: RunState): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`);
+}
+
+/**
+ * Throws a one-line error when a restarted watcher was given other settings than the chain it
+ * would continue: mixing them would make the animation meaningless.
+ */
+export function checkSettings(state: RunState, wanted: ChainSettings, statePath: string): void {
+  const differences: string[] = [];
+  if (state.valSize !== wanted.valSize) differences.push(`--val-size ${state.valSize} (now ${wanted.valSize})`);
+  if (state.seed !== wanted.seed) differences.push(`--seed ${state.seed} (now ${wanted.seed})`);
+  if (state.perplexity !== wanted.perplexity) differences.push(`--perplexity ${state.perplexity} (now ${wanted.perplexity})`);
+  if (differences.length > 0) {
+    throw new UserError(
+      `${statePath} continues a chain made with ${differences.join(', ')}; use the same options, or move the embeddings folder away to start over`,
+    );
+  }
+}
+
+/** A 2-D frame as TSV: one `x\ty` row per point (the projector reads the same format). */
+export function frameToTsv(points: Float64Array): string {
+  const rows: string[] = [];
+  for (let i = 0; i < points.length; i += 2) rows.push(`${points[i]}\t${points[i + 1]}`);
+  return `${rows.join('\n')}\n`;
+}
+
+export async function readFrameTsv(path: string, expectedPoints: number): Promise<Float64Array> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError(`${describeFsError(error, 'read the previous frame', path)} (the state file names it; move the embeddings folder away to start over)`);
+  }
+  const lines = text.trimEnd().split('\n');
+  if (lines.length !== expectedPoints) {
+    throw new UserError(`${path} has ${lines.length} rows, the chain has ${expectedPoints} points; move the embeddings folder away to start over`);
+  }
+  const points = new Float64Array(2 * expectedPoints);
+  lines.forEach((line, row) => {
+    const [x, y, extra] = line.split('\t');
+    const px = Number(x);
+    const py = Number(y);
+    if (extra !== undefined || !Number.isFinite(px) || !Number.isFinite(py)) {
+      throw new UserError(`${path} row ${row + 1} is not two numbers; move the embeddings folder away to start over`);
+    }
+    points[2 * row] = px;
+    points[2 * row + 1] = py;
+  });
+  return points;
+}

@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadImage } from '@napi-rs/canvas';
+import { CLASS_COLORS, GIF_PALETTE, GifWriter, buildSprite, drawScatter, indexPixels, parseGif, renderScatter, renderSprite, scatterLayout } from '../../src/render/index.ts';
+import { isUserError } from '../../src/errors.ts';
+import { decodeGif } from './gif-decoder.ts';
+
+const classNames = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+/** Ten tight clusters on a circle: class k around angle 2πk/10. */
+function clusters(n: number, spin = 0): { points: Float64Array; labels: Uint8Array } {
+  const points = new Float64Array(2 * n);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = i % 10;
+    labels[i] = k;
+    const angle = (2 * Math.PI * k) / 10 + spin;
+    points[2 * i] = 2 * Math.cos(angle) + 0.1 * Math.sin(i * 12.9898);
+    points[2 * i + 1] = 2 * Math.sin(angle) + 0.1 * Math.cos(i * 78.233);
+  }
+  return { points, labels };
+}
+
+function pixel(image: { rgba: Uint8Array; width: number }, x: number, y: number): number[] {
+  const at = 4 * (Math.round(y) * image.width + Math.round(x));
+  return [image.rgba[at]!, image.rgba[at + 1]!, image.rgba[at + 2]!];
+}
+
+test('renderScatter writes an 800×600 PNG that decodes', async () => {
+  const png = renderScatter({ ...clusters(500), classNames, title: 'step 1', caption: 'validation accuracy 10.0%' });
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const image = await loadImage(png);
+  assert.equal(image.width, 800);
+  assert.equal(image.height, 600);
+});
+
+test('points land where the fixed [-3, 3] axes put them, in their class colour', () => {
+  // One big cluster of class 3 at (2, 2) and nothing else: the pixel there must be class 3's
+  // colour, and an empty spot between grid lines must be the axes face.
+  const n = 400;
+  const points = new Float64Array(2 * n).fill(2);
+  const labels = new Uint8Array(n).fill(3);
+  const image = drawScatter({ points, labels, classNames, title: 't' });
+  const withBlue = drawScatter({ points, labels: new Uint8Array(n).fill(0), classNames, title: 't' });
+  const { left, top, size } = scatterLayout(image.width, image.height);
+  const at = (x: number, y: number) => [left + ((x + 3) / 6) * size, top + ((3 - y) / 6) * size] as const;
+  assert.deepEqual(pixel(image, ...at(2, 2)), [...CLASS_COLORS[3]!]);
+  assert.deepEqual(pixel(withBlue, ...at(2, 2)), [...CLASS_COLORS[0]!]);
+  assert.deepEqual(pixel(image, ...at(-2.5, -1.5)), [234, 234, 242]);
+});
+
+test('points outside the axes are clipped, not drawn over the legend', () => {
+  const inside = drawScatter({ points: Float64Array.of(0, 0), labels: Uint8Array.of(1), classNames, title: 't' });
+  const outside = drawScatter({ points: Float64Array.of(0, 0, 50, 0, 4, 4), labels: Uint8Array.of(1, 1, 1), classNames, title: 't' });
+  assert.deepEqual(outside.rgba, inside.rgba);
+});
+
+test('renderScatter refuses points and labels of different lengths', () => {
+  assert.throws(() => renderScatter({ points: new Float64Array(6), labels: new Uint8Array(2), classNames, title: 't' }), /3 points but 2 labels/);
+});
+
+test('indexPixels maps exact palette colours to their entries and blends to a near one', () => {
+  const rgba = new Uint8Array(4 * 3);
+  rgba.set([...GIF_PALETTE[7]!, 255], 0);
+  rgba.set([...GIF_PALETTE[12]!, 255], 4);
+  rgba.set([0x48 + 3, 0x78 - 2, 0xd0 + 1, 255], 8);
+  assert.deepEqual([...indexPixels(rgba)], [7, 12, 6]);
+});
+
+test('buildSprite lays tiles row by row from the top left in the given order', () => {
+  const tile = 2;
+  const images = new Uint8Array(5 * tile * tile * 3);
+  for (let k = 0; k < 5; k++) images.fill(10 * (k + 1), k * 12, (k + 1) * 12);
+  const sprite = buildSprite({ images, indices: [4, 0, 2], tile });
+  assert.equal(sprite.columns, 2);
+  assert.equal(sprite.size, 4);
+  const at = (x: number, y: number) => sprite.rgba[4 * (y * sprite.size + x)];
+  assert.equal(at(0, 0), 50);
+  assert.equal(at(3, 1), 10);
+  assert.equal(at(1, 3), 30);
+  assert.equal(sprite.rgba[4 * (3 * sprite.size + 3) + 3], 0, 'the unused tile stays transparent');
+});
+
+test('renderSprite of 2,000 CIFAR-sized images is one square PNG and too many images is a user error', async () => {
+  const images = new Uint8Array(2000 * 32 * 32 * 3).map((_, i) => i % 251);
+  const { png, size } = renderSprite({ images });
+  assert.equal(size, 45 * 32);
+  const decoded = await loadImage(png);
+  assert.equal(decoded.width, size);
+  assert.throws(
+    () => buildSprite({ images: new Uint8Array(32 * 32 * 3), indices: new Array(65537).fill(0) }),
+    (error) => isUserError(error) && /--val-size/.test((error as Error).message),
+  );
+});
+
+test('GifWriter appends frames without touching earlier bytes, 300 ms each, looping', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gif-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'animation.gif');
+  const gif = new GifWriter(path);
+  const frames = [0, 1, 2].map((k) => drawScatter({ ...clusters(300, k * 0.3), classNames, title: `step ${k}`, width: 400, height: 300 }));
+  assert.equal(await gif.append(frames[0]!, 1000), 'appended');
+  const afterOne = new Uint8Array(await readFile(path));
+  assert.equal(await gif.append(frames[1]!, 2000), 'appended');
+  const afterTwo = new Uint8Array(await readFile(path));
+  // Everything but the trailer of the one-frame file is a prefix of the two-frame file.
+  assert.deepEqual(afterTwo.subarray(0, afterOne.length - 1), afterOne.subarray(0, afterOne.length - 1));
+  assert.equal(afterTwo.at(-1), 0x3b);
+
+  // A restarted watcher redoing step 2000 does not add it again; a later step is added.
+  assert.equal(await gif.append(frames[1]!, 2000), 'already-present');
+  assert.equal(await gif.append(frames[1]!, 1500), 'already-present');
+  assert.equal(await gif.append(frames[2]!, 3000), 'appended');
+  assert.deepEqual(await gif.steps(), [1000, 2000, 3000]);
+
+  const decoded = decodeGif(new Uint8Array(await readFile(path)));
+  assert.equal(decoded.width, 400);
+  assert.equal(decoded.loopCount, 0);
+  assert.deepEqual(decoded.palette, GIF_PALETTE.map((c) => [...c]));
+  assert.deepEqual(decoded.decoded.map((f) => f.delayMs), [300, 300, 300]);
+  decoded.decoded.forEach((frame, k) => assert.deepEqual(frame.indices, indexPixels(frames[k]!.rgba), `frame ${k} pixels`));
+});
+
+test('GifWriter refuses a frame of another size and reports a damaged file with its offset', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gif-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'a.gif');
+  const gif = new GifWriter(path);
+  await gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 200, height: 150 }), 1);
+  await assert.rejects(gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 300, height: 150 }), 2), /200×150/);
+  const bytes = await readFile(path);
+  await writeFile(path, bytes.subarray(0, bytes.length - 40));
+  await assert.rejects(gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 200, height: 150 }), 2), (error) => {
+    return isUserError(error) && /not a complete GIF \(truncated data at byte \d+\)/.test((error as Error).message);
+  });
+  assert.throws(() => parseGif(new Uint8Array(20)), /no GIF signature at byte 0/);
+});

@@ -1,0 +1,61 @@
+/** Reading back what the watcher wrote for a run, for the tests' checks. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseProjectorConfig, readRunEvents } from '../../../src/tensorboard/index.ts';
+import { GifWriter } from '../../../src/render/index.ts';
+
+/** Steps per tag, in file order, for every `embeddings/` tag of the run's event files. */
+export async function stepsByTag(runDir: string): Promise<Map<string, number[]>> {
+  const steps = new Map<string, number[]>();
+  for (const event of await readRunEvents(runDir)) {
+    for (const value of event.summary?.value ?? []) {
+      const tag = value.tag ?? '';
+      if (!tag.startsWith('embeddings/')) continue;
+      if (!steps.has(tag)) steps.set(tag, []);
+      steps.get(tag)!.push(event.step);
+    }
+  }
+  return steps;
+}
+
+export const WATCHER_TAGS = [
+  'embeddings/tsne',
+  'embeddings/knn_preservation',
+  'embeddings/neighborhood_hit',
+  'embeddings/displacement',
+  'embeddings/kl_divergence',
+  'embeddings/frame_seconds',
+];
+
+export async function gifSteps(runDir: string): Promise<number[]> {
+  return new GifWriter(join(runDir, 'embeddings', 'images', 'animation.gif')).steps();
+}
+
+export async function stateOf(runDir: string) {
+  return JSON.parse(await readFile(join(runDir, 'embeddings', 'state.json'), 'utf8')) as {
+    frames: { step: number }[];
+    skipped: { step: number; reason: string }[];
+  };
+}
+
+/** Each projector entry with the row and column counts of its tensor and metadata files. */
+export async function projectorEntries(runDir: string) {
+  const config = parseProjectorConfig(await readFile(join(runDir, 'projector_config.pbtxt'), 'utf8'));
+  const entries = [];
+  for (const entry of config.embeddings ?? []) {
+    const tensor = (await readFile(join(runDir, entry.tensor_path!), 'utf8')).trimEnd().split('\n');
+    const metadata = (await readFile(join(runDir, entry.metadata_path!), 'utf8')).trimEnd().split('\n');
+    const sprite = await readFile(join(runDir, entry.sprite!.image_path!));
+    entries.push({
+      name: entry.tensor_name!,
+      shape: entry.tensor_shape!,
+      rows: tensor.length,
+      columns: tensor[0]!.split('\t').length,
+      metadataRows: metadata.length - 1, // header row
+      metadataHeader: metadata[0]!,
+      spriteBytes: sprite.length,
+      tileDims: entry.sprite!.single_image_dim!,
+    });
+  }
+  return entries;
+}
