@@ -1,0 +1,199 @@
+/**
+ * `embedding-timelapse tsne`: one frame of the watcher's pipeline from files. Reads a TSV of
+ * embeddings, runs t-SNE (cold, or warm-started from `--init`), normalises, aligns to `--init`
+ * with Procrustes, writes the 2-D TSV, and prints time, KL and the quality measures.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { UserError, describeFsError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { alignFrame, normalizeFrame } from '../align/index.ts';
+import { displacement, neighborhoodHit, tsneFrame } from '../tsne/index.ts';
+import { intOption, numberOption, parseCommandArgs } from './args.ts';
+
+const USAGE = `usage: embedding-timelapse tsne --input emb.tsv --out out2d.tsv [options]
+
+Projects a TSV of embeddings (one row per point, tab-separated numbers, no header) to 2-D, the
+way the watcher makes a frame: t-SNE (Barnes-Hut), normalised to zero mean and unit std per axis,
+rotated onto --init with orthogonal Procrustes when given.
+
+options:
+  --input FILE        embeddings, n rows × d columns
+  --out FILE          where to write the 2-D frame (n rows × 2 columns)
+  --labels FILE       one label per row (numbers or names; a header row is skipped when the
+                      file has several columns, as in TensorBoard projector metadata)
+  --init FILE         previous 2-D frame (n × 2): warm start from it, then align to it
+  --perplexity P      default 30
+  --seed S            default 0
+  --stability S       warm start: hold points near their previous place (0 = off, try 0.002)
+  --png FILE          also draw the frame as a PNG scatter plot
+  --json              print the result as one JSON object
+  --help              this text`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('tsne', argv, {
+    input: { type: 'string' },
+    out: { type: 'string' },
+    labels: { type: 'string' },
+    init: { type: 'string' },
+    perplexity: { type: 'string' },
+    seed: { type: 'string' },
+    stability: { type: 'string' },
+    png: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.input === undefined) throw new UserError("tsne: --input is required (a TSV of embeddings); see 'embedding-timelapse tsne --help'");
+  if (values.out === undefined) throw new UserError("tsne: --out is required (where to write the 2-D TSV); see 'embedding-timelapse tsne --help'");
+  const perplexity = numberOption('tsne', 'perplexity', values.perplexity, 30);
+  if (!(perplexity > 0)) throw new UserError(`tsne: --perplexity must be positive, got '${values.perplexity}'`);
+  const seed = intOption('tsne', 'seed', values.seed, 0);
+  const stability = numberOption('tsne', 'stability', values.stability, 0);
+  if (stability < 0) throw new UserError(`tsne: --stability must be >= 0, got '${values.stability}'`);
+
+  const input = await readMatrix(values.input);
+  const { rows: n, cols: d } = input;
+  if (n < 4) throw new UserError(`tsne: ${values.input} has ${n} rows; t-SNE needs at least 4 points`);
+  if (perplexity >= n) throw new UserError(`tsne: --perplexity ${perplexity} must be below the number of points (${n})`);
+  const labels = values.labels === undefined ? undefined : await readLabels(values.labels, n);
+  let previous: Float64Array | undefined;
+  if (values.init !== undefined) {
+    const init = await readMatrix(values.init);
+    if (init.cols !== 2) throw new UserError(`tsne: ${values.init} has ${init.cols} columns; a 2-D frame has 2 (x and y)`);
+    if (init.rows !== n) {
+      throw new UserError(`tsne: ${values.init} has ${init.rows} rows but ${values.input} has ${n}; --init must be a frame of the same points`);
+    }
+    previous = normalizeFrame(Float64Array.from(init.data));
+  }
+
+  const X = Float32Array.from(input.data);
+  const result = tsneFrame(X, n, d, { init: previous, seed, perplexity, stability });
+  const positions = previous ? alignFrame(result.positions, previous) : result.positions;
+  const report = {
+    input: values.input,
+    points: n,
+    dimensions: d,
+    warm: result.warm,
+    seconds: round(result.seconds, 3),
+    iterations: result.iterations,
+    kl: round(result.kl, 4),
+    knnPreservation: round(result.knnPreservation, 4),
+    neighborhoodHit: labels ? round(neighborhoodHit(positions, labels.values), 4) : undefined,
+    displacement: previous ? round(displacement(positions, previous), 4) : undefined,
+    out: values.out,
+    png: values.png,
+  };
+
+  await writeFileAtomic(values.out, formatFrame(positions));
+  if (values.png !== undefined) await writePng(values.png, positions, labels, n, report);
+
+  if (values.json) console.log(JSON.stringify(report));
+  else {
+    const parts = [
+      `${n} points × ${d}: ${result.warm ? 'warm start from ' + values.init : 'cold start (PCA)'}`,
+      `${report.seconds} s, ${report.iterations} iterations`,
+      `KL ${report.kl}`,
+      `10-NN preservation ${report.knnPreservation}`,
+    ];
+    if (report.neighborhoodHit !== undefined) parts.push(`neighbourhood hit ${report.neighborhoodHit}`);
+    if (report.displacement !== undefined) parts.push(`displacement ${report.displacement}`);
+    console.log(parts.join(', '));
+    console.log(`wrote ${values.out}${values.png ? ` and ${values.png}` : ''}`);
+  }
+  return 0;
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+export function formatFrame(positions: Float64Array): string {
+  const lines: string[] = [];
+  for (let i = 0; i < positions.length; i += 2) lines.push(`${positions[i].toFixed(6)}\t${positions[i + 1].toFixed(6)}`);
+  return lines.join('\n') + '\n';
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UserError(`tsne: ${describeFsError(error, 'read', path)}`);
+  }
+}
+
+/**
+ * A TSV of numbers: every row the same number of columns, every value finite. Errors name the
+ * file, the row (1-based) and the column.
+ */
+export async function readMatrix(path: string): Promise<{ data: Float64Array; rows: number; cols: number }> {
+  const text = await readText(path);
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  if (lines.length === 0) throw new UserError(`tsne: ${path} is empty; expected one row of tab-separated numbers per point`);
+  const cols = lines[0].split('\t').length;
+  const data = new Float64Array(lines.length * cols);
+  for (let r = 0; r < lines.length; r++) {
+    const fields = lines[r].split('\t');
+    if (fields.length !== cols) {
+      throw new UserError(`tsne: ${path} row ${r + 1} has ${fields.length} columns but row 1 has ${cols}; every row must have the same number of tab-separated values`);
+    }
+    for (let c = 0; c < cols; c++) {
+      const value = fields[c].trim() === '' ? NaN : Number(fields[c]);
+      if (!Number.isFinite(value)) {
+        throw new UserError(`tsne: ${path} row ${r + 1} column ${c + 1} is '${fields[c]}', not a finite number; fix or remove that row`);
+      }
+      data[r * cols + c] = value;
+    }
+  }
+  return { data, rows: lines.length, cols };
+}
+
+/** Labels as class indices (0–255) plus names: numeric labels are used as they are, names get indices in order of appearance. */
+async function readLabels(path: string, n: number): Promise<{ values: Uint8Array; names: string[] }> {
+  const lines = (await readText(path)).split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  // Projector metadata: with several columns the first row is a header and the first column is used.
+  const hasHeader = lines.length > 0 && lines[0].includes('\t');
+  const rows = (hasHeader ? lines.slice(1) : lines).map((line) => line.split('\t')[0].trim());
+  if (rows.length !== n) throw new UserError(`tsne: ${path} has ${rows.length} labels but the input has ${n} rows; give one label per row`);
+  const numeric = rows.every((label) => /^\d+$/.test(label) && Number(label) < 256);
+  if (numeric) {
+    const values = Uint8Array.from(rows, Number);
+    const names = Array.from({ length: Math.max(...values) + 1 }, (_, c) => String(c));
+    return { values, names };
+  }
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const values = new Uint8Array(n);
+  rows.forEach((label, i) => {
+    if (!index.has(label)) {
+      if (names.length === 256) throw new UserError(`tsne: ${path} has more than 256 distinct labels; the plot can colour at most 256`);
+      index.set(label, names.length);
+      names.push(label);
+    }
+    values[i] = index.get(label)!;
+  });
+  return { values, names };
+}
+
+async function writePng(
+  path: string,
+  positions: Float64Array,
+  labels: { values: Uint8Array; names: string[] } | undefined,
+  n: number,
+  report: { kl: number; knnPreservation: number; displacement?: number },
+): Promise<void> {
+  if (!existsSync(new URL('../render/index.ts', import.meta.url))) throw new UserError('tsne: --png needs src/render/index.ts, which is missing from this installation');
+  const { renderScatter } = await import('../render/index.ts');
+  const caption = `KL ${report.kl}, 10-NN preservation ${report.knnPreservation}${report.displacement !== undefined ? `, displacement ${report.displacement}` : ''}`;
+  const png = renderScatter({
+    points: positions,
+    labels: labels?.values ?? new Uint8Array(n),
+    classNames: labels?.names ?? ['points'],
+    title: 't-SNE Embedding Projection',
+    caption,
+  });
+  await writeFileAtomic(path, png);
+}

@@ -1,0 +1,153 @@
+/**
+ * Input-space affinities P, built once per frame (openTSNE's `PerplexityBasedNN`):
+ * k = 3·perplexity exact neighbours, a Gaussian bandwidth per point found by binary search so
+ * that each conditional distribution p(·|i) has the target perplexity, then the symmetrised
+ * p_ij = (p(j|i) + p(i|j)) / 2N stored as a sparse CSR matrix.
+ */
+import { exactKnn, type Neighbors } from './knn.ts';
+
+export interface Affinities {
+  n: number;
+  /** CSR row pointers (length n + 1), column indices and values of the symmetric P; Σ P = 1. */
+  rowPtr: Int32Array;
+  colIndex: Int32Array;
+  values: Float64Array;
+  perplexity: number;
+  /** The k nearest input-space neighbours the affinities were built from (reused by quality measures). */
+  neighbors: Neighbors;
+}
+
+export interface AffinityOptions {
+  perplexity?: number;
+  /** Neighbours per point; default min(n − 1, 3·perplexity) as in openTSNE and sklearn. */
+  k?: number;
+  /** Precomputed neighbours (at least k per row), e.g. from an earlier call on the same data. */
+  neighbors?: Neighbors;
+}
+
+export interface ConditionalAffinities {
+  /** n × k conditional probabilities p(j|i), rows aligned with the neighbours. */
+  values: Float64Array;
+  /** Per-row precision 1 / (2σ²) in units of squared distance. */
+  beta: Float64Array;
+  /** Per-row Shannon entropy (nats) reached; log(perplexity) when calibrated. */
+  entropy: Float64Array;
+}
+
+export function computeAffinities(X: ArrayLike<number>, n: number, d: number, options: AffinityOptions = {}): Affinities {
+  const perplexity = options.perplexity ?? 30;
+  if (!(perplexity > 0)) throw new RangeError(`perplexity must be positive, got ${perplexity}`);
+  if (n < 2) throw new RangeError(`t-SNE needs at least 2 points, got ${n}`);
+  const k = Math.min(n - 1, options.k ?? Math.ceil(3 * perplexity));
+  const neighbors = options.neighbors && options.neighbors.k >= k ? options.neighbors : exactKnn(X, n, d, k);
+  const conditional = calibrateRows(neighbors, n, k, perplexity);
+  return { n, perplexity, neighbors, ...symmetrize(neighbors, conditional.values, n, k) };
+}
+
+const ENTROPY_TOLERANCE = 1e-5;
+const MAX_STEPS = 200;
+
+/**
+ * Finds, for each row, the precision β with entropy H(p(·|i)) = log(perplexity) by bisection
+ * (doubling/halving until the target is bracketed). Distances are shifted by the row's smallest
+ * distance before exponentiating, which leaves p unchanged and avoids underflow.
+ */
+export function calibrateRows(neighbors: Neighbors, n: number, k: number, perplexity: number): ConditionalAffinities {
+  const target = Math.log(Math.min(perplexity, k));
+  const stride = neighbors.k;
+  const values = new Float64Array(n * k);
+  const beta = new Float64Array(n);
+  const entropy = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const dBase = i * stride;
+    const pBase = i * k;
+    const dMin = neighbors.distances[dBase];
+    // Scale-free start: β = 1 / (mean shifted distance) keeps the first guess near the answer.
+    let meanShift = 0;
+    for (let t = 0; t < k; t++) meanShift += neighbors.distances[dBase + t] - dMin;
+    meanShift /= k;
+    let b = meanShift > 0 ? 1 / meanShift : 1;
+    let lo = 0;
+    let hi = Infinity;
+    let h = 0;
+    for (let step = 0; step < MAX_STEPS; step++) {
+      let sum = 0;
+      let weighted = 0;
+      for (let t = 0; t < k; t++) {
+        const shifted = neighbors.distances[dBase + t] - dMin;
+        const p = Math.exp(-b * shifted);
+        values[pBase + t] = p;
+        sum += p;
+        weighted += p * shifted;
+      }
+      // H = log Σ e^{−βd} + β Σ d e^{−βd} / Σ e^{−βd}
+      h = Math.log(sum) + (b * weighted) / sum;
+      const gap = h - target;
+      if (Math.abs(gap) < ENTROPY_TOLERANCE) break;
+      if (gap > 0) {
+        lo = b; // too flat: sharpen
+        b = hi === Infinity ? b * 2 : (b + hi) / 2;
+      } else {
+        hi = b;
+        b = (b + lo) / 2;
+      }
+    }
+    let sum = 0;
+    for (let t = 0; t < k; t++) sum += values[pBase + t];
+    for (let t = 0; t < k; t++) values[pBase + t] /= sum;
+    beta[i] = b;
+    entropy[i] = h;
+  }
+  return { values, beta, entropy };
+}
+
+/** P = (P_cond + P_condᵀ) / 2n as CSR with sorted, merged column indices. */
+export function symmetrize(
+  neighbors: Neighbors,
+  conditional: Float64Array,
+  n: number,
+  k: number,
+): { rowPtr: Int32Array; colIndex: Int32Array; values: Float64Array } {
+  const stride = neighbors.k;
+  const count = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    count[i + 1] += k;
+    for (let t = 0; t < k; t++) count[neighbors.indices[i * stride + t] + 1]++;
+  }
+  for (let i = 0; i < n; i++) count[i + 1] += count[i];
+  const fill = count.slice(0, n);
+  const cols = new Int32Array(count[n]);
+  const vals = new Float64Array(count[n]);
+  const scale = 1 / (2 * n);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = neighbors.indices[i * stride + t];
+      const v = conditional[i * k + t] * scale;
+      cols[fill[i]] = j;
+      vals[fill[i]++] = v;
+      cols[fill[j]] = i;
+      vals[fill[j]++] = v;
+    }
+  }
+  // Sort each row by column and merge the (i, j) and (j, i) contributions.
+  const rowPtr = new Int32Array(n + 1);
+  const outCols = new Int32Array(count[n]);
+  const outVals = new Float64Array(count[n]);
+  const order: number[] = [];
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    order.length = 0;
+    for (let e = count[i]; e < count[i + 1]; e++) order.push(e);
+    order.sort((a, b) => cols[a] - cols[b]);
+    for (let q = 0; q < order.length; q++) {
+      const e = order[q];
+      if (nnz > rowPtr[i] && outCols[nnz - 1] === cols[e]) outVals[nnz - 1] += vals[e];
+      else {
+        outCols[nnz] = cols[e];
+        outVals[nnz++] = vals[e];
+      }
+    }
+    rowPtr[i + 1] = nnz;
+  }
+  return { rowPtr, colIndex: outCols.slice(0, nnz), values: outVals.slice(0, nnz) };
+}

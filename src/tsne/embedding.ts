@@ -1,0 +1,147 @@
+/**
+ * A t-SNE embedding that keeps its optimiser state, in openTSNE's shape: affinities are computed
+ * once, and `optimize()` is called once per phase (early exaggeration, then the normal phase), or
+ * again later to continue from where it stopped: a warm start is just "optimise again from here".
+ *
+ * Optimiser: gradient descent with momentum and per-coordinate gains (Jacobs 1988, as in bhtsne
+ * and sklearn): a gain grows by 0.2 while the gradient keeps pushing the same way as the last
+ * update and shrinks ×0.8 when it flips, never below 0.01.
+ */
+import type { Affinities } from './affinities.ts';
+import { barnesHutGradient, entropyTerm, GradientWorkspace } from './gradient.ts';
+
+export const EARLY_EXAGGERATION = 12;
+const MIN_GAIN = 0.01;
+
+/**
+ * sklearn's "auto" learning rate, max(N / early_exaggeration / 4, 50). It pairs with the gradient
+ * written with its factor 4 (sklearn, bhtsne); openTSNE drops the 4 and uses N / 12, the same step.
+ */
+export function autoLearningRate(n: number): number {
+  return Math.max(n / EARLY_EXAGGERATION / 4, 50);
+}
+
+export interface OptimizeOptions {
+  iterations: number;
+  /** Multiplies P in the attractive term; 12 in the early phase, 1 afterwards. Default 1. */
+  exaggeration?: number;
+  /** Default 0.8 (0.5 is the usual early-phase value). */
+  momentum?: number;
+  /** A number, or 'auto' (default): `autoLearningRate(n)`. */
+  learningRate?: number | 'auto';
+}
+
+export interface OptimizeResult {
+  /** Iterations run by this call. */
+  iterations: number;
+  /** KL(P‖Q) at the positions of the last iteration's gradient (NaN when no iteration ran). */
+  kl: number;
+}
+
+export interface EmbeddingOptions {
+  /** Barnes-Hut accuracy; 0.5 as in sklearn and openTSNE. */
+  theta?: number;
+  /**
+   * Positions to stay near (dynamic t-SNE's temporal term, Rauber et al. 2016): adds
+   * (anchorStrength / N) · Σ_i |y_i − a_i|² · 2 to the objective, so the gradient gains
+   * 4 (λ / N)(y_i − a_i), on the same scale as the attractive forces. Off by default.
+   */
+  anchor?: Float64Array;
+  anchorStrength?: number;
+}
+
+export class TSNEEmbedding {
+  readonly n: number;
+  /** Interleaved 2-D positions, updated in place. */
+  readonly positions: Float64Array;
+  readonly affinities: Affinities;
+  readonly theta: number;
+  /** Per-coordinate gains and the last update (momentum term): the optimiser's memory. */
+  readonly gains: Float64Array;
+  readonly update: Float64Array;
+  /** Iterations run so far over all `optimize` calls. */
+  iterationsDone = 0;
+  private readonly gradient: Float64Array;
+  private readonly workspace: GradientWorkspace;
+  private readonly pLogP: number;
+  private readonly anchor: Float64Array | undefined;
+  /** λ of the pull towards `anchor`; may be changed between `optimize` calls (annealing). */
+  anchorStrength: number;
+
+  constructor(initial: Float64Array, affinities: Affinities, options: EmbeddingOptions = {}) {
+    if (initial.length !== 2 * affinities.n) {
+      throw new RangeError(`initial positions are for ${initial.length / 2} points but the affinities are for ${affinities.n}`);
+    }
+    this.n = affinities.n;
+    this.positions = Float64Array.from(initial);
+    this.affinities = affinities;
+    this.theta = options.theta ?? 0.5;
+    this.gains = new Float64Array(2 * this.n).fill(1);
+    this.update = new Float64Array(2 * this.n);
+    this.gradient = new Float64Array(2 * this.n);
+    this.workspace = new GradientWorkspace(this.n);
+    this.pLogP = entropyTerm(affinities);
+    if (options.anchor !== undefined && options.anchor.length !== initial.length) {
+      throw new RangeError(`anchor positions are for ${options.anchor.length / 2} points but the embedding has ${this.n}`);
+    }
+    this.anchor = options.anchor === undefined ? undefined : Float64Array.from(options.anchor);
+    this.anchorStrength = options.anchorStrength ?? 0;
+  }
+
+  optimize(options: OptimizeOptions): OptimizeResult {
+    const iterations = options.iterations;
+    if (!Number.isInteger(iterations) || iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${iterations}`);
+    const exaggeration = options.exaggeration ?? 1;
+    const momentum = options.momentum ?? 0.8;
+    const rate = options.learningRate === undefined || options.learningRate === 'auto' ? autoLearningRate(this.n) : options.learningRate;
+    const { positions: Y, gains, update, gradient: grad } = this;
+    let kl = NaN;
+    for (let it = 0; it < iterations; it++) {
+      const last = it === iterations - 1;
+      const result = barnesHutGradient(this.affinities, Y, exaggeration, this.theta, grad, this.workspace, last ? this.pLogP : NaN);
+      if (last) kl = result.kl;
+      if (this.anchor !== undefined && this.anchorStrength > 0) {
+        const a = this.anchor;
+        const weight = (4 * this.anchorStrength) / this.n;
+        for (let t = 0; t < Y.length; t++) grad[t] += weight * (Y[t] - a[t]);
+      }
+      for (let t = 0; t < Y.length; t++) {
+        const g = grad[t];
+        const u = update[t];
+        // sklearn's rule: the gradient opposes the last step's direction of descent → speed up.
+        let gain = g * u < 0 ? gains[t] + 0.2 : gains[t] * 0.8;
+        if (gain < MIN_GAIN) gain = MIN_GAIN;
+        gains[t] = gain;
+        const step = momentum * u - rate * gain * g;
+        update[t] = step;
+        Y[t] += step;
+      }
+      centre(Y);
+      this.iterationsDone++;
+    }
+    return { iterations, kl };
+  }
+
+  /** KL(P‖Q) at the current positions (one Barnes-Hut pass; Z is approximate at θ > 0). */
+  klDivergence(): number {
+    const scratch = new Float64Array(2 * this.n);
+    return barnesHutGradient(this.affinities, this.positions, 1, this.theta, scratch, this.workspace, this.pLogP).kl;
+  }
+}
+
+/** Zero mean per axis: t-SNE's objective ignores translation, and a centred cloud keeps the tree tight. */
+function centre(Y: Float64Array): void {
+  const n = Y.length / 2;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += Y[2 * i];
+    my += Y[2 * i + 1];
+  }
+  mx /= n;
+  my /= n;
+  for (let i = 0; i < n; i++) {
+    Y[2 * i] -= mx;
+    Y[2 * i + 1] -= my;
+  }
+}

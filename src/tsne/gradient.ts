@@ -1,0 +1,106 @@
+/**
+ * The t-SNE gradient, in sklearn's convention (with the factor 4):
+ *   ∂KL/∂y_i = 4 [ α Σ_j p_ij w_ij (y_i − y_j) − (1/Z) Σ_j w_ij² (y_i − y_j) ],
+ * w_ij = 1 / (1 + |y_i − y_j|²), Z = Σ_{k≠l} w_kl, α the exaggeration.
+ * The attractive half runs over the sparse P; the repulsive half comes from the quadtree
+ * (Barnes-Hut) or, as a test oracle only, from all pairs.
+ */
+import type { Affinities } from './affinities.ts';
+import { QuadTree } from './quadtree.ts';
+
+/**
+ * Writes α Σ_j p_ij w_ij (y_i − y_j) into `out` (interleaved). Returns Σ_ij p_ij log w_ij when
+ * `withLogTerm`, which the KL divergence needs (and costs a logarithm per entry), else 0.
+ */
+export function attractiveForces(P: Affinities, Y: Float64Array, exaggeration: number, out: Float64Array, withLogTerm: boolean): number {
+  const { n, rowPtr, colIndex, values } = P;
+  let logTerm = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = Y[2 * i];
+    const yi = Y[2 * i + 1];
+    let fx = 0;
+    let fy = 0;
+    for (let e = rowPtr[i], eEnd = rowPtr[i + 1]; e < eEnd; e++) {
+      const j = colIndex[e];
+      const dx = xi - Y[2 * j];
+      const dy = yi - Y[2 * j + 1];
+      const w = 1 / (1 + dx * dx + dy * dy);
+      const f = values[e] * w;
+      fx += f * dx;
+      fy += f * dy;
+      if (withLogTerm) logTerm += values[e] * Math.log(w);
+    }
+    out[2 * i] = exaggeration * fx;
+    out[2 * i + 1] = exaggeration * fy;
+  }
+  return logTerm;
+}
+
+/** Σ p log p, the constant part of KL(P‖Q). */
+export function entropyTerm(P: Affinities): number {
+  let s = 0;
+  for (const p of P.values) if (p > 0) s += p * Math.log(p);
+  return s;
+}
+
+export interface GradientResult {
+  /** KL(P‖Q) of the un-exaggerated P at the positions the gradient was taken at (NaN unless asked). */
+  kl: number;
+  z: number;
+}
+
+/** Reusable buffers for one embedding's gradient evaluations. */
+export class GradientWorkspace {
+  readonly tree = new QuadTree();
+  readonly attractive: Float64Array;
+  readonly repulsive: Float64Array;
+  constructor(readonly n: number) {
+    this.attractive = new Float64Array(2 * n);
+    this.repulsive = new Float64Array(2 * n);
+  }
+}
+
+/** Barnes-Hut gradient into `grad`. */
+export function barnesHutGradient(
+  P: Affinities,
+  Y: Float64Array,
+  exaggeration: number,
+  theta: number,
+  grad: Float64Array,
+  workspace: GradientWorkspace,
+  pLogP = NaN,
+): GradientResult {
+  const n = P.n;
+  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
+  workspace.tree.build(Y, n);
+  const z = workspace.tree.repulsion(Y, n, theta, workspace.repulsive);
+  combine(workspace.attractive, workspace.repulsive, z, grad);
+  return { kl: pLogP - logTerm + Math.log(z), z };
+}
+
+/** The exact O(N²) gradient: the oracle the Barnes-Hut one is tested against. */
+export function exactGradient(P: Affinities, Y: Float64Array, exaggeration: number, grad: Float64Array): GradientResult {
+  const n = P.n;
+  const attractive = new Float64Array(2 * n);
+  const repulsive = new Float64Array(2 * n);
+  const logTerm = attractiveForces(P, Y, exaggeration, attractive, true);
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const dx = Y[2 * i] - Y[2 * j];
+      const dy = Y[2 * i + 1] - Y[2 * j + 1];
+      const w = 1 / (1 + dx * dx + dy * dy);
+      z += w;
+      repulsive[2 * i] += w * w * dx;
+      repulsive[2 * i + 1] += w * w * dy;
+    }
+  }
+  combine(attractive, repulsive, z, grad);
+  return { kl: entropyTerm(P) - logTerm + Math.log(z), z };
+}
+
+function combine(attractive: Float64Array, repulsive: Float64Array, z: number, grad: Float64Array): void {
+  const inverseZ = 1 / z;
+  for (let t = 0; t < grad.length; t++) grad[t] = 4 * (attractive[t] - repulsive[t] * inverseZ);
+}

@@ -1,0 +1,33 @@
+/**
+ * The worker side of `runTsneFrameInWorker`: receives one frame's input, runs `tsneFrame`, and
+ * sends the result back with its buffer transferred. Errors travel as plain data so the parent
+ * can re-create a `UserError` (one-line message) or an ordinary Error.
+ */
+import { parentPort } from 'node:worker_threads';
+import { isUserError } from '../errors.ts';
+import { tsneFrame, type FrameOptions } from './frame.ts';
+
+export interface WorkerRequest {
+  X: Float32Array;
+  n: number;
+  d: number;
+  options: FrameOptions;
+}
+
+export type WorkerReply =
+  | { ok: true; result: ReturnType<typeof tsneFrame> }
+  | { ok: false; userError: boolean; message: string; stack?: string };
+
+const port = parentPort;
+if (port === null) throw new Error('tsne-worker-entry.ts must run in a worker thread');
+port.once('message', (request: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    const result = tsneFrame(request.X, request.n, request.d, request.options);
+    reply = { ok: true, result };
+    port.postMessage(reply, [result.positions.buffer as ArrayBuffer]);
+  } catch (error) {
+    reply = { ok: false, userError: isUserError(error), message: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };
+    port.postMessage(reply);
+  }
+});
