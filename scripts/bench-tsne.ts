@@ -14,7 +14,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignFrame } from '../src/align/index.ts';
 import { clusteredData, displacement, tsneFrame, type FrameResult, type Schedule } from '../src/tsne/index.ts';
-import { createGaussian } from '../src/tsne/random.ts';
+import { createGaussian } from '../src/util/random.ts';
+import { parseNumberTable } from '../src/util/tsv.ts';
 
 const FIXTURES = process.env.EMBEDDING_FIXTURES ?? join(import.meta.dirname, '../../shared/fixtures/embeddings');
 const args = process.argv.slice(2);
@@ -32,11 +33,10 @@ function valueOf(flag: string): string | undefined {
 }
 
 function readFrame(index: number): Float32Array {
-  const text = readFileSync(join(FIXTURES, `frame_${String(index).padStart(2, '0')}.tsv`), 'utf8');
-  const rows = text.trim().split('\n');
-  const X = new Float32Array(rows.length * D);
-  rows.forEach((row, i) => row.split('\t').forEach((value, t) => (X[i * D + t] = Number(value))));
-  return X;
+  const path = join(FIXTURES, `frame_${String(index).padStart(2, '0')}.tsv`);
+  const table = parseNumberTable(readFileSync(path, 'utf8'), path);
+  if (table.cols !== D) throw new Error(`${path}: ${table.cols} columns, expected ${D}`);
+  return Float32Array.from(table.data);
 }
 
 function emit(record: Record<string, unknown>, line: string): void {

@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (command === undefined) {
-    console.error(`embedding-timelapse: unknown command '${name}'\n\n${usage()}`);
+    console.error(`embedding-timelapse: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')} (see 'embedding-timelapse --help')`);
     return 2;
   }
   const module = await command.load();

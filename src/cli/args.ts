@@ -3,6 +3,9 @@ import { UserError } from '../errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** `-h` / `--help`, which every subcommand answers. */
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
 /**
  * Parses one subcommand's arguments with node's own parser, turning its errors into one line
  * that names the command and points at `--help`.
@@ -11,8 +14,50 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UserError(`${command}: ${(error as Error).message}; see 'embedding-timelapse ${command} --help'`);
+    throw new UserError(`${command}: ${describeParseError(error as NodeJS.ErrnoException)}; see 'embedding-timelapse ${command} --help'`);
   }
+}
+
+/** node's parser explains some mistakes over several lines; the CLI prints one. */
+function describeParseError(error: NodeJS.ErrnoException): string {
+  const option = /'(-[^']*)'/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option '${option}'`;
+  // A value that starts with a dash, e.g. `--seed -1`.
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /ambiguous/.test(error.message)) {
+    return `option '${option}' needs a value; to give one that starts with '-', write ${option}=-…`;
+  }
+  return error.message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+}
+
+export interface CommandSpec<T extends Options> {
+  /** The text `--help` prints. */
+  help: string;
+  /** The command's own options; `-h, --help` is added. */
+  options: T;
+  /** What the one positional argument is (e.g. 'log directory'); without it, the command takes none. */
+  positional?: string;
+}
+
+/**
+ * Everything a subcommand does before its real work: parse its options (plus `--help`), print
+ * the help text when asked, and check the positional arguments. Returns null when the help text
+ * was printed (the command then exits 0); otherwise the option values and the positionals
+ * (exactly one when `spec.positional` is set, none otherwise).
+ */
+export function parseCommand<T extends Options>(command: string, argv: string[], spec: CommandSpec<T>) {
+  const { values, positionals } = parseCommandArgs(command, argv, { ...spec.options, ...HELP_OPTION });
+  if ((values as { help?: boolean }).help) {
+    console.log(spec.help);
+    return null;
+  }
+  const seeHelp = `see 'embedding-timelapse ${command} --help'`;
+  if (spec.positional === undefined && positionals.length > 0) {
+    throw new UserError(`${command}: unexpected argument '${positionals[0]}'; ${seeHelp}`);
+  }
+  if (spec.positional !== undefined && positionals.length !== 1) {
+    throw new UserError(`${command}: expected one ${spec.positional}, got ${positionals.length}; ${seeHelp}`);
+  }
+  return { values, positionals };
 }
 
 /** Reads an integer option, with a clear message when it is not one. */
@@ -23,6 +68,11 @@ export function intOption(command: string, name: string, value: string | undefin
     throw new UserError(`${command}: --${name} must be an integer >= ${min}, got '${value}'`);
   }
   return parsed;
+}
+
+/** Like `intOption`, for an option whose absence means "let the callee choose" (undefined). */
+export function optionalIntOption(command: string, name: string, value: string | undefined, min = 0): number | undefined {
+  return value === undefined ? undefined : intOption(command, name, value, min, min);
 }
 
 /** Reads a number option, with a clear message when it is not one. */

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { UserError } from '../errors.ts';
 import { listCheckpoints } from '../model/checkpoint.ts';
 import { runPaths } from '../watch/paths.ts';
-import { intOption, parseCommandArgs } from './args.ts';
+import { intOption, parseCommand } from './args.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
@@ -79,19 +79,18 @@ async function readDemoState(path: string): Promise<DemoState | null> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('demo', argv, {
-    logdir: { type: 'string' },
-    run: { type: 'string' },
-    'val-size': { type: 'string' },
-    data: { type: 'string' },
-    backend: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+  const args = parseCommand('demo', argv, {
+    help: HELP,
+    options: {
+      logdir: { type: 'string' },
+      run: { type: 'string' },
+      'val-size': { type: 'string' },
+      data: { type: 'string' },
+      backend: { type: 'string' },
+    },
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length > 0) throw new UserError(`demo: unexpected argument '${positionals[0]}'; see 'embedding-timelapse demo --help'`);
+  if (args === null) return 0;
+  const { values } = args;
   const logdir = values.logdir ?? 'logs';
   const runName = values.run ?? `demo-${timestamp()}`;
   const valSize = intOption('demo', 'val-size', values['val-size'], 1000, 1);

@@ -4,7 +4,7 @@
  * `onnx` can load. Input `images` NHWC [N, 32, 32, 3] in [-1, 1]; outputs `logits`, `embedding`.
  */
 import { join, resolve } from 'node:path';
-import { parseCommandArgs } from './args.ts';
+import { parseCommand } from './args.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { exportCheckpointToOnnx, ONNX_OPSET } from '../model/onnx.ts';
@@ -20,17 +20,9 @@ options:
   -h, --help     show this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('export-onnx', argv, {
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new UserError(`export-onnx: expected one checkpoint directory, got ${positionals.length}; see 'embedding-timelapse export-onnx --help'`);
-  }
+  const args = parseCommand('export-onnx', argv, { help: HELP, options: { out: { type: 'string' } }, positional: 'checkpoint directory' });
+  if (args === null) return 0;
+  const { values, positionals } = args;
   const checkpointDir = resolve(positionals[0]!);
   const out = resolve(values.out ?? join(checkpointDir, 'model.onnx'));
 

@@ -5,7 +5,7 @@
  */
 import { UserError } from '../errors.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommand } from './args.ts';
 
 const HELP = `usage: embedding-timelapse inspect <logdir> [options]
 
@@ -94,18 +94,13 @@ function formatRun(run: RunSummary): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('inspect', argv, {
-    run: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+  const args = parseCommand('inspect', argv, {
+    help: HELP,
+    options: { run: { type: 'string' }, json: { type: 'boolean' } },
+    positional: 'log directory',
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new UserError(`inspect: expected one log directory, got ${positionals.length}; see 'embedding-timelapse inspect --help'`);
-  }
+  if (args === null) return 0;
+  const { values, positionals } = args;
   const logdir = positionals[0]!;
   let runs = await summarizeLogdir(logdir);
   if (values.run !== undefined) {

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { intOption, numberOption, parseCommandArgs } from './args.ts';
+import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
 import { initBackend, parseBackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
 import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
@@ -64,29 +64,28 @@ function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; rele
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('train', argv, {
-    data: { type: 'string' },
-    blocks: { type: 'string' },
-    epochs: { type: 'string' },
-    'max-samples': { type: 'string' },
-    'val-samples': { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    seed: { type: 'string' },
-    logdir: { type: 'string' },
-    run: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    'log-every': { type: 'string' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+  const args = parseCommand('train', argv, {
+    help: HELP,
+    options: {
+      data: { type: 'string' },
+      blocks: { type: 'string' },
+      epochs: { type: 'string' },
+      'max-samples': { type: 'string' },
+      'val-samples': { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      logdir: { type: 'string' },
+      run: { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      'log-every': { type: 'string' },
+      resume: { type: 'boolean' },
+      backend: { type: 'string' },
+    },
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const optionalInt = (name: string, value: string | undefined, min: number) =>
-    value === undefined ? undefined : intOption('train', name, value, 0, min);
+  if (args === null) return 0;
+  const { values } = args;
+  const optionalInt = (name: string, value: string | undefined, min: number) => optionalIntOption('train', name, value, min);
   const learningRate = numberOption('train', 'lr', values.lr, 1e-3);
   if (learningRate <= 0) throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
   const logdir = values.logdir ?? 'logs';

@@ -7,9 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { formatNumberTable, parseNumberTable, type NumberTable } from '../util/tsv.ts';
 import { alignFrame, normalizeFrame } from '../align/index.ts';
 import { displacement, neighborhoodHit, tsneFrame } from '../tsne/index.ts';
-import { intOption, numberOption, parseCommandArgs } from './args.ts';
+import { intOption, numberOption, parseCommand } from './args.ts';
 
 const USAGE = `usage: embedding-timelapse tsne --input emb.tsv --out out2d.tsv [options]
 
@@ -31,22 +32,22 @@ options:
   --help              this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('tsne', argv, {
-    input: { type: 'string' },
-    out: { type: 'string' },
-    labels: { type: 'string' },
-    init: { type: 'string' },
-    perplexity: { type: 'string' },
-    seed: { type: 'string' },
-    stability: { type: 'string' },
-    png: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
+  const args = parseCommand('tsne', argv, {
+    help: USAGE,
+    options: {
+      input: { type: 'string' },
+      out: { type: 'string' },
+      labels: { type: 'string' },
+      init: { type: 'string' },
+      perplexity: { type: 'string' },
+      seed: { type: 'string' },
+      stability: { type: 'string' },
+      png: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (args === null) return 0;
+  const { values } = args;
   if (values.input === undefined) throw new UserError("tsne: --input is required (a TSV of embeddings); see 'embedding-timelapse tsne --help'");
   if (values.out === undefined) throw new UserError("tsne: --out is required (where to write the 2-D TSV); see 'embedding-timelapse tsne --help'");
   const perplexity = numberOption('tsne', 'perplexity', values.perplexity, 30);
@@ -109,10 +110,9 @@ export async function run(argv: string[]): Promise<number> {
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
+/** The 2-D frame as TSV, 6 decimals (x and y of one point per row). */
 export function formatFrame(positions: Float64Array): string {
-  const lines: string[] = [];
-  for (let i = 0; i < positions.length; i += 2) lines.push(`${positions[i].toFixed(6)}\t${positions[i + 1].toFixed(6)}`);
-  return lines.join('\n') + '\n';
+  return formatNumberTable(positions, 2, 6);
 }
 
 async function readText(path: string): Promise<string> {
@@ -123,31 +123,9 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-/**
- * A TSV of numbers: every row the same number of columns, every value finite. Errors name the
- * file, the row (1-based) and the column.
- */
-export async function readMatrix(path: string): Promise<{ data: Float64Array; rows: number; cols: number }> {
-  const text = await readText(path);
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  if (lines.length === 0) throw new UserError(`tsne: ${path} is empty; expected one row of tab-separated numbers per point`);
-  const cols = lines[0].split('\t').length;
-  const data = new Float64Array(lines.length * cols);
-  for (let r = 0; r < lines.length; r++) {
-    const fields = lines[r].split('\t');
-    if (fields.length !== cols) {
-      throw new UserError(`tsne: ${path} row ${r + 1} has ${fields.length} columns but row 1 has ${cols}; every row must have the same number of tab-separated values`);
-    }
-    for (let c = 0; c < cols; c++) {
-      const value = fields[c].trim() === '' ? NaN : Number(fields[c]);
-      if (!Number.isFinite(value)) {
-        throw new UserError(`tsne: ${path} row ${r + 1} column ${c + 1} is '${fields[c]}', not a finite number; fix or remove that row`);
-      }
-      data[r * cols + c] = value;
-    }
-  }
-  return { data, rows: lines.length, cols };
+/** A TSV of numbers (see `parseNumberTable`); errors name the file, the row and the column. */
+export async function readMatrix(path: string): Promise<NumberTable> {
+  return parseNumberTable(await readText(path), path, { prefix: 'tsne: ' });
 }
 
 /** Labels as class indices (0–255) plus names: numeric labels are used as they are, names get indices in order of appearance. */

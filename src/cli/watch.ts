@@ -8,7 +8,7 @@ import { parseBackendChoice } from '../backend/choose.ts';
 import { UserError } from '../errors.ts';
 import { Watcher } from '../watch/daemon.ts';
 import { jsonReporter, textReporter } from '../watch/report.ts';
-import { intOption, numberOption, parseCommandArgs } from './args.ts';
+import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
 
 const HELP = `usage: embedding-timelapse watch [options]
 
@@ -36,28 +36,25 @@ options:
   -h, --help                show this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('watch', argv, {
-    logdir: { type: 'string' },
-    run: { type: 'string' },
-    'val-size': { type: 'string' },
-    once: { type: 'boolean' },
-    backend: { type: 'string' },
-    inference: { type: 'string' },
-    'inference-threads': { type: 'string' },
-    data: { type: 'string' },
-    seed: { type: 'string' },
-    perplexity: { type: 'string' },
-    poll: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+  const args = parseCommand('watch', argv, {
+    help: HELP,
+    options: {
+      logdir: { type: 'string' },
+      run: { type: 'string' },
+      'val-size': { type: 'string' },
+      once: { type: 'boolean' },
+      backend: { type: 'string' },
+      inference: { type: 'string' },
+      'inference-threads': { type: 'string' },
+      data: { type: 'string' },
+      seed: { type: 'string' },
+      perplexity: { type: 'string' },
+      poll: { type: 'string' },
+      json: { type: 'boolean' },
+    },
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length > 0) {
-    throw new UserError(`watch: unexpected argument '${positionals[0]}'; see 'embedding-timelapse watch --help'`);
-  }
+  if (args === null) return 0;
+  const { values } = args;
   const inference = values.inference ?? 'auto';
   if (inference !== 'auto' && inference !== 'onnx' && inference !== 'tfjs') {
     throw new UserError(`watch: --inference must be auto, onnx or tfjs, got '${inference}'`);
@@ -67,7 +64,9 @@ export async function run(argv: string[]): Promise<number> {
   const perplexity = numberOption('watch', 'perplexity', values.perplexity, 30);
   if (perplexity <= 0) throw new UserError(`watch: --perplexity must be above 0, got ${perplexity}`);
   const pollSeconds = numberOption('watch', 'poll', values.poll, 5);
-  const threads = values['inference-threads'] === undefined ? undefined : intOption('watch', 'inference-threads', values['inference-threads'], 1, 1);
+  // 0 or less would poll in a tight loop.
+  if (!(pollSeconds > 0)) throw new UserError(`watch: --poll must be above 0 seconds, got '${values.poll}'`);
+  const threads = optionalIntOption('watch', 'inference-threads', values['inference-threads'], 1);
   const reporter = values.json ? jsonReporter() : textReporter();
   const backend = parseBackendChoice(values.backend);
 

@@ -5,10 +5,11 @@
  * archive.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { temporarySibling } from '../util/atomic.ts';
+import { makeDirectory } from '../util/directory.ts';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
@@ -31,11 +32,7 @@ export async function downloadCifar10(destination: string, options: DownloadOpti
   const expectedMd5 = options.md5 === undefined ? CIFAR10_MD5 : options.md5;
   const progress = options.progress === false ? null : new ProgressBar(options.progress ?? process.stderr, url, destination);
 
-  try {
-    await mkdir(dirname(destination), { recursive: true });
-  } catch (error) {
-    throw new UserError(describeFsError(error, 'create the download directory', dirname(destination)));
-  }
+  await makeDirectory(dirname(destination), 'create the download directory');
 
   let response: Response;
   try {

@@ -5,9 +5,7 @@
  * inference mode instead (the reference the others are compared with, and a benchmark row).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { UserError } from '../errors.ts';
-import { fileModelHandler, readCheckpointMeta, readCheckpointWeights } from '../model/checkpoint.ts';
+import { loadCheckpointModel, readCheckpointMeta, readCheckpointWeights } from '../model/checkpoint.ts';
 import { foldResNet, type FoldedResNet } from '../model/fold.ts';
 import { FoldedInferenceGraph } from '../model/inference-graph.ts';
 import { predictLogitsAndEmbedding } from '../model/resnet.ts';
@@ -93,13 +91,7 @@ function foldedModel(net: FoldedResNet): LoadedModel {
 }
 
 async function layersModel(dir: string, sizes: LoadedModel['sizes']): Promise<LoadedModel> {
-  let model: tfl.LayersModel;
-  try {
-    model = await tfl.loadLayersModel(fileModelHandler(dir));
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`cannot load the model of checkpoint ${dir}: ${(error as Error).message}; use another checkpoint`);
-  }
+  const model = await loadCheckpointModel(dir);
   return {
     forward: (images) => predictLogitsAndEmbedding(model, images),
     sizes,

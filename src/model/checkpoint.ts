@@ -12,12 +12,13 @@
  * no tfjs: the ONNX exporter and the watcher use them without a backend. Everything that builds
  * tensors loads tfjs on demand.
  */
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import type * as tflTypes from '@tensorflow/tfjs-layers';
 import { UserError, describeFsError } from '../errors.ts';
+import { makeDirectory } from '../util/directory.ts';
+import { temporarySibling, writeFileSynced } from '../util/atomic.ts';
 import type { ModelOptions } from './resnet.ts';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -100,11 +101,14 @@ export async function latestCheckpoint(checkpointsDir: string): Promise<{ step: 
 // ---------------------------------------------------------------------------------------------
 // Reading without tfjs
 
-async function readJson(path: string): Promise<unknown> {
+/** Reads and parses a JSON file; `whenMissing` replaces the message when it (or its directory) is not there. */
+async function readJson(path: string, whenMissing?: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (whenMissing !== undefined && (code === 'ENOENT' || code === 'ENOTDIR')) throw new UserError(whenMissing);
     throw new UserError(describeFsError(error, 'read', path));
   }
   try {
@@ -125,7 +129,7 @@ function isIntList(value: unknown): value is number[] {
 /** Reads and checks `checkpoint.json` of a checkpoint directory. */
 export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
   const path = join(dir, CHECKPOINT_JSON);
-  const raw = await readJson(path);
+  const raw = await readJson(path, `cannot read ${path}: ${dir} is not a checkpoint directory (a step-NNNNNNNNN directory written by 'train'); check the path`);
   const bad = (field: string, want: string) =>
     new UserError(`${path}: field '${field}' must be ${want}; the checkpoint is damaged or from another program`);
   if (!isRecord(raw)) throw bad('(top level)', 'an object');
@@ -289,16 +293,6 @@ export async function readOptimizerState(dir: string): Promise<OptimizerState> {
 
 // ---------------------------------------------------------------------------------------------
 // Writing
-
-async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function concatFloat32(arrays: Float32Array[]): Uint8Array {
   const total = arrays.reduce((sum, a) => sum + a.byteLength, 0);
@@ -485,15 +479,11 @@ export interface SaveCheckpointInput {
 export async function saveCheckpoint(checkpointsDir: string, input: SaveCheckpointInput): Promise<string> {
   const name = checkpointDirName(input.meta.samplesSeen);
   const finalDir = join(checkpointsDir, name);
-  try {
-    await mkdir(checkpointsDir, { recursive: true });
-  } catch (error) {
-    throw new UserError(describeFsError(error, 'create the checkpoint directory', checkpointsDir));
-  }
+  await makeDirectory(checkpointsDir, 'create the checkpoint directory');
   if (await stat(finalDir).then(() => true, () => false)) {
     throw new UserError(`checkpoint ${finalDir} already exists; choose another --run or --logdir, or --resume it`);
   }
-  const temporary = join(checkpointsDir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temporary = temporarySibling(finalDir);
   try {
     await mkdir(temporary);
     await input.model.save(fileModelHandler(temporary));
@@ -524,16 +514,20 @@ export interface LoadedCheckpoint {
 
 /** Loads a checkpoint directory: the tfjs model (weights in place), its metadata and Adam state. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const tfl = await import('@tensorflow/tfjs-layers');
   const meta = await readCheckpointMeta(dir);
   const optimizerState = await readOptimizerState(dir);
-  let model: tflTypes.LayersModel;
+  const model = await loadCheckpointModel(dir);
+  return { model, meta, optimizerState };
+}
+
+/** The checkpoint's tfjs LayersModel alone (weights in place, no optimizer state). */
+export async function loadCheckpointModel(dir: string): Promise<tflTypes.LayersModel> {
+  const tfl = await import('@tensorflow/tfjs-layers');
   try {
-    model = await tfl.loadLayersModel(fileModelHandler(dir));
+    return await tfl.loadLayersModel(fileModelHandler(dir));
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`cannot load the model of checkpoint ${dir}: ${(error as Error).message}; use another checkpoint`);
   }
-  return { model, meta, optimizerState };
 }
 

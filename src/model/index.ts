@@ -25,6 +25,7 @@ export {
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
+  loadCheckpointModel,
   readCheckpointMeta,
   readCheckpointWeights,
   readOptimizerState,

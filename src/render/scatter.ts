@@ -4,6 +4,7 @@
  * checkpoint's validation accuracy. 800 × 600 by default, drawn with @napi-rs/canvas (Skia).
  */
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { RgbaImage } from '../tensorboard/summaries.ts';
 import {
   AXES_FACE,
   CLASS_COLORS,
@@ -29,11 +30,8 @@ export interface ScatterOptions {
   limit?: number;
 }
 
-export interface RgbaImage {
-  rgba: Uint8Array;
-  width: number;
-  height: number;
-}
+// Raw RGBA pixels: one type with the TensorBoard writer's `image()`, which takes them too.
+export type { RgbaImage };
 
 const FONT = '"DejaVu Sans", "Liberation Sans", Arial, sans-serif';
 

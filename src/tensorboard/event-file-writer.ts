@@ -2,10 +2,9 @@
  * One event file: names it the way TensorBoard expects, writes the `brain.Event:2` record first,
  * then one record per Event. Knows nothing about summaries (see summary-writer.ts).
  */
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { UserError, describeFsError } from '../errors.ts';
+import { makeDirectorySync } from '../util/directory.ts';
 import { encodeEvent, type Event } from './protos.ts';
 import { RecordWriter } from './record-writer.ts';
 
@@ -73,11 +72,7 @@ export class EventFileWriter {
     this.now = options.now ?? (() => Date.now() / 1000);
     this.buffered = options.flushEachEvent === false;
     this.flushMillis = options.flushMillis ?? 2000;
-    try {
-      mkdirSync(logdir, { recursive: true });
-    } catch (error) {
-      throw new UserError(describeFsError(error, 'create log directory', logdir));
-    }
+    makeDirectorySync(logdir, 'create log directory');
     const seconds = this.now();
     let records: RecordWriter | undefined;
     for (let attempt = 0; records === undefined; attempt++) {

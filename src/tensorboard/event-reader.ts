@@ -7,6 +7,7 @@ import { join, relative, sep } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { decodeEvent, type ReadEvent } from './protos.ts';
 import { scanRecords } from './record-reader.ts';
+import { checkLogDirectory } from '../util/directory.ts';
 
 export const PROJECTOR_CONFIG_FILE = 'projector_config.pbtxt';
 
@@ -120,12 +121,7 @@ export interface RunInfo {
  * checkpoint folders start with '.') are skipped. Sorted by name.
  */
 export async function listRuns(logdir: string): Promise<RunInfo[]> {
-  try {
-    if (!(await stat(logdir)).isDirectory()) throw new UserError(`log directory ${logdir} is a file; pass the directory holding the runs`);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(describeFsError(error, 'read log directory', logdir));
-  }
+  await checkLogDirectory(logdir);
   const runs: RunInfo[] = [];
   const visit = async (dir: string): Promise<void> => {
     let entries;

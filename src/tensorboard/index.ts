@@ -31,6 +31,7 @@ export {
   writeMetadataTsv,
   writeSprite,
   spritePng,
+  layoutSprite,
   spriteGrid,
   metadataTsv,
   tensorTsv,

@@ -128,9 +128,9 @@ export function spriteGrid(count: number, tileWidth: number, tileHeight: number)
 
 /**
  * Lays `count` tiles (NHWC, RGB or RGBA, `tileWidth × tileHeight` each) out row by row from the
- * top left of a square grid and returns the PNG. Unused cells stay black (RGB) or transparent.
+ * top left of a square grid: the sprite's raw pixels. Unused cells stay black (RGB) or transparent.
  */
-export function spritePng(tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): { png: Buffer; grid: SpriteGrid } {
+export function layoutSprite(tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): { image: Uint8Array; channels: 3 | 4; grid: SpriteGrid } {
   const grid = spriteGrid(count, tileWidth, tileHeight);
   const tilePixels = tileWidth * tileHeight;
   const channels = tiles.length / (count * tilePixels);
@@ -150,6 +150,12 @@ export function spritePng(tiles: Uint8Array, count: number, tileWidth: number, t
       image.set(tiles.subarray(from, from + tileRow), (top + y) * imageRow + left);
     }
   }
+  return { image, channels, grid };
+}
+
+/** The sprite as a PNG; see `layoutSprite`. */
+export function spritePng(tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): { png: Buffer; grid: SpriteGrid } {
+  const { image, channels, grid } = layoutSprite(tiles, count, tileWidth, tileHeight);
   return { png: encodePng(image, grid.width, grid.height, channels), grid };
 }
 

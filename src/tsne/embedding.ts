@@ -9,6 +9,7 @@
  */
 import type { Affinities } from './affinities.ts';
 import { barnesHutGradient, entropyTerm, GradientWorkspace } from './gradient.ts';
+import { centre } from './centroid.ts';
 
 export const EARLY_EXAGGERATION = 12;
 const MIN_GAIN = 0.01;
@@ -116,6 +117,7 @@ export class TSNEEmbedding {
         update[t] = step;
         Y[t] += step;
       }
+      // t-SNE's objective ignores translation, and a centred cloud keeps the Barnes-Hut tree tight.
       centre(Y);
       this.iterationsDone++;
     }
@@ -129,19 +131,3 @@ export class TSNEEmbedding {
   }
 }
 
-/** Zero mean per axis: t-SNE's objective ignores translation, and a centred cloud keeps the tree tight. */
-function centre(Y: Float64Array): void {
-  const n = Y.length / 2;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += Y[2 * i];
-    my += Y[2 * i + 1];
-  }
-  mx /= n;
-  my /= n;
-  for (let i = 0; i < n; i++) {
-    Y[2 * i] -= mx;
-    Y[2 * i + 1] -= my;
-  }
-}

@@ -14,7 +14,7 @@ import { EARLY_EXAGGERATION, TSNEEmbedding } from './embedding.ts';
 import { barnesHutGradient, entropyTerm, GradientWorkspace } from './gradient.ts';
 import { pcaInit, randomInit, rescale } from './init.ts';
 import { knnPreservationFromNeighbors, rememberNeighbors } from './quality.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../util/random.ts';
 
 export interface Schedule {
   /** Exaggeration and its iterations at the start (momentum 0.5, as in the usual early phase). */

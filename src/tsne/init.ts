@@ -4,7 +4,8 @@
  * the data's global shape, which is why it is the default for a cold start.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { createGaussian } from './random.ts';
+import { createGaussian } from '../util/random.ts';
+import { centre } from './centroid.ts';
 
 export const INITIAL_STD = 1e-4;
 
@@ -67,20 +68,9 @@ export function randomInit(n: number, seed: number): Float64Array {
 export function rescale(Y: Float64Array, std: number, noise: () => number): Float64Array {
   const n = Y.length / 2;
   const out = Float64Array.from(Y);
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += out[2 * i];
-    my += out[2 * i + 1];
-  }
-  mx /= n;
-  my /= n;
+  centre(out);
   let vx = 0;
-  for (let i = 0; i < n; i++) {
-    out[2 * i] -= mx;
-    out[2 * i + 1] -= my;
-    vx += out[2 * i] * out[2 * i];
-  }
+  for (let i = 0; i < n; i++) vx += out[2 * i] * out[2 * i];
   const current = Math.sqrt(vx / n);
   if (!(current > 0)) {
     for (let t = 0; t < out.length; t++) out[t] = noise() * std;

@@ -1,6 +1,7 @@
 /**
  * Quality measures of a 2-D frame, also logged by the watcher as TensorBoard scalars.
  */
+import { centroid } from './centroid.ts';
 import { exactKnn, heapReplaceTop, sortHeaps, type Neighbors } from './knn.ts';
 
 /**
@@ -71,14 +72,7 @@ export function neighborhoodHit(Y: Float64Array, labels: ArrayLike<number>, k = 
 export function displacement(Y: Float64Array, prevY: Float64Array): number {
   if (Y.length !== prevY.length) throw new RangeError(`frames differ in size: ${Y.length / 2} and ${prevY.length / 2} points`);
   const n = Y.length / 2;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += Y[2 * i];
-    my += Y[2 * i + 1];
-  }
-  mx /= n;
-  my /= n;
+  const [mx, my] = centroid(Y);
   let moved = 0;
   let radius2 = 0;
   for (let i = 0; i < n; i++) {

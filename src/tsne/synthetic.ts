@@ -6,7 +6,7 @@
  * subspace (std 1 along it, 0.05 across), like real embeddings, so that nearest neighbours carry
  * structure and 10-NN preservation means something; isotropic clusters have none.
  */
-import { createGaussian } from './random.ts';
+import { createGaussian } from '../util/random.ts';
 
 export function clusteredData(
   n: number,

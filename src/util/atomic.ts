@@ -1,11 +1,23 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError, describeFsError } from '../errors.ts';
+import { makeDirectory } from './directory.ts';
 
 /** A sibling path for a temporary file or directory: same file system, so `rename` is atomic. */
 export function temporarySibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes `data` to `path` and waits until it is on disk (fsync), so a later rename publishes whole data. */
+export async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -14,20 +26,10 @@ export function temporarySibling(path: string): string {
  * On failure the temporary file is removed and the old file is untouched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true });
-  } catch (error) {
-    throw new UserError(describeFsError(error, 'create directory', dirname(path)));
-  }
+  await makeDirectory(dirname(path));
   const temporary = temporarySibling(path);
   try {
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFileSynced(temporary, data);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => undefined);

@@ -131,3 +131,18 @@ export class Random {
     return this.shuffle(order);
   }
 }
+
+/**
+ * The same streams as plain functions, for code that takes a `() => number` (t-SNE's
+ * initialisation, synthetic test data): `createRandom(seed)()` is `new Random(seed).next()`.
+ */
+export function createRandom(seed: number): () => number {
+  const random = new Random(seed);
+  return () => random.next();
+}
+
+/** Standard normal samples from `seed`, as a function (`new Random(seed).normal()`). */
+export function createGaussian(seed: number): () => number {
+  const random = new Random(seed);
+  return () => random.normal();
+}

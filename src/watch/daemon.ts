@@ -3,10 +3,9 @@
  * appear), and turns each into one frame, exactly once and in step order per run, one frame at a
  * time. What is done lives in each run's state file, so a restarted watcher goes on from there.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
-import { UserError, describeFsError } from '../errors.ts';
+import { makeDirectory, checkLogDirectory } from '../util/directory.ts';
 import { GifWriter } from '../render/index.ts';
 import { listRunCheckpoints, listRuns, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
 import { RunEventLog, type EventLog } from './events.ts';
@@ -82,14 +81,9 @@ export class Watcher {
 
   async run(): Promise<WatchSummary> {
     const { logdir, once, reporter } = this.options;
-    // A live watcher may start before the trainer has made the log directory.
-    if (!once) {
-      try {
-        await mkdir(logdir, { recursive: true });
-      } catch (error) {
-        throw new UserError(describeFsError(error, 'create log directory', logdir));
-      }
-    }
+    // A live watcher may start before the trainer has made the log directory; --once may not.
+    if (once) await checkLogDirectory(logdir);
+    else await makeDirectory(logdir, 'create log directory');
     let fsWatcher: FSWatcher | null = null;
     if (!once) {
       fsWatcher = watchForCheckpoints(logdir, () => this.poke(), this.options.run);
@@ -173,9 +167,7 @@ export class Watcher {
     if (existing) return existing;
     const { logdir } = this.options;
     const paths = runPaths(join(logdir, run));
-    await mkdir(paths.embeddings, { recursive: true }).catch((error) => {
-      throw new UserError(describeFsError(error, 'create directory', paths.embeddings));
-    });
+    await makeDirectory(paths.embeddings);
     const releaseLock = await acquireRunLock(paths.lock, run);
     try {
       return await this.openLockedSession(run, paths, releaseLock);

@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { formatNumberTable, parseNumberTable } from '../util/tsv.ts';
 
 export const STATE_FORMAT = 1;
 
@@ -105,34 +106,23 @@ export function checkSettings(state: RunState, wanted: ChainSettings, statePath:
   }
 }
 
-/** A 2-D frame as TSV: one `x\ty` row per point (the projector reads the same format). */
+/** A 2-D frame as TSV: one `x\ty` row per point, exact (the projector reads the same format). */
 export function frameToTsv(points: Float64Array): string {
-  const rows: string[] = [];
-  for (let i = 0; i < points.length; i += 2) rows.push(`${points[i]}\t${points[i + 1]}`);
-  return `${rows.join('\n')}\n`;
+  return formatNumberTable(points, 2);
 }
 
 export async function readFrameTsv(path: string, expectedPoints: number): Promise<Float64Array> {
+  const startOver = 'move the embeddings folder away to start over';
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserError(`${describeFsError(error, 'read the previous frame', path)} (the state file names it; move the embeddings folder away to start over)`);
+    throw new UserError(`${describeFsError(error, 'read the previous frame', path)} (the state file names it; ${startOver})`);
   }
-  const lines = text.trimEnd().split('\n');
-  if (lines.length !== expectedPoints) {
-    throw new UserError(`${path} has ${lines.length} rows, the chain has ${expectedPoints} points; move the embeddings folder away to start over`);
+  const frame = parseNumberTable(text, path, { advice: startOver });
+  if (frame.rows !== expectedPoints) {
+    throw new UserError(`${path} has ${frame.rows} rows, the chain has ${expectedPoints} points; ${startOver}`);
   }
-  const points = new Float64Array(2 * expectedPoints);
-  lines.forEach((line, row) => {
-    const [x, y, extra] = line.split('\t');
-    const px = Number(x);
-    const py = Number(y);
-    if (extra !== undefined || !Number.isFinite(px) || !Number.isFinite(py)) {
-      throw new UserError(`${path} row ${row + 1} is not two numbers; move the embeddings folder away to start over`);
-    }
-    points[2 * row] = px;
-    points[2 * row + 1] = py;
-  });
-  return points;
+  if (frame.cols !== 2) throw new UserError(`${path} has ${frame.cols} columns, not two (x and y); ${startOver}`);
+  return frame.data;
 }

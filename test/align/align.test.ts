@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alignFrame, applyRotation, normalizeFrame, procrustesRotation } from '../../src/align/index.ts';
 import { displacement } from '../../src/tsne/quality.ts';
-import { createGaussian } from '../../src/tsne/random.ts';
+import { createGaussian } from '../../src/util/random.ts';
 
 function cloud(n: number, seed: number): Float64Array {
   const gaussian = createGaussian(seed);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { calibrateRows, clusteredData, computeAffinities, exactKnn } from '../../src/tsne/index.ts';
-import { createGaussian } from '../../src/tsne/random.ts';
+import { createGaussian } from '../../src/util/random.ts';
 
 function bruteForceNeighbors(X: Float32Array, n: number, d: number, i: number, k: number) {
   const all: { j: number; dist: number }[] = [];

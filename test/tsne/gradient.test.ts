@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { barnesHutGradient, clusteredData, computeAffinities, exactGradient, GradientWorkspace, pcaInit, TSNEEmbedding } from '../../src/tsne/index.ts';
 import { entropyTerm } from '../../src/tsne/gradient.ts';
 import { QuadTree } from '../../src/tsne/quadtree.ts';
-import { createGaussian } from '../../src/tsne/random.ts';
+import { createGaussian } from '../../src/util/random.ts';
 
 /** A realistic layout: 500 clustered points after the early phase and some normal iterations. */
 function layout500() {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { displacement, knn2d, knnPreservation, neighborhoodHit } from '../../src/tsne/index.ts';
-import { createGaussian, createRandom } from '../../src/tsne/random.ts';
+import { createGaussian, createRandom } from '../../src/util/random.ts';
 
 test('2-D kNN equals a brute-force search', () => {
   const gaussian = createGaussian(1);
