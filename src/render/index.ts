@@ -1,5 +1,4 @@
-/** Pictures of frames: the scatter plot (PNG), the projector's sprite, the animated GIF. */
+/** Pictures of frames: the scatter plot (PNG), the animated GIF. */
 export { renderScatter, drawScatter, renderScatterFrame, scatterLayout, type ScatterOptions, type RgbaImage } from './scatter.ts';
-export { renderSprite, buildSprite, MAX_SPRITE_SIZE, type Sprite, type SpriteOptions } from './sprite.ts';
 export { GifWriter, parseGif, encodeGifFrame, type GifInfo, type GifFrameInfo, type GifWriterOptions, type AppendResult } from './gif.ts';
 export { CLASS_COLORS, GIF_PALETTE, indexPixels, type Rgb } from './palette.ts';

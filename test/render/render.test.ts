@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
-import { CLASS_COLORS, GIF_PALETTE, GifWriter, buildSprite, drawScatter, indexPixels, parseGif, renderScatter, renderSprite, scatterLayout } from '../../src/render/index.ts';
+import { CLASS_COLORS, GIF_PALETTE, GifWriter, drawScatter, indexPixels, parseGif, renderScatter, scatterLayout } from '../../src/render/index.ts';
 import { isUserError } from '../../src/errors.ts';
 import { decodeGif } from './gif-decoder.ts';
 
@@ -68,32 +68,6 @@ test('indexPixels maps exact palette colours to their entries and blends to a ne
   rgba.set([...GIF_PALETTE[12]!, 255], 4);
   rgba.set([0x48 + 3, 0x78 - 2, 0xd0 + 1, 255], 8);
   assert.deepEqual([...indexPixels(rgba)], [7, 12, 6]);
-});
-
-test('buildSprite lays tiles row by row from the top left in the given order', () => {
-  const tile = 2;
-  const images = new Uint8Array(5 * tile * tile * 3);
-  for (let k = 0; k < 5; k++) images.fill(10 * (k + 1), k * 12, (k + 1) * 12);
-  const sprite = buildSprite({ images, indices: [4, 0, 2], tile });
-  assert.equal(sprite.columns, 2);
-  assert.equal(sprite.size, 4);
-  const at = (x: number, y: number) => sprite.rgba[4 * (y * sprite.size + x)];
-  assert.equal(at(0, 0), 50);
-  assert.equal(at(3, 1), 10);
-  assert.equal(at(1, 3), 30);
-  assert.equal(sprite.rgba[4 * (3 * sprite.size + 3) + 3], 0, 'the unused tile stays transparent');
-});
-
-test('renderSprite of 2,000 CIFAR-sized images is one square PNG and too many images is a user error', async () => {
-  const images = new Uint8Array(2000 * 32 * 32 * 3).map((_, i) => i % 251);
-  const { png, size } = renderSprite({ images });
-  assert.equal(size, 45 * 32);
-  const decoded = await loadImage(png);
-  assert.equal(decoded.width, size);
-  assert.throws(
-    () => buildSprite({ images: new Uint8Array(32 * 32 * 3), indices: new Array(65537).fill(0) }),
-    (error) => isUserError(error) && /--val-size/.test((error as Error).message),
-  );
 });
 
 test('GifWriter appends frames without touching earlier bytes, 300 ms each, looping', async (t) => {
