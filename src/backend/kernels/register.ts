@@ -1,0 +1,36 @@
+/**
+ * Puts the project's kernels into tfjs's registry for the wasm backend, replacing the stock
+ * ones where they exist, and the project's gradients (all backends). Safe to call more than once.
+ */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { makeCastConfig } from './cast.ts';
+import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.ts';
+import { conv2DBackpropInputConfig } from './conv2d_backprop_input.ts';
+import { identityConfig } from './identity.ts';
+import { makeMeanConfig, makeSumConfig } from './reduce_spatial.ts';
+import { registerGradients } from '../gradients/register.ts';
+
+const OURS = new Set<KernelFunc>();
+
+function replaceKernel(config: KernelConfig): void {
+  const existing = getKernel(config.kernelName, config.backendName);
+  if (existing !== undefined && OURS.has(existing.kernelFunc)) return;
+  if (existing !== undefined) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  OURS.add(config.kernelFunc);
+}
+
+export function registerWasmKernels(): void {
+  replaceKernel(conv2DBackpropFilterConfig);
+  replaceKernel(conv2DBackpropInputConfig);
+  replaceKernel(identityConfig);
+  // Kernels that keep the stock one for the cases they do not speed up. (A one-pass JavaScript
+  // Sum/Mean was tried before the pooling one: slower than the stock transpose-then-reduce.)
+  const wrappers: Array<[string, (stock: KernelFunc) => KernelConfig]> = [['Cast', makeCastConfig], ['Sum', makeSumConfig], ['Mean', makeMeanConfig]];
+  for (const [name, make] of wrappers) {
+    const stock = getKernel(name, 'wasm');
+    // The stock kernel's setup (e.g. binding its wasm function) runs when the backend starts.
+    if (stock !== undefined && !OURS.has(stock.kernelFunc)) replaceKernel({ ...make(stock.kernelFunc), setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc });
+  }
+  registerGradients();
+}
