@@ -3,7 +3,7 @@
  * reading it (`loadCifar10`), fixed validation subsets (`stratifiedSubset`), model input
  * (`toModelInput`) and augmented training batches (`TrainBatches`).
  */
-export { resolveCifarSource, ensureCifarSource, cachedArchivePath, DEFAULT_CACHE_DIR, type EnsureSourceOptions } from './source.ts';
+export { resolveCifarSource, ensureCifarSource, cachedArchivePath, DEFAULT_CACHE_DIR, BUNDLED_ARCHIVE, type EnsureSourceOptions } from './source.ts';
 export { downloadCifar10, CIFAR10_URL, CIFAR10_MD5, CIFAR10_ARCHIVE_NAME, type DownloadOptions } from './download.ts';
 export { loadCifar10, type Cifar10, type LoadOptions } from './load.ts';
 export {

@@ -1,6 +1,8 @@
 /**
  * Where the CIFAR-10 data comes from: the `--data` flag, else `CIFAR10_PATH`, else the
- * project's git-ignored cache, into which the official archive is downloaded when missing.
+ * project's git-ignored cache, else the copy bundled beside the checkout
+ * (`../shared/data/cifar-10-binary.tar.gz`, what the development machines and CI have), else
+ * the official archive downloaded into the cache.
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -12,6 +14,12 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** `<package root>/.cache/cifar10/`, git-ignored. */
 export const DEFAULT_CACHE_DIR = join(PACKAGE_ROOT, '.cache', 'cifar10');
+
+/**
+ * The CIFAR-10 copy laid beside the checkout on machines without internet access (2 of the 5
+ * training batches and the whole test set), so `npm run demo` works there with no setup.
+ */
+export const BUNDLED_ARCHIVE = join(PACKAGE_ROOT, '..', 'shared', 'data', CIFAR10_ARCHIVE_NAME);
 
 /** The archive path inside a cache directory. */
 export function cachedArchivePath(cacheDir = DEFAULT_CACHE_DIR): string {
@@ -39,17 +47,21 @@ export interface EnsureSourceOptions {
   env?: NodeJS.ProcessEnv;
   cacheDir?: string;
   download?: DownloadOptions;
+  /** A local copy to use before downloading; by default the bundled one when the cache is the default. */
+  bundled?: string;
 }
 
 /**
  * Like `resolveCifarSource`, and when the answer is the cache and the archive is not there yet,
- * downloads it (progress bar on stderr, MD5 checked, written atomically). A `--data` or
+ * takes the bundled copy if there is one, else downloads the archive (progress bar on stderr, MD5 checked, written atomically). A `--data` or
  * `CIFAR10_PATH` location is returned as is; `loadCifar10` reports it if it does not exist.
  */
 export async function ensureCifarSource(flag?: string, options: EnsureSourceOptions = {}): Promise<string> {
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const source = resolveCifarSource(flag, options.env ?? process.env, cacheDir);
   if (isCachedArchive(source, cacheDir) && !(await exists(source))) {
+    const bundled = options.bundled ?? (options.cacheDir === undefined ? BUNDLED_ARCHIVE : undefined);
+    if (bundled !== undefined && (await exists(bundled))) return bundled;
     await downloadCifar10(source, options.download);
   }
   return source;

@@ -91,6 +91,20 @@ test('downloads into the cache once, with progress and MD5 check, then loads fro
   });
 });
 
+test('a bundled copy beside the checkout is used before any download, the cache still first', async () => {
+  await withTempDir(async (cacheDir) => {
+    const bundled = join(cacheDir, 'bundled.tar.gz');
+    await writeFile(bundled, archive);
+    const download: DownloadOptions = { url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5, progress: false };
+    const before = requests;
+    assert.equal(await ensureCifarSource(undefined, { env: {}, cacheDir, download, bundled }), bundled);
+    assert.equal(requests, before, 'nothing was downloaded');
+    assert.equal(await ensureCifarSource('/from/flag', { env: {}, cacheDir, download, bundled }), '/from/flag');
+    await writeFile(join(cacheDir, 'cifar-10-binary.tar.gz'), archive);
+    assert.equal(await ensureCifarSource(undefined, { env: {}, cacheDir, download, bundled }), join(cacheDir, 'cifar-10-binary.tar.gz'));
+  });
+});
+
 test('loadCifar10 downloads by itself when given the missing cache path', async () => {
   await withTempDir(async (cacheDir) => {
     const download: DownloadOptions = { url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5, progress: false };
