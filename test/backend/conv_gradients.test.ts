@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkConvGradients, checkModelGradients, convGradientCases, modelGradientsHere, relativeError } from '../../src/backend/gradcheck.ts';
 import { withReferenceKernels } from './reference_kernels.ts';
 import { buildResNet } from '../../src/model/index.ts';
+import { imagesPerChunk, setFilterGradientChunkBytes } from '../../src/backend/kernels/conv2d_backprop_filter.ts';
 
 describe('wasm convolution gradient kernels match the cpu backend', () => {
   before(async () => {
@@ -20,6 +21,27 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
       assert.equal(check.leakedTensors, 0, 'no tensors leaked');
     });
   }
+
+  test('the filter gradient cut into one-image chunks (views, summed) is the same', async () => {
+    const old = setFilterGradientChunkBytes(1);
+    try {
+      for (const c of convGradientCases()) {
+        const check = await checkConvGradients('wasm', c);
+        assert.ok(check.dwError < 1e-5, `kernel ${c.kernel} stride ${c.stride} pad ${c.pad}: filter gradient relative error ${check.dwError}`);
+        assert.equal(check.leakedTensors, 0, 'no tensors leaked');
+      }
+    } finally {
+      setFilterGradientChunkBytes(old);
+    }
+  });
+
+  test('chunks are the largest batch divisor that fits', () => {
+    assert.equal(imagesPerChunk(256, 32 * 1024, 256 * 1024), 8);
+    assert.equal(imagesPerChunk(12, 100, 500), 4); // 5 does not divide 12
+    assert.equal(imagesPerChunk(7, 100, 500), 1);
+    assert.equal(imagesPerChunk(4, 100, 1e9), 4);
+    assert.equal(imagesPerChunk(4, 1e9, 100), 1);
+  });
 
   test('a small ResNet gets the same weight gradients from our kernels as from plain-loop ones', async () => {
     await tf.setBackend('wasm');

@@ -3,6 +3,7 @@
  * ones where they exist, and the project's gradients (all backends). Safe to call more than once.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
+import { makeBatchNormConfig } from './batch_norm.ts';
 import { makeCastConfig } from './cast.ts';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.ts';
@@ -26,7 +27,12 @@ export function registerWasmKernels(): void {
   replaceKernel(identityConfig);
   // Kernels that keep the stock one for the cases they do not speed up. (A one-pass JavaScript
   // Sum/Mean was tried before the pooling one: slower than the stock transpose-then-reduce.)
-  const wrappers: Array<[string, (stock: KernelFunc) => KernelConfig]> = [['Cast', makeCastConfig], ['Sum', makeSumConfig], ['Mean', makeMeanConfig]];
+  const wrappers: Array<[string, (stock: KernelFunc) => KernelConfig]> = [
+    ['Cast', makeCastConfig],
+    ['Sum', makeSumConfig],
+    ['Mean', makeMeanConfig],
+    ['FusedBatchNorm', makeBatchNormConfig],
+  ];
   for (const [name, make] of wrappers) {
     const stock = getKernel(name, 'wasm');
     // The stock kernel's setup (e.g. binding its wasm function) runs when the backend starts.

@@ -55,3 +55,22 @@ export function makeFloat32(backend: BackendWasm, shape: number[], fill: (values
 export function viewFloat32(backend: BackendWasm, x: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(x) as Float32Array;
 }
+
+/**
+ * A tensor that is a window into another's memory (`offset` in elements, float32), for handing
+ * part of a buffer to a kernel without copying it. Release it with `freeView`, never `free`
+ * (which would free the memory it borrows), and before the tensor it looks into.
+ */
+export function view(backend: BackendWasm, of: TensorInfo, shape: number[], offset: number): TensorInfo {
+  const base = backend.getMemoryOffset(of.dataId);
+  return backend.makeOutput(shape, 'float32', base + offset * 4);
+}
+
+export function freeView(backend: BackendWasm, ...views: TensorInfo[]): void {
+  for (const info of views) {
+    const data = backend.dataIdMap.get(info.dataId);
+    if (data === undefined) continue;
+    backend.wasm.tfjs.disposeData(data.id); // the native side's record, and operators cached for it
+    backend.dataIdMap.delete(info.dataId);
+  }
+}
