@@ -16,7 +16,7 @@
  */
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, cropSpatial, free, freeView, transpose, view, viewFloat32 } from './wasm_calls.ts';
+import { conv2d, cropSpatial, free, freeView, transpose, view, viewFloat32, type ConvBackpropAttrs, type Shape4D } from './wasm_calls.ts';
 
 /**
  * Bytes of dy per chunk: well inside a 1 MB L2 with room for the matching rows of x. Measured on
@@ -42,13 +42,7 @@ export function imagesPerChunk(batch: number, bytesPerImage: number, targetBytes
 const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as ConvBackpropAttrs & { filterShape: Shape4D };
   if (dataFormat === 'NCHW') throw new Error("wasm Conv2DBackpropFilter supports only dataFormat 'NHWC'");
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
   const { batchSize: batch, inHeight: h, inWidth: w, inChannels: inC, outHeight: ho, outWidth: wo, outChannels: outC } = info;

@@ -13,7 +13,7 @@
  */
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, cropSpatial, free, makeFloat32, transpose, viewFloat32 } from './wasm_calls.ts';
+import { conv2d, cropSpatial, free, makeFloat32, transpose, viewFloat32, type ConvBackpropAttrs, type Shape4D } from './wasm_calls.ts';
 
 /** How one spatial axis of the input gradient maps onto the phase convolution. */
 export interface AxisPlan {
@@ -80,13 +80,7 @@ export function phaseFilter(w: Float32Array, fh: number, fw: number, inC: number
 const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvBackpropAttrs & { inputShape: Shape4D };
   if (dataFormat === 'NCHW') throw new Error("wasm Conv2DBackpropInput supports only dataFormat 'NHWC'");
   const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
   const { filterHeight: fh, filterWidth: fw, inChannels: inC, outChannels: outC } = info;

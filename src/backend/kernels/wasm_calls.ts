@@ -3,8 +3,18 @@
  * (data ids), not tensors: ops called in here would be recorded on the gradient tape and tracked
  * by the engine, so we call the registered kernel functions directly and free what we allocate.
  */
-import { getKernel, type Conv2DAttrs, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, type backend_util, type Conv2DAttrs, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+export type Shape4D = [number, number, number, number];
+
+/** The attributes tfjs passes to both convolution-gradient kernels (besides the target shape). */
+export interface ConvBackpropAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
 
 export function callWasmKernel(kernelName: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
   const kernel = getKernel(kernelName, 'wasm');
