@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeResult, Probes } from './choose.ts';
-import { registerWasmKernels } from './kernels/register.ts';
+import { registerWasmKernels, registerWebGpuKernels } from './kernels/register.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -113,6 +113,7 @@ export async function probeWebGpu(acceptSoftware: boolean, env: NodeJS.ProcessEn
     activate: async () => {
       installNavigatorGpu(gpu, dawn.globals);
       await import('@tensorflow/tfjs-backend-webgpu');
+      registerWebGpuKernels();
       if (!(await tf.setBackend('webgpu'))) throw new Error('the tfjs webgpu backend failed to initialise');
       return 'webgpu';
     },

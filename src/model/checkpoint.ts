@@ -419,7 +419,9 @@ export async function createAdam(
   hyper: { learningRate: number; beta1?: number; beta2?: number; epsilon?: number },
 ): Promise<tfTypes.AdamOptimizer> {
   const tf = await import('@tensorflow/tfjs-core');
-  const optimizer = tf.train.adam(hyper.learningRate, hyper.beta1 ?? 0.9, hyper.beta2 ?? 0.999, hyper.epsilon ?? 1e-7);
+  // Fused on webgpu (our kernels), tfjs's own AdamOptimizer elsewhere; the same state layout.
+  const { createAdamOptimizer } = await import('../backend/optimizers/fused_adam.ts');
+  const optimizer = createAdamOptimizer(hyper.learningRate, hyper.beta1 ?? 0.9, hyper.beta2 ?? 0.999, hyper.epsilon ?? 1e-7);
   if (!state || (state.iterations === 0 && state.moments.length === 0)) return optimizer;
   const byName = new Map(state.moments.map((entry) => [entry.name, entry]));
   const trainable = model.trainableWeights;

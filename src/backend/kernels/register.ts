@@ -1,6 +1,7 @@
 /**
- * Puts the project's kernels into tfjs's registry for the wasm backend, replacing the stock
- * ones where they exist, and the project's gradients (all backends). Safe to call more than once.
+ * Puts the project's kernels into tfjs's registry for the wasm and webgpu backends, replacing the
+ * stock ones where they exist, and the project's gradients (all backends). Safe to call more than
+ * once.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { makeBatchNormConfig } from './batch_norm.ts';
@@ -10,6 +11,8 @@ import { conv2DBackpropInputConfig } from './conv2d_backprop_input.ts';
 import { identityConfig } from './identity.ts';
 import { makeMeanConfig, makeSumConfig } from './reduce_spatial.ts';
 import { registerGradients } from '../gradients/register.ts';
+import { makeConv2DBackpropFilterWebGpu } from './webgpu/conv2d_backprop_filter.ts';
+import { registerAdamKernels } from './webgpu/adam.ts';
 
 const OURS = new Set<KernelFunc>();
 
@@ -38,5 +41,18 @@ export function registerWasmKernels(): void {
     // The stock kernel's setup (e.g. binding its wasm function) runs when the backend starts.
     if (stock !== undefined && !OURS.has(stock.kernelFunc)) replaceKernel({ ...make(stock.kernelFunc), setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc });
   }
+  registerGradients();
+}
+
+/** After @tensorflow/tfjs-backend-webgpu is imported (it registers the stock kernels we wrap). */
+export function registerWebGpuKernels(): void {
+  const wrappers: Array<[string, (stock: KernelFunc) => KernelConfig]> = [
+    ['Conv2DBackpropFilter', makeConv2DBackpropFilterWebGpu],
+  ];
+  for (const [name, make] of wrappers) {
+    const stock = getKernel(name, 'webgpu');
+    if (stock !== undefined && !OURS.has(stock.kernelFunc)) replaceKernel(make(stock.kernelFunc));
+  }
+  registerAdamKernels();
   registerGradients();
 }
