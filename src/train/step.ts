@@ -36,7 +36,7 @@ function labelTensor(labels: ArrayLike<number>, size: number): tf.Tensor1D {
 export function createTrainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, numClasses: number): TrainStep {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return async (batch: Batch): Promise<StepResult> => {
-    const [loss, correct] = tf.tidy(() => {
+    const both = tf.tidy(() => {
       const x = tf.tensor4d(batch.images, [batch.size, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]);
       const labels = labelTensor(batch.labels, batch.size);
       const oneHot = tf.oneHot(labels, numClasses);
@@ -48,13 +48,16 @@ export function createTrainStep(model: tfl.LayersModel, optimizer: tf.Optimizer,
         return tf.losses.softmaxCrossEntropy(oneHot, logits!) as tf.Scalar;
       }, variables);
       optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-      return [value, correctCount!];
+      // One tensor, so the step ends in one read-back (a GPU waits for each read separately).
+      const stacked = tf.stack([value, correctCount!]);
+      correctCount!.dispose(); // kept past the tape's tidy, so the outer tidy would not free it
+      return stacked;
     });
     try {
-      const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
-      return { loss: lossValue[0]!, correct: correctValue[0]! };
+      const values = await both.data();
+      return { loss: values[0]!, correct: values[1]! };
     } finally {
-      tf.dispose([loss, correct]);
+      both.dispose();
     }
   };
 }

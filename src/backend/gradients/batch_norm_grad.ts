@@ -5,9 +5,11 @@
  *
  * Same mathematics as tfjs-core's, fewer full-size tensors: per-channel factors are broadcast
  * instead of `tile`d (wasm's Tile took a fifth of a training step), and Σ dy·(x − mean) is
- * computed once for both the scale and the variance gradient.
+ * computed once for both the scale and the variance gradient. Its constants are made once
+ * (`constantScalar`), not uploaded every step.
  */
-import { add, backend_util, mul, neg, reshape, rsqrt, scalar, sub, sum, tidy, type GradConfig, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs-core';
+import { add, backend_util, mul, neg, reshape, rsqrt, sub, sum, tidy, type GradConfig, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs-core';
+import { constantScalar } from './constants.ts';
 
 export const batchNormGradConfig: GradConfig = {
   kernelName: 'FusedBatchNorm',
@@ -16,10 +18,10 @@ export const batchNormGradConfig: GradConfig = {
     const grad = dy as Tensor;
     const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
     const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | null | undefined];
-    const scaleValue = scale ?? scalar(1);
+    const scaleValue = scale ?? constantScalar(1);
     const axes = backend_util.getReductionAxes(mean.shape, x.shape);
     const reduce = (t: Tensor) => (axes.length > 0 ? reshape(sum(t, axes), mean.shape) : t);
-    const invStd = rsqrt(add(variance, scalar(varianceEpsilon)));
+    const invStd = rsqrt(add(variance, constantScalar(varianceEpsilon)));
     // Each sum serves two of the gradients below, which tfjs computes one by one, each in its own
     // tidy; so both are computed here, once, keeping only the per-channel results.
     const [sumDyValue, sumDyCenteredValue] = tidy(() => [reduce(grad), reduce(mul(grad, sub(x, mean)))]);
@@ -29,7 +31,7 @@ export const batchNormGradConfig: GradConfig = {
       x: () => mul(grad, mul(invStd, scaleValue)),
       mean: () => neg(mul(sumDy(), mul(invStd, scaleValue))),
       // d/dvar of (var + ε)^(−1/2) is −½ (var + ε)^(−3/2)
-      variance: () => mul(sumDyCentered(), mul(scaleValue, mul(scalar(-0.5), mul(invStd, mul(invStd, invStd))))),
+      variance: () => mul(sumDyCentered(), mul(scaleValue, mul(constantScalar(-0.5), mul(invStd, mul(invStd, invStd))))),
       scale: () => reshape(mul(sumDyCentered(), invStd), (scale ?? mean).shape),
       offset: () => sumDy().clone(), // a tensor of its own: the engine may dispose what it is given
     };
