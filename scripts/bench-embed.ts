@@ -4,6 +4,8 @@
  *
  *   tfjs-wasm-layers   the checkpoint's LayersModel on tfjs's wasm backend (inference mode)
  *   tfjs-wasm-folded   the folded inference graph on wasm (fused conv + bias + ReLU)
+ *   tfjs-webgpu-layers, tfjs-webgpu-folded   the same on webgpu (asked for by name: needs a GPU;
+ *                      threads means nothing there and is reported as 1)
  *   onnx               ONNX Runtime (onnxruntime-node), 1 and 2 intra-op threads
  *
  * Prints a table, or with --json one line per measurement:
@@ -72,6 +74,19 @@ async function measure(embedder: Embedder, input: Float32Array, batch: number): 
   return { wall: (runs * batch) / seconds, cpu: (runs * batch) / ((cpu.user + cpu.system) / 1e6) };
 }
 
+const TFJS_ENGINES = [['wasm', 'layers'], ['wasm', 'folded'], ['webgpu', 'layers'], ['webgpu', 'folded']] as const;
+
+/** Switches tfjs to `backend`; false (with a note) when this machine has none (no GPU). */
+async function useBackend(backend: 'wasm' | 'webgpu'): Promise<boolean> {
+  try {
+    await initBackend(backend, { log: json ? () => undefined : say });
+    return true;
+  } catch (error) {
+    say(`tfjs-${backend}: skipped, ${(error as Error).message}`);
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
   say(`bench:embed — load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes disturb these numbers)`);
   await initBackend('wasm', { log: json ? () => undefined : say });
@@ -109,9 +124,10 @@ async function main(): Promise<void> {
   };
 
   try {
-    for (const graph of ['layers', 'folded'] as const) {
-      const engine = `tfjs-wasm-${graph}`;
+    for (const [backend, graph] of TFJS_ENGINES) {
+      const engine = `tfjs-${backend}-${graph}`;
       if (!engines.has(engine)) continue;
+      if (!(await useBackend(backend))) continue;
       const embedder = new TfjsEmbedder({ graph, reason: 'benchmark', batchSize: maxBatch });
       await embedder.load(checkpointDir);
       for (const batch of batches) row(engine, 1, batch, await measure(embedder, input, batch));
@@ -153,3 +169,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Dawn (webgpu) can keep the event loop alive after the work is done.
+process.exit(0);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds .gpukit/: everything the WebGPU checks need on a GPU machine that has no Node and no
-# internet (x86-64 Linux, glibc >= 2.34): Node itself, esbuild bundles of the benchmark and the
-# gradient check, Dawn (the `webgpu` package's dawn.node), tfjs's wasm binaries, the Vulkan loader
-# from Debian, and run-on-device.sh. Run here, from anywhere in the repository:
+# internet (x86-64 Linux, glibc >= 2.34): Node itself, esbuild bundles of the training and
+# embedding benchmarks and the gradient check, Dawn (the `webgpu` package's dawn.node), tfjs's
+# wasm binaries, the Vulkan loader and GL dispatch libraries the NVIDIA ICD needs
+# (../shared/tools/device-vulkan/*.deb), the PyTorch comparison, and run-on-device.sh. Run here,
+# from anywhere in the repository:
 #
 #   bash scripts/gpu/build-kit.sh            # then, on the device: bash .gpukit/run-on-device.sh
 #
@@ -23,7 +25,7 @@ if [ -f "$KIT/node.xz" ] && [ "$(cat "$KIT/node-version.txt" 2>/dev/null)" = "$(
   KEEP=$(mktemp) && mv "$KIT/node.xz" "$KEEP"
 fi
 rm -rf "$KIT"
-mkdir -p "$KIT/node_modules/webgpu/dist/linux-x64" "$KIT/wasm" "$KIT/vulkan" "$KIT/lib-fallback"
+mkdir -p "$KIT/node_modules/webgpu/dist/linux-x64" "$KIT/wasm" "$KIT/vulkan-debs" "$KIT/lib-fallback" "$KIT/torch"
 
 # 1. Node, the very binary that runs the project here.
 say "node $("$NODE_BIN" --version) from $NODE_BIN"
@@ -42,10 +44,11 @@ xz -T2 -6 "$KIT/lib-fallback/libstdc++.so.6"
 #    `import '@tensorflow/tfjs-backend-cpu'` that registers the cpu backend.
 ESBUILD="$ROOT/node_modules/.bin/esbuild"
 BANNER="import { createRequire as __createRequire } from 'node:module'; import { fileURLToPath as __fileURLToPath } from 'node:url'; import { dirname as __pathDirname } from 'node:path'; const require = __createRequire(import.meta.url); const __filename = __fileURLToPath(import.meta.url); const __dirname = __pathDirname(__filename);"
-for entry in scripts/bench-train.ts scripts/gpu/check-gradients.ts; do
+for entry in scripts/bench-train.ts scripts/bench-embed.ts scripts/gpu/check-gradients.ts; do
   name=$(basename "$entry" .ts)
   "$ESBUILD" "$entry" --bundle --platform=node --format=esm --target=node20 --log-level=warning --ignore-annotations \
     --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
+    --external:onnxruntime-node --external:@napi-rs/canvas \
     --banner:js="$BANNER" --outfile="$KIT/$name.mjs"
 done
 
@@ -57,20 +60,20 @@ xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$KIT/node_modules/w
 cp node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm \
    node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm "$KIT/wasm/"
 
-# 5. The Vulkan loader (libvulkan.so.1), in case the device has only the NVIDIA driver's ICD.
-DEB_DIR=$(mktemp -d)
-if (cd "$DEB_DIR" && apt-get download libvulkan1 >/dev/null 2>&1); then
-  dpkg -x "$DEB_DIR"/libvulkan1_*.deb "$DEB_DIR/x"
-  # Plain files only (links may not survive the trip): libvulkan.so.1 itself.
-  mkdir -p "$KIT/vulkan/usr/lib/x86_64-linux-gnu"
-  cp -L "$DEB_DIR/x/usr/lib/x86_64-linux-gnu/libvulkan.so.1" "$KIT/vulkan/usr/lib/x86_64-linux-gnu/libvulkan.so.1"
-  say "vulkan loader: $(basename "$DEB_DIR"/libvulkan1_*.deb)"
+# 5. Vulkan for the NVIDIA driver: Debian's loader and GL dispatch libraries (see
+#    ../shared/tools/device-vulkan/README.md); run-on-device.sh unpacks them without root.
+SHARED_VULKAN="$ROOT/../shared/tools/device-vulkan"
+if ls "$SHARED_VULKAN"/*.deb >/dev/null 2>&1; then
+  cp "$SHARED_VULKAN"/*.deb "$KIT/vulkan-debs/"
+  say "vulkan: $(ls "$KIT/vulkan-debs" | tr '\n' ' ')"
 else
-  say "WARNING: apt-get download libvulkan1 failed; the kit relies on the device's own loader"
+  say "WARNING: no $SHARED_VULKAN/*.deb; the kit relies on the device's own Vulkan loader"
 fi
-rm -rf "$DEB_DIR"
 
-# 6. The script that runs on the device.
+# 6. The same training step in PyTorch, for a same-machine ratio.
+cp scripts/gpu/torch_train_step.py scripts/gpu/torch_resnet.py "$KIT/torch/"
+
+# 7. The script that runs on the device.
 cp scripts/gpu/run-on-device.sh "$KIT/run-on-device.sh"
 chmod +x "$KIT/run-on-device.sh"
 

@@ -20,6 +20,8 @@ export interface InitBackendOptions {
   log?: (line: string) => void;
   /** Replaces the real probes (tests). */
   probes?: Probes;
+  /** Show what Dawn prints while looking for a GPU (shown anyway for an explicit webgpu). */
+  verbose?: boolean;
 }
 
 let current: { choice: BackendChoice; result: BackendChoiceResult } | undefined;
@@ -31,7 +33,7 @@ export async function initBackend(choice: BackendChoice = 'auto', options: InitB
     return current.result;
   }
   registerGradients();
-  const result = await chooseBackend(choice, options.probes ?? realProbes(choice === 'webgpu'));
+  const result = await chooseBackend(choice, options.probes ?? realProbes(choice === 'webgpu', options.verbose));
   if (options.probes === undefined) current = { choice, result };
   log(`backend: ${result.name}: ${result.reason}`);
   return result;

@@ -3,9 +3,11 @@
  * Dawn, find the wasm binaries? Each answers quickly and without printing anything, and
  * `activate` is only called for the one that is chosen.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProbeResult, Probes } from './choose.ts';
 import { registerWasmKernels, registerWebGpuKernels } from './kernels/register.ts';
@@ -82,36 +84,95 @@ export function describeAdapter(info: AdapterInfoLike | undefined): string {
   return parts.length > 0 ? [...new Set(parts)].join(' ') : 'unnamed adapter';
 }
 
+/** What a child process found when it asked Dawn for an adapter. */
+export interface AdapterReport {
+  adapter: (AdapterInfoLike & { isFallbackAdapter?: boolean }) | null;
+  /** Dawn's and the Vulkan loader's messages (shown only with verbose or --backend webgpu). */
+  messages: string;
+}
+
+/** Runs in the child: asks Dawn for an adapter and prints what it is, as one JSON line. */
+const ADAPTER_SCRIPT = `
+const { create } = await import(process.argv[1]);
+const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+const i = adapter?.info;
+const found = adapter && { vendor: i?.vendor, architecture: i?.architecture, device: i?.device, description: i?.description,
+  isFallbackAdapter: Boolean(i?.isFallbackAdapter ?? adapter.isFallbackAdapter) };
+process.stdout.write(JSON.stringify({ adapter: found ?? null }) + '\\n');
+process.exit(0);
+`;
+
+/**
+ * Asks Dawn for an adapter in a child process, so that what Dawn and the Vulkan loader print
+ * while looking ('Found no drivers!', XDG_RUNTIME_DIR warnings) lands in a pipe, not on the
+ * user's terminal. Costs one Node start-up (~0.3 s), only on machines with a Vulkan loader.
+ */
+export async function findAdapterQuietly(env: NodeJS.ProcessEnv = process.env): Promise<AdapterReport> {
+  const entry = pathToFileURL(require.resolve('webgpu')).href;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', ADAPTER_SCRIPT, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`the adapter probe exited with ${code}: ${firstLine(stderr) || 'no output'}`));
+        return;
+      }
+      resolve({ adapter: (JSON.parse(line) as Pick<AdapterReport, 'adapter'>).adapter, messages: stderr });
+    });
+  });
+}
+
+export function isSoftwareAdapter(adapter: AdapterInfoLike & { isFallbackAdapter?: boolean }): boolean {
+  return Boolean(adapter.isFallbackAdapter) || SOFTWARE_ADAPTERS.test(describeAdapter(adapter));
+}
+
+export interface WebGpuProbeOptions {
+  /** Print Dawn's messages from the probe (also printed when the user asked for webgpu). */
+  verbose?: boolean;
+  /** Where those messages go; default stderr. */
+  log?: (text: string) => void;
+}
+
 /**
  * WebGPU through the `webgpu` package (Dawn). `navigator.gpu` has to exist before
  * @tensorflow/tfjs-backend-webgpu is imported: the module registers its backend only if it does.
- * `acceptSoftware` lets an explicit --backend webgpu use a CPU emulation of a GPU; auto does not.
+ * `acceptSoftware` lets an explicit --backend webgpu use a CPU emulation of a GPU; auto never
+ * takes one (SwiftShader, llvmpipe: slower than wasm).
  */
-export async function probeWebGpu(acceptSoftware: boolean, env: NodeJS.ProcessEnv = process.env): Promise<ProbeResult> {
+export async function probeWebGpu(
+  acceptSoftware: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+  options: WebGpuProbeOptions = {},
+): Promise<ProbeResult> {
   const fix = 'check the GPU driver and its Vulkan/Metal/D3D12 support';
   if (!vulkanLoaderPresent(env)) {
     return { available: false, why: 'no Vulkan loader (libvulkan.so.1) on this machine', fix: `install it (e.g. 'apt install libvulkan1') and the GPU driver's Vulkan support` };
   }
-  let dawn: DawnModule;
+  let report: AdapterReport;
   try {
-    dawn = (await importOptional('webgpu')) as DawnModule;
+    report = await findAdapterQuietly(env);
   } catch (error) {
-    return { available: false, why: `the webgpu package failed to load (${firstLine(error)})`, fix: "reinstall it with 'npm install webgpu'" };
+    return { available: false, why: `the webgpu package failed to load or probe (${firstLine(error)})`, fix: "reinstall it with 'npm install webgpu'" };
   }
-  const gpu = dawn.create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (adapter === null) return { available: false, why: 'no GPU adapter found', fix };
-  const info = adapter.info;
-  const name = describeAdapter(info);
-  const software = Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter) || SOFTWARE_ADAPTERS.test(name);
-  if (software && !acceptSoftware) {
+  if ((options.verbose || acceptSoftware) && report.messages.trim() !== '') {
+    (options.log ?? ((text: string) => process.stderr.write(text)))(report.messages.replace(/\n?$/, '\n'));
+  }
+  if (report.adapter === null) return { available: false, why: 'no GPU adapter found', fix };
+  const name = describeAdapter(report.adapter);
+  if (isSoftwareAdapter(report.adapter) && !acceptSoftware) {
     return { available: false, why: `only a software adapter (${name}), slower than wasm`, fix };
   }
   return {
     available: true,
     detail: `GPU adapter: ${name}`,
     activate: async () => {
-      installNavigatorGpu(gpu, dawn.globals);
+      const dawn = (await importOptional('webgpu')) as DawnModule;
+      installNavigatorGpu(dawn.create([]), dawn.globals);
       await import('@tensorflow/tfjs-backend-webgpu');
       registerWebGpuKernels();
       if (!(await tf.setBackend('webgpu'))) throw new Error('the tfjs webgpu backend failed to initialise');
@@ -179,12 +240,15 @@ export async function probeCpu(): Promise<ProbeResult> {
   };
 }
 
-/** `explicitWebGpu`: the user asked for webgpu by name, so a software adapter is accepted. */
-export function realProbes(explicitWebGpu = false): Probes {
+/**
+ * `explicitWebGpu`: the user asked for webgpu by name, so a software adapter is accepted and
+ * Dawn's messages are shown; `verbose` shows them in any case.
+ */
+export function realProbes(explicitWebGpu = false, verbose = false): Probes {
   return {
     'tfjs-node-gpu': () => probeTfjsNode('@tensorflow/tfjs-node-gpu'),
     'tfjs-node': () => probeTfjsNode('@tensorflow/tfjs-node'),
-    webgpu: () => probeWebGpu(explicitWebGpu),
+    webgpu: () => probeWebGpu(explicitWebGpu, process.env, { verbose }),
     wasm: probeWasm,
     cpu: probeCpu,
   };

@@ -9,12 +9,24 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { needs, swiftshaderEnv } from '../helpers/requirements.ts';
+import { needs, swiftshaderEnv, SWIFTSHADER_ENV } from '../helpers/requirements.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TOLERANCE = 1e-5;
 
 type Record = { check: string; [key: string]: unknown };
+
+function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, code }));
+  });
+}
 
 function runChecks(): Promise<Record[]> {
   return new Promise((resolve, reject) => {
@@ -108,4 +120,42 @@ describe('webgpu on SwiftShader', { skip: needs('swiftshader') }, () => {
     // tfjs writes each dispatch's uniforms with queue.writeBuffer: one per dispatch, no more.
     assert.equal(r.writeBuffer, r.dispatches);
   });
+
+  test("auto passes SwiftShader over for training (wasm) and for the watcher's inference (ONNX Runtime)", () => {
+    const auto = one('auto');
+    assert.equal(auto.name, 'wasm');
+    assert.match(auto.reason as string, /webgpu: only a software adapter \(google swiftshader/);
+    const embed = one('embedAuto');
+    assert.equal(embed.name, 'onnxruntime');
+    assert.match((embed.lines as string[]).join('\n'), /webgpu passed over: only a software adapter/);
+  });
+
+  test('with a (faked) hardware adapter, inference auto embeds on webgpu, same as the layers model', () => {
+    const r = one('embedGpu');
+    assert.equal(r.name, 'tfjs-webgpu');
+    assert.equal(r.backend, 'webgpu');
+    assert.ok((r.lines as string[]).includes('inference: tfjs on webgpu, folded inference graph (auto: GPU adapter: (faked for the test))'));
+    assert.ok((r.embeddingError as number) < 1e-4, `embeddings: ${r.embeddingError}`);
+    assert.ok((r.logitsError as number) < 1e-4, `logits: ${r.logitsError}`);
+  });
+});
+
+test('probing for a GPU prints nothing; Dawn\'s messages only when asked (verbose)', { skip: needs('swiftshader') }, async () => {
+  // The Vulkan loader without any driver: Dawn says 'Found no drivers!' on stderr when asked.
+  const loaderOnly = { ...process.env, LD_LIBRARY_PATH: dirname(SWIFTSHADER_ENV), VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+  const script = [
+    "import { probeWebGpu } from './src/backend/probes.ts';",
+    'const quiet = await probeWebGpu(false);',
+    'let messages = "";',
+    'const verbose = await probeWebGpu(false, process.env, { verbose: true, log: (text) => (messages += text) });',
+    'console.log(JSON.stringify({ quiet, verbose, messages }));',
+    'process.exit(0);',
+  ].join('\n');
+  const { stdout, stderr, code } = await runChild(['--input-type=module', '-e', script], loaderOnly);
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, '', 'nothing on stderr');
+  const result = JSON.parse(stdout) as { quiet: { available: boolean; why: string }; verbose: { available: boolean }; messages: string };
+  assert.equal(result.quiet.available, false);
+  assert.equal(result.quiet.why, 'no GPU adapter found');
+  assert.match(result.messages, /driver/i, 'the verbose probe hands Dawn\'s messages to its log');
 });

@@ -7,6 +7,8 @@
  *   adam            the fused Adam vs tfjs's AdamOptimizer over three steps, state layout
  *   training        two training steps of ResNet [1,1,1] on webgpu vs cpu
  *   deviceWork      what steps 3 and 4 ask of the device (compilations, buffers, uploads)
+ *   auto, embedAuto `--backend auto` and `--inference auto` pass SwiftShader over
+ *   embedGpu        the embedder on webgpu (as auto makes it when a hardware adapter exists)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -16,6 +18,8 @@ import { FusedAdamOptimizer } from '../../../src/backend/optimizers/fused_adam.t
 import { countDeviceWork } from '../../../src/backend/webgpu_counters.ts';
 import { buildResNet } from '../../../src/model/index.ts';
 import { createTrainStep, type Batch } from '../../../src/train/step.ts';
+import { createEmbedder } from '../../../src/embed/index.ts';
+import { layersModelOutputs, makeCheckpoint, maxRelativeRowError } from '../../embed/fixtures.ts';
 
 const emit = (record: object) => process.stdout.write(JSON.stringify(record) + '\n');
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -174,8 +178,41 @@ async function checkTraining(): Promise<void> {
   emit({ check: 'deviceWork', steps: [3, 4], ...gpu.counts, leakedTensors: gpu.leaked, losses: gpu.losses.slice(2) });
 }
 
-await initBackend('webgpu', { log: (line) => process.stderr.write(line + '\n') });
+/** Before webgpu is first activated: auto must take wasm, saying why it passed webgpu over. */
+async function checkAuto(): Promise<void> {
+  const auto = await initBackend('auto', { log: () => undefined });
+  emit({ check: 'auto', name: auto.name, reason: auto.reason });
+  const lines: string[] = [];
+  const embedder = await createEmbedder({ engine: 'auto', threads: 1, log: (line) => lines.push(line) });
+  emit({ check: 'embedAuto', name: embedder.name, lines });
+  await embedder.dispose();
+}
+
+/** What `--inference auto` builds on a hardware GPU, run here on SwiftShader with the probe faked. */
+async function checkEmbedOnGpu(): Promise<void> {
+  await tf.setBackend('cpu');
+  const fixture = await makeCheckpoint({ blocks: [1, 1, 1] }, 21);
+  const n = 6;
+  const input = pseudoRandom(n * 3072, 77);
+  const reference = await layersModelOutputs(fixture.model, input, n);
+  const lines: string[] = [];
+  const fakeGpu = async () => ({ available: true as const, detail: 'GPU adapter: (faked for the test)' });
+  const embedder = await createEmbedder({ engine: 'auto', backend: 'webgpu', probeGpu: fakeGpu, log: (line) => lines.push(line) });
+  await embedder.load(fixture.dir);
+  const out = await embedder.embed(input, n);
+  emit({
+    check: 'embedGpu', name: embedder.name, backend: tf.getBackend(), lines,
+    embeddingError: maxRelativeRowError(reference.embeddings, out.embeddings, 128),
+    logitsError: maxRelativeRowError(reference.logits, out.logits, 10),
+  });
+  await embedder.dispose();
+  await fixture.cleanup();
+}
+
 const only = process.argv[2];
+if (!only || only === 'auto') await checkAuto();
+await initBackend('webgpu', { log: (line) => process.stderr.write(line + '\n') });
+if (!only || only === 'embed') await checkEmbedOnGpu();
 if (!only || only === 'filter') await checkFilterGradients();
 if (!only || only === 'adam') await checkAdam();
 if (!only || only === 'training') await checkTraining();
