@@ -196,7 +196,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export interface GifWriterOptions {
   /** Time each frame stays, in milliseconds (GIF stores hundredths of a second). */
   delayMs?: number;
-  /** Time each tween frame stays (default 60 ms). */
+  /** Time each tween frame stays (default 50 ms; browsers slow down anything under 20 ms). */
   tweenDelayMs?: number;
   palette?: readonly Rgb[];
 }
@@ -213,7 +213,7 @@ export class GifWriter {
   constructor(path: string, options: GifWriterOptions = {}) {
     this.path = path;
     this.delayMs = options.delayMs ?? 300;
-    this.tweenDelayMs = options.tweenDelayMs ?? 60;
+    this.tweenDelayMs = options.tweenDelayMs ?? 50;
     this.palette = options.palette ?? GIF_PALETTE;
   }
 

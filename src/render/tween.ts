@@ -4,9 +4,13 @@
  * instead of seeing the cloud jump. The key frames themselves are never altered.
  */
 
-/** Smooth start and stop (cubic ease-in-out) for t in [0, 1]. */
+/**
+ * Smooth start and stop for t in [0, 1] (smoothstep). Gentler than a cubic ease-in-out: with
+ * only a few tween frames, a steeper curve would put the first and last barely off the key
+ * frames and leave one big jump in the middle.
+ */
 export function easeInOut(t: number): number {
-  return t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2;
+  return t * t * (3 - 2 * t);
 }
 
 /**
