@@ -66,7 +66,7 @@ function indexPage(logdir: string, runs: RunListing[]): string {
     return `<li>${link} · ${frames}</li>`;
   });
   const list = rows.length > 0 ? `<ul>${rows.join('\n')}</ul>` : '<p>No runs yet. Start <code>train</code> and <code>watch</code>.</p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>embedding-timelapse runs</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>embedding-timelapse runs</title>
 <meta http-equiv="refresh" content="10">
 <style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#262626}li{margin:4px 0}small{color:#777}</style></head>
 <body><h1>Runs in ${escapeHtml(logdir)}</h1>${list}</body></html>

@@ -35,6 +35,7 @@ function pageText(data: TimelapseData): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <style>
 ${STYLE}</style>

@@ -31,6 +31,7 @@
   let pinned = -1;
   let highlight = -1;
   let isolate = -1;
+  let isolateBeforeClicks = -1;
   let version = 0;
   let dirty = true;
   let view = { scale: 1, offsetX: 0, offsetY: 0, dpr: 1, width: 0, height: 0 };
@@ -375,13 +376,17 @@
       swatch.className = 'swatch';
       swatch.style.background = COLORS[c % COLORS.length];
       item.append(swatch, document.createTextNode(name));
-      item.addEventListener('click', () => {
+      // A double-click also sends two clicks first: only the first counts, and the double-click
+      // decides from the isolation as it was before it.
+      item.addEventListener('click', (event) => {
+        if (event.detail > 1) return;
+        isolateBeforeClicks = isolate;
         highlight = highlight === c ? -1 : c;
         isolate = -1;
         styleLegend();
       });
       item.addEventListener('dblclick', () => {
-        isolate = isolate === c ? -1 : c;
+        isolate = isolateBeforeClicks === c ? -1 : c;
         highlight = -1;
         styleLegend();
       });
