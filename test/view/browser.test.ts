@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,11 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { parseGif } from '../../src/render/index.ts';
+import { formatBytes } from '../../src/view/template.ts';
 import { CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
+
+// The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
+declare const window: any, document: any, getComputedStyle: any, Image: any;
 
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -70,17 +74,17 @@ function collectErrors(page: Page): string[] {
 }
 
 async function ready(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as any).timelapse?.ready === true);
+  await page.waitForFunction(() => window.timelapse?.ready === true);
 }
 
 async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(() => !(window as any).timelapse.animating);
+  await page.waitForFunction(() => !window.timelapse.animating);
 }
 
 /** A point with no other point within 12 px on screen now, so hovering it is unambiguous. */
 async function isolatedPoint(page: Page): Promise<number> {
   return page.evaluate(() => {
-    const t = (window as any).timelapse;
+    const t = window.timelapse;
     const count = Number(document.getElementById('points')!.textContent!.split(' ')[0]!.replace(/,/g, ''));
     const at = Array.from({ length: count }, (_, i) => t.pointScreen(i) as { x: number; y: number });
     for (let i = 0; i < count; i++) {
@@ -154,19 +158,19 @@ test('the timelapse page of a real run plays, hovers, pins and follows new frame
     await page.goto(pathToFileURL(join(runDir, 'embeddings', 'timelapse.html')).href);
     await ready(page);
     const hook = () => page.evaluate(() => {
-      const t = (window as any).timelapse;
+      const t = window.timelapse;
       return { step: t.step, frameIndex: t.frameIndex, frameCount: t.frameCount, steps: t.steps, playing: t.playing };
     });
     assert.deepEqual((await hook()).steps, steps);
     const slider = await page.evaluate(() => {
-      const s = document.getElementById('slider') as HTMLInputElement;
+      const s = document.getElementById('slider');
       return { min: s.min, max: s.max, step: s.step };
     });
     assert.deepEqual(slider, { min: '0', max: String(firstCount - 1), step: '1' }, 'one slider position per frame');
     assert.match(await page.textContent('header') ?? '', /page \d+(\.\d)? KB/, 'the page says its size');
 
     await page.click('#play');
-    await page.waitForFunction(() => (window as any).timelapse.frameIndex > 0, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => window.timelapse.frameIndex > 0, undefined, { timeout: 10_000 });
     await page.click('#play');
     assert.equal((await hook()).playing, false);
 
@@ -181,9 +185,9 @@ test('the timelapse page of a real run plays, hovers, pins and follows new frame
 
     const point = await isolatedPoint(page);
     assert.ok(point >= 0, 'some point stands alone');
-    const at = await page.evaluate((i) => (window as any).timelapse.pointScreen(i), point);
+    const at = await page.evaluate((i) => window.timelapse.pointScreen(i), point);
     await page.mouse.move(at.x, at.y);
-    await page.waitForFunction((i) => (window as any).timelapse.hovered === i, point);
+    await page.waitForFunction((i) => window.timelapse.hovered === i, point);
     assert.equal(await page.textContent('#card .cls'), metadata[point]!.className);
     assert.equal(await page.textContent('#card .idx'), `test image #${metadata[point]!.testIndex}`);
     const thumb = await page.evaluate((i) => {
@@ -206,16 +210,16 @@ test('the timelapse page of a real run plays, hovers, pins and follows new frame
     await page.screenshot({ path: join(ARTIFACTS, 'file-hover.png') });
 
     await page.mouse.click(at.x, at.y);
-    const pinned = await page.evaluate(() => ({ pinned: (window as any).timelapse.pinned, vertices: (window as any).timelapse.trailVertexCount }));
+    const pinned = await page.evaluate(() => ({ pinned: window.timelapse.pinned, vertices: window.timelapse.trailVertexCount }));
     assert.deepEqual(pinned, { pinned: point, vertices: firstCount }, 'a trail vertex per frame');
 
     await page.click('#legend .item[data-class="3"]');
-    assert.equal(await page.evaluate(() => (window as any).timelapse.highlight), 3);
+    assert.equal(await page.evaluate(() => window.timelapse.highlight), 3);
     await page.dblclick('#legend .item[data-class="8"]');
-    assert.equal(await page.evaluate(() => (window as any).timelapse.isolate), 8);
+    assert.equal(await page.evaluate(() => window.timelapse.isolate), 8);
     await page.screenshot({ path: join(ARTIFACTS, 'file-isolated-pinned.png') });
     await page.dblclick('#legend .item[data-class="8"]');
-    assert.equal(await page.evaluate(() => (window as any).timelapse.isolate), -1);
+    assert.equal(await page.evaluate(() => window.timelapse.isolate), -1);
 
     const chart = await page.locator('canvas[data-metric="neighborhoodHit"]').boundingBox();
     await page.mouse.click(chart!.x + chart!.width - 2, chart!.y + chart!.height / 2);
@@ -248,18 +252,20 @@ test('the timelapse page of a real run plays, hovers, pins and follows new frame
     await page.goto(url);
     await page.click(`a:text("${RUN}")`);
     await ready(page);
-    assert.equal(await page.evaluate(() => (window as any).timelapse.frameCount), firstCount);
-    await page.evaluate(() => ((window as any).marker = 'same document'));
+    assert.equal(await page.evaluate(() => window.timelapse.frameCount), firstCount);
+    await page.evaluate(() => (window.marker = 'same document'));
 
     await rename(held, join(runDir, 'checkpoints', lastName));
     await runCli(watchArgs);
-    await page.waitForFunction((n) => (window as any).timelapse.frameCount === n, names.length, { timeout: 20_000 });
+    await page.waitForFunction((n) => window.timelapse.frameCount === n, names.length, { timeout: 20_000 });
     const after = await page.evaluate(() => ({
-      marker: (window as any).marker,
-      max: (document.getElementById('slider') as HTMLInputElement).max,
-      steps: (window as any).timelapse.steps,
+      marker: window.marker,
+      max: (document.getElementById('slider')).max,
+      steps: window.timelapse.steps,
     }));
     assert.deepEqual(after, { marker: 'same document', max: String(names.length - 1), steps: names.map((n) => Number(n.slice(5))) });
+    const pageBytes = (await stat(join(runDir, 'embeddings', 'timelapse.html'))).size;
+    assert.equal(await page.textContent('#size'), formatBytes(pageBytes), 'the size shown is the new page\'s');
     await settled(page);
     await page.screenshot({ path: join(ARTIFACTS, 'view-live.png') });
     assert.deepEqual(errors, [], 'no console errors');
