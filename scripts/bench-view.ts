@@ -50,9 +50,17 @@ function syntheticFrames(n: number, count: number): { labels: Uint8Array; frames
     for (let i = 0; i < n; i++) {
       const angle = (2 * Math.PI * labels[i]!) / 10;
       positions[2 * i] = (1 - t) * start[2 * i]! + t * (2 * Math.cos(angle) + 0.4 * start[2 * i]!) + 0.05 * gaussian();
-      positions[2 * i + 1] = (1 - t) * start[2 * i + 1]! + t * (2 * Math.sin(angle) + 0.4 * start[2 * i + 1]!) + 0.05 * gaussian();
+      positions[2 * i + 1] =
+        (1 - t) * start[2 * i + 1]! + t * (2 * Math.sin(angle) + 0.4 * start[2 * i + 1]!) + 0.05 * gaussian();
     }
-    frames.push({ step: 1000 * k, positions, accuracy: 0.1 + 0.5 * t, neighborhoodHit: 0.1 + 0.8 * t, knnPreservation: 0.6, displacement: 0.1 });
+    frames.push({
+      step: 1000 * k,
+      positions,
+      accuracy: 0.1 + 0.5 * t,
+      neighborhoodHit: 0.1 + 0.8 * t,
+      knnPreservation: 0.6,
+      displacement: 0.1,
+    });
   }
   return { labels, frames };
 }
@@ -72,11 +80,15 @@ const buildMs = performance.now() - buildStart;
 const bytes = Buffer.byteLength(html);
 emit(
   { event: 'page', points, frames: frameCount, bytes, buildMs },
-  `page: ${points.toLocaleString('en-US')} points × ${frameCount} frames = ${formatBytes(bytes)} (${(bytes / points / frameCount).toFixed(2)} bytes per point per frame), built in ${buildMs.toFixed(0)} ms`,
+  `page: ${points.toLocaleString('en-US')} points × ${frameCount} frames = ${formatBytes(bytes)} ` +
+    `(${(bytes / points / frameCount).toFixed(2)} bytes per point per frame), built in ${buildMs.toFixed(0)} ms`,
 );
 
 if (!existsSync(CHROMIUM)) {
-  emit({ event: 'skipped', reason: `no chromium at ${CHROMIUM}` }, `browser measures skipped: no chromium at ${CHROMIUM}`);
+  emit(
+    { event: 'skipped', reason: `no chromium at ${CHROMIUM}` },
+    `browser measures skipped: no chromium at ${CHROMIUM}`,
+  );
   process.exit(0);
 }
 
@@ -88,7 +100,15 @@ try {
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1280, height: 800 },
   });
   try {
@@ -117,24 +137,37 @@ try {
       document.getElementById('play').click();
       intervals.sort((a, b) => a - b);
       const mean = intervals.reduce((a, b) => a + b, 0) / intervals.length;
-      return { fps: 1000 / mean, p95: intervals[Math.floor(0.95 * (intervals.length - 1))], frameIndex: window.timelapse.frameIndex };
+      const p95 = intervals[Math.floor(0.95 * (intervals.length - 1))];
+      return { fps: 1000 / mean, p95, frameIndex: window.timelapse.frameIndex };
     })()`);
     const hoverMs = await page.evaluate(() => {
       const canvas = document.getElementById('scatter')!;
       const rect = canvas.getBoundingClientRect();
       const start = performance.now();
       for (let k = 0; k < 50; k++) {
-        const event = new MouseEvent('mousemove', { clientX: rect.left + rect.width * (0.2 + 0.012 * k), clientY: rect.top + rect.height / 2 });
+        const event = new MouseEvent('mousemove', {
+          clientX: rect.left + rect.width * (0.2 + 0.012 * k),
+          clientY: rect.top + rect.height / 2,
+        });
         canvas.dispatchEvent(event);
       }
       return (performance.now() - start) / 50;
     });
     emit(
-      { event: 'browser', loadMs, drawMs, fps: playback.fps, p95IntervalMs: playback.p95, hoverMs, framesPlayed: playback.frameIndex },
+      {
+        event: 'browser',
+        loadMs,
+        drawMs,
+        fps: playback.fps,
+        p95IntervalMs: playback.p95,
+        hoverMs,
+        framesPlayed: playback.frameIndex,
+      },
       [
         `load (file://, decode, first draw): ${loadMs.toFixed(0)} ms`,
         `draw one animation frame (interpolate + scatter): ${drawMs.toFixed(1)} ms`,
-        `playback at 4×: ${playback.fps.toFixed(1)} frames/s, 95th-percentile frame interval ${playback.p95.toFixed(1)} ms (reached frame ${playback.frameIndex + 1})`,
+        `playback at 4×: ${playback.fps.toFixed(1)} frames/s, 95th-percentile frame interval ` +
+          `${playback.p95.toFixed(1)} ms (reached frame ${playback.frameIndex + 1})`,
         `hover (nearest of ${points.toLocaleString('en-US')} points + card): ${hoverMs.toFixed(2)} ms`,
       ].join('\n'),
     );

@@ -35,9 +35,15 @@ export async function run(argv: string[]): Promise<number> {
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        fail(new UserError(`view: port ${port} on 127.0.0.1 is in use (another view or TensorBoard?); pick another with --port`));
+        fail(
+          new UserError(
+            `view: port ${port} on 127.0.0.1 is in use (another view or TensorBoard?); pick another with --port`,
+          ),
+        );
       } else {
-        fail(new UserError(`view: cannot listen on 127.0.0.1:${port} (${error.message}); pick another port with --port`));
+        fail(
+          new UserError(`view: cannot listen on 127.0.0.1:${port} (${error.message}); pick another port with --port`),
+        );
       }
     });
     server.listen(port, '127.0.0.1', done);

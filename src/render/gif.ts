@@ -126,7 +126,8 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
       if (imageFields & 0x80) offset += 3 * (2 << (imageFields & 7));
       offset += 1; // LZW minimum code size
       offset = skipSubBlocks(offset).end;
-      frames.push({ step: pendingStep, delayMs: pendingDelay, offset: frameStart, ...(pendingTween ? { tween: pendingTween } : {}) });
+      const tween = pendingTween ? { tween: pendingTween } : {};
+      frames.push({ step: pendingStep, delayMs: pendingDelay, offset: frameStart, ...tween });
       pendingStep = null;
       pendingTween = undefined;
       pendingDelay = 0;
@@ -160,7 +161,8 @@ function comment(text: string): Uint8Array {
 export type GifFrameLabel = { step: number; tween?: { index: number; count: number } };
 
 function frameComment({ step, tween }: GifFrameLabel): Uint8Array {
-  return comment(tween ? `embedding-timelapse tween=${tween.index}/${tween.count} step=${step}` : `${STEP_COMMENT}${step}`);
+  if (!tween) return comment(`${STEP_COMMENT}${step}`);
+  return comment(`embedding-timelapse tween=${tween.index}/${tween.count} step=${step}`);
 }
 
 /** One frame's blocks: step comment, graphic control, image descriptor, LZW data. */

@@ -122,7 +122,9 @@ export function encodeTimelapse(input: TimelapseInput): TimelapseData {
   const count = input.labels.length;
   for (const frame of input.frames) {
     if (frame.positions.length !== 2 * count) {
-      throw new Error(`timelapse: frame of step ${frame.step} has ${frame.positions.length / 2} points, the run has ${count}`);
+      throw new Error(
+        `timelapse: frame of step ${frame.step} has ${frame.positions.length / 2} points, the run has ${count}`,
+      );
     }
   }
   const frames = [...input.frames].sort((a, b) => a.step - b.step);

@@ -51,7 +51,10 @@ export class TimelapsePage {
   }
 
   /** Rewrites the page with `frames`; `latest` is the frame just made (saves reading it back). */
-  async update(frames: readonly FrameMeasuresRecord[], latest?: { step: number; positions: ArrayLike<number> }): Promise<void> {
+  async update(
+    frames: readonly FrameMeasuresRecord[],
+    latest?: { step: number; positions: ArrayLike<number> },
+  ): Promise<void> {
     if (latest) this.positions.set(latest.step, Float32Array.from(latest.positions));
     const complete: TimelapseFrame[] = [];
     for (const record of frames) {
@@ -85,11 +88,16 @@ export class TimelapsePage {
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      throw new UserError(`${describeFsError(error, 'read a frame for the timelapse page', path)} (the state file names it)`);
+      throw new UserError(
+        `${describeFsError(error, 'read a frame for the timelapse page', path)} (the state file names it)`,
+      );
     }
     const table = parseNumberTable(text, path, { advice: 'move the embeddings folder away to start the chain over' });
     if (table.rows !== this.options.points.count || table.cols !== 2) {
-      throw new UserError(`${path} is ${table.rows} × ${table.cols}, expected ${this.options.points.count} × 2; move the embeddings folder away to start over`);
+      throw new UserError(
+        `${path} is ${table.rows} × ${table.cols}, expected ${this.options.points.count} × 2; ` +
+          'move the embeddings folder away to start over',
+      );
     }
     const positions = Float32Array.from(table.data);
     this.positions.set(step, positions);

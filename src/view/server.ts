@@ -44,7 +44,10 @@ export async function listViewRuns(logdir: string): Promise<RunListing[]> {
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const embeddings = join(logdir, entry.name, 'embeddings');
-    const hasPage = await stat(join(embeddings, PAGE_FILE)).then((s) => s.isFile(), () => false);
+    const hasPage = await stat(join(embeddings, PAGE_FILE)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     const frames = await readFile(join(embeddings, 'state.json'), 'utf8').then(
       (text) => (JSON.parse(text) as { frames?: unknown[] }).frames?.length ?? null,
       () => null,
@@ -62,13 +65,20 @@ function indexPage(logdir: string, runs: RunListing[]): string {
   const rows = runs.map((run) => {
     const frames = run.frames === null ? 'no frames yet' : `${run.frames} frame${run.frames === 1 ? '' : 's'}`;
     const name = escapeHtml(run.name);
-    const link = run.hasPage ? `<a href="${pageUrl(run.name)}">${name}</a>` : `${name} <small>(waiting for the watcher)</small>`;
+    const link = run.hasPage
+      ? `<a href="${pageUrl(run.name)}">${name}</a>`
+      : `${name} <small>(waiting for the watcher)</small>`;
     return `<li>${link} · ${frames}</li>`;
   });
-  const list = rows.length > 0 ? `<ul>${rows.join('\n')}</ul>` : '<p>No runs yet. Start <code>train</code> and <code>watch</code>.</p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>embedding-timelapse runs</title>
+  const list =
+    rows.length > 0
+      ? `<ul>${rows.join('\n')}</ul>`
+      : '<p>No runs yet. Start <code>train</code> and <code>watch</code>.</p>';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>embedding-timelapse runs</title>
 <meta http-equiv="refresh" content="10">
-<style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#262626}li{margin:4px 0}small{color:#777}</style></head>
+<style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#262626}li{margin:4px 0}small{color:#777}</style>
+</head>
 <body><h1>Runs in ${escapeHtml(logdir)}</h1>${list}</body></html>
 `;
 }
@@ -98,7 +108,8 @@ export async function resolveRequestPath(root: string, rootReal: string, target:
   } catch {
     return { ok: false, status: 404 };
   }
-  if (real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)) return { ok: false, status: 403 };
+  if (real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep))
+    return { ok: false, status: 403 };
   const info = await stat(real).catch(() => null);
   if (!info?.isFile()) return { ok: false, status: 404 };
   return { ok: true, path: real };
@@ -109,7 +120,11 @@ function send(response: ServerResponse, status: number, body: string, type = 'te
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'bad request', 403: 'forbidden: outside the log directory', 404: 'not found' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'bad request',
+  403: 'forbidden: outside the log directory',
+  404: 'not found',
+};
 
 async function serveFile(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
   const info = await stat(path);
@@ -130,7 +145,9 @@ async function serveFile(request: IncomingMessage, response: ServerResponse, pat
     return;
   }
   // The watcher replaces files by rename, so the open file stays whole while it is streamed.
-  createReadStream(path).on('error', () => response.destroy()).pipe(response);
+  createReadStream(path)
+    .on('error', () => response.destroy())
+    .pipe(response);
 }
 
 export async function createViewServer(logdir: string): Promise<Server> {

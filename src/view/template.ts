@@ -49,7 +49,10 @@ ${STYLE}</style>
 <main>
   <div id="stage">
     <canvas id="scatter" aria-label="t-SNE scatter of the test images"></canvas>
-    <div id="card"><div id="thumb"></div><div class="what"><div class="cls"></div><div class="idx"></div><div class="pt hint"></div></div></div>
+    <div id="card">
+      <div id="thumb"></div>
+      <div class="what"><div class="cls"></div><div class="idx"></div><div class="pt hint"></div></div>
+    </div>
   </div>
   <aside>
     <div id="legend"></div>
@@ -64,7 +67,10 @@ ${STYLE}</style>
   <button id="play" type="button">Play</button>
   <input id="slider" type="range" min="0" max="0" step="1" value="0" aria-label="step">
   <span id="stepLabel"></span>
-  <label>speed <select id="speed"><option value="0.5">0.5×</option><option value="1" selected>1×</option><option value="2">2×</option><option value="4">4×</option></select></label>
+  <label>speed <select id="speed">
+    <option value="0.5">0.5×</option><option value="1" selected>1×</option><option value="2">2×</option>
+    <option value="4">4×</option>
+  </select></label>
 </footer>
 <script id="timelapse-colors" type="application/json">${scriptJson(CLASS_COLORS.map(cssColor))}</script>
 <script id="timelapse-data" type="application/json">${scriptJson(data)}</script>

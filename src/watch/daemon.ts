@@ -194,7 +194,8 @@ export class Watcher {
     const last = state.frames.at(-1);
     const previous = last ? await readFrameTsv(paths.frameFile(last.step), validation.count) : null;
     const projector = await createProjectorOutput(paths.runDir, validation);
-    const page = new TimelapsePage({ run, embeddingsDir: paths.embeddings, points: validation, frameFile: paths.frameFile });
+    const { embeddings: embeddingsDir, frameFile } = paths;
+    const page = new TimelapsePage({ run, embeddingsDir, points: validation, frameFile });
     // A restarted watcher rewrites the page first: the previous one may have died before writing it.
     if (state.frames.length > 0) await page.update(state.frames);
     const gif = new GifWriter(paths.gif);

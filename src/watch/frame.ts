@@ -120,7 +120,8 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
     const tweens: RgbaImage[] = [];
     const tweenCount = previous ? (ctx.gifTween ?? 0) : 0;
     const previousStep = ctx.state.frames.at(-1)?.step;
-    const between = `step ${previousStep === undefined ? '' : `${formatStep(previousStep)} → `}${formatStep(checkpoint.step)}`;
+    const from = previousStep === undefined ? '' : `${formatStep(previousStep)} → `;
+    const between = `step ${from}${formatStep(checkpoint.step)}`;
     for (let k = 1; k <= tweenCount; k++) {
       tweens.push((await scatter(tweenPositions(previous!, positions, k, tweenCount), between)).image);
     }

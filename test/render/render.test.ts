@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import {
-  CLASS_COLORS, GIF_PALETTE, GifWriter, drawScatter, easeInOut, indexPixels, parseGif, renderScatter, scatterLayout, tweenPositions,
+  CLASS_COLORS, GIF_PALETTE, GifWriter, drawScatter, easeInOut, indexPixels, parseGif, renderScatter, scatterLayout,
+  tweenPositions,
 } from '../../src/render/index.ts';
 import { isUserError } from '../../src/errors.ts';
 import { decodeGif } from './gif-decoder.ts';
@@ -115,13 +116,14 @@ test('GifWriter refuses a frame of another size and reports a damaged file with 
   assert.throws(() => parseGif(new Uint8Array(20)), /no GIF signature at byte 0/);
 });
 
-test('tween frames are appended with their key frame in one write, labelled, and never duplicated or lost on restart', async (t) => {
+test('tween frames go in with their key frame in one write, labelled, never doubled or lost on restart', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gif-tween-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'animation.gif');
   const from = clusters(200, 0);
   const to = clusters(200, 0.6);
-  const draw = (points: Float64Array, title: string) => drawScatter({ points, labels: from.labels, classNames, title, width: 320, height: 240 });
+  const draw = (points: Float64Array, title: string) =>
+    drawScatter({ points, labels: from.labels, classNames, title, width: 320, height: 240 });
   const tweens = [1, 2, 3].map((k) => draw(tweenPositions(from.points, to.points, k, 3), `tween ${k}`));
   const gif = new GifWriter(path);
   assert.equal(await gif.append(draw(from.points, 'a'), 100), 'appended');
@@ -133,10 +135,12 @@ test('tween frames are appended with their key frame in one write, labelled, and
   assert.deepEqual(await gif.steps(), [100, 200], 'steps() lists key frames only');
 
   const decoded = decodeGif(new Uint8Array(before));
-  const labels = decoded.frames.map((f) => (f.tween ? `${f.tween.index}/${f.tween.count}>${f.tween.step}` : String(f.step)));
-  assert.deepEqual(labels, ['100', '1/3>200', '2/3>200', '3/3>200', '200']);
+  const labels = decoded.frames.map((f) => (f.tween ? `${f.tween.index}/${f.tween.count}>${f.tween.step}` : f.step));
+  assert.deepEqual(labels, [100, '1/3>200', '2/3>200', '3/3>200', 200]);
   assert.deepEqual(decoded.decoded.map((f) => f.delayMs), [300, 50, 50, 50, 300]);
-  decoded.decoded.slice(1, 4).forEach((frame, k) => assert.deepEqual(frame.indices, indexPixels(tweens[k]!.rgba), `tween ${k + 1} pixels`));
+  decoded.decoded.slice(1, 4).forEach((frame, k) => {
+    assert.deepEqual(frame.indices, indexPixels(tweens[k]!.rgba), `tween ${k + 1} pixels`);
+  });
 });
 
 test('tween positions ease from one frame to the next without reaching either end', () => {

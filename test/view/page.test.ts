@@ -29,7 +29,14 @@ function dataBlock(html: string): ReturnType<typeof encodeTimelapse> {
 
 test('frames are quantised to 16 bits over the bounds of all frames, within half a code of the watcher frames', () => {
   const input = frames(50, [0, 100, 200]);
-  const data = encodeTimelapse({ run: 'r', classNames: ['a', 'b'], labels: new Uint8Array(50), testIndices: new Int32Array(50), frames: input, sprite: null });
+  const data = encodeTimelapse({
+    run: 'r',
+    classNames: ['a', 'b'],
+    labels: new Uint8Array(50),
+    testIndices: new Int32Array(50),
+    frames: input,
+    sprite: null,
+  });
   assert.deepEqual(data.steps, [0, 100, 200]);
   const { bounds } = data;
   const halfCode = Math.max(bounds.maxX - bounds.minX, bounds.maxY - bounds.minY) / QUANT_MAX / 2;
@@ -37,7 +44,8 @@ test('frames are quantised to 16 bits over the bounds of all frames, within half
     const codes = decodeUint16(data.frames[k]!);
     assert.equal(codes.length, 100);
     const back = dequantise(codes, bounds);
-    for (let i = 0; i < back.length; i++) assert.ok(Math.abs(back[i]! - frame.positions[i]!) <= halfCode + 1e-12, `coordinate ${i}`);
+    for (let i = 0; i < back.length; i++)
+      assert.ok(Math.abs(back[i]! - frame.positions[i]!) <= halfCode + 1e-12, `coordinate ${i}`);
   });
   assert.deepEqual(data.metrics.accuracy, [0, null, 0.2]);
   // 4 bytes per point per frame, as base64.
@@ -57,16 +65,25 @@ test('the page is self-contained, escapes its data, and states its own size exac
   const bytes = Buffer.byteLength(html);
   const stated = /data-size="([^"]+)"/.exec(html)?.[1];
   assert.equal(stated, formatBytes(bytes));
-  assert.doesNotMatch(html, /<script[^>]+src=|<link(?! rel="icon" href="data:,">)|https?:\/\//, 'nothing loaded from elsewhere');
+  assert.doesNotMatch(
+    html,
+    /<script[^>]+src=|<link(?! rel="icon" href="data:,">)|https?:\/\//,
+    'nothing loaded from elsewhere',
+  );
   assert.equal(html.match(/<\/script>/g)!.length, 3, 'the names cannot close a script block');
   assert.deepEqual(dataBlock(html).classNames, ['cat</script>', 'dog']);
 });
 
-test('TimelapsePage writes the page atomically, and a new instance (a restarted watcher) rebuilds it from the frame files', async (t) => {
+test('the page is written atomically; a new TimelapsePage (restarted watcher) rebuilds it from frames', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'timelapse-page-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const count = 4;
-  const points = { labels: Uint8Array.from([0, 1, 2, 1]), testIndices: Int32Array.from([3, 1, 4, 1]), classNames: ['a', 'b', 'c'], count };
+  const points = {
+    labels: Uint8Array.from([0, 1, 2, 1]),
+    testIndices: Int32Array.from([3, 1, 4, 1]),
+    classNames: ['a', 'b', 'c'],
+    count,
+  };
   const made = frames(count, [0, 10, 20]);
   const frameFile = (step: number) => join(dir, 'frames', `step-${step}.tsv`);
   await mkdir(join(dir, 'frames'));
@@ -87,5 +104,8 @@ test('TimelapsePage writes the page atomically, and a new instance (a restarted 
   assert.ok(Math.abs(back[3]! - made[2]!.positions[3]!) < 1e-3);
 
   await writeFile(frameFile(20), '1\t2\n');
-  await assert.rejects(new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile }).update(records), /step-20\.tsv is 1 × 2, expected 4 × 2/);
+  await assert.rejects(
+    new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile }).update(records),
+    /step-20\.tsv is 1 × 2, expected 4 × 2/,
+  );
 });

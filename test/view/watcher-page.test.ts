@@ -33,23 +33,31 @@ async function pageSteps(embeddings: string): Promise<number[]> {
   return data.steps;
 }
 
-test('a watcher killed before writing the page leaves the previous whole page, and its restart rewrites it', { skip: needs('shared') }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'watch-page-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const logdir = join(dir, 'logs');
-  const embeddings = join(logdir, 'run', 'embeddings');
-  await writeFakeCheckpoint(logdir, 'run', 10, 0);
-  await writeFakeCheckpoint(logdir, 'run', 20, 1);
-  await writeFakeCheckpoint(logdir, 'run', 30, 2);
+test(
+  'a watcher killed before writing the page leaves the previous whole page, and its restart rewrites it',
+  { skip: needs('shared') },
+  async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'watch-page-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const logdir = join(dir, 'logs');
+    const embeddings = join(logdir, 'run', 'embeddings');
+    await writeFakeCheckpoint(logdir, 'run', 10, 0);
+    await writeFakeCheckpoint(logdir, 'run', 20, 1);
+    await writeFakeCheckpoint(logdir, 'run', 30, 2);
 
-  const killed = runFakeWatcher(logdir, '30:state');
-  assert.equal(killed.signal, 'SIGKILL', killed.stderr);
-  // Step 30 is committed in the state, but the page still shows steps 10 and 20, whole. The
-  // restarted watcher has no checkpoint left to draw: it rewrites the page when it opens the run.
-  assert.deepEqual(await pageSteps(embeddings), [10, 20]);
+    const killed = runFakeWatcher(logdir, '30:state');
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    // Step 30 is committed in the state, but the page still shows steps 10 and 20, whole. The
+    // restarted watcher has no checkpoint left to draw: it rewrites the page when it opens the run.
+    assert.deepEqual(await pageSteps(embeddings), [10, 20]);
 
-  const restarted = runFakeWatcher(logdir);
-  assert.equal(restarted.status, 0, restarted.stderr);
-  assert.deepEqual(await pageSteps(embeddings), [10, 20, 30]);
-  assert.deepEqual((await readdir(embeddings)).filter((name) => name.endsWith('.tmp')), [], 'no temporary files left');
-});
+    const restarted = runFakeWatcher(logdir);
+    assert.equal(restarted.status, 0, restarted.stderr);
+    assert.deepEqual(await pageSteps(embeddings), [10, 20, 30]);
+    assert.deepEqual(
+      (await readdir(embeddings)).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temporary files left',
+    );
+  },
+);

@@ -4,7 +4,7 @@
 (function () {
   const QUANT_MAX = 65535;
   const COLORS = JSON.parse(document.getElementById('timelapse-colors').textContent);
-  const SPEEDS = { '0.5': 0.5, '1': 1, '2': 2, '4': 4 };
+  const SPEEDS = { 0.5: 0.5, 1: 1, 2: 2, 4: 4 };
   const TRANSITION_MS = 700; // at speed 1: long enough for the eye to follow a point
   const HOLD_MS = 350; // pause on each frame while playing, at speed 1
   const POLL_MS = 1500;
@@ -88,7 +88,7 @@
     buildLegend();
     if (data.sprite) {
       thumb.style.backgroundImage = 'url("' + data.sprite.src + '")';
-      thumb.style.backgroundSize = (data.sprite.side * 64) + 'px ' + (data.sprite.side * 64) + 'px';
+      thumb.style.backgroundSize = data.sprite.side * 64 + 'px ' + data.sprite.side * 64 + 'px';
     }
     updateLabels();
     drawCharts();
@@ -127,8 +127,12 @@
     view.offsetY = (view.height + spanY * scale) / 2;
   }
 
-  function screenX(code) { return view.offsetX + code * view.unitX; }
-  function screenY(code) { return view.offsetY - code * view.unitY; }
+  function screenX(code) {
+    return view.offsetX + code * view.unitX;
+  }
+  function screenY(code) {
+    return view.offsetY - code * view.unitY;
+  }
 
   function dotRadius() {
     const n = data ? data.count : 1;
@@ -153,7 +157,11 @@
         }
       }
     }
-    stamp = { dx: Int32Array.from(offsets, (o) => o[0]), dy: Int32Array.from(offsets, (o) => o[1]), a: Float32Array.from(coverage) };
+    stamp = {
+      dx: Int32Array.from(offsets, (o) => o[0]),
+      dy: Int32Array.from(offsets, (o) => o[1]),
+      a: Float32Array.from(coverage),
+    };
   }
 
   function rgbOf(css) {
@@ -163,9 +171,13 @@
 
   // ---- animation ------------------------------------------------------------------------------
 
-  function speed() { return SPEEDS[speedSelect.value] || 1; }
+  function speed() {
+    return SPEEDS[speedSelect.value] || 1;
+  }
 
-  function ease(t) { return t < 0.5 ? 4 * t * t * t : 1 - Math.pow(-2 * t + 2, 3) / 2; }
+  function ease(t) {
+    return t < 0.5 ? 4 * t * t * t : 1 - Math.pow(-2 * t + 2, 3) / 2;
+  }
 
   function goTo(index, instant) {
     if (!data || frames.length === 0) return;
@@ -174,7 +186,12 @@
       current = Float32Array.from(frames[index]);
       transition = null;
     } else {
-      transition = { from: Float32Array.from(current), to: index, start: performance.now(), duration: TRANSITION_MS / speed() };
+      transition = {
+        from: Float32Array.from(current),
+        to: index,
+        start: performance.now(),
+        duration: TRANSITION_MS / speed(),
+      };
     }
     frameIndex = index;
     slider.value = String(index);
@@ -210,7 +227,7 @@
     if (!playing || transition || now < holdUntil) return;
     if (frameIndex >= frames.length - 1) {
       // Hold on the last frame a little longer, then start over.
-      if (now < holdUntil + 2 * HOLD_MS / speed()) return;
+      if (now < holdUntil + (2 * HOLD_MS) / speed()) return;
       goTo(0);
       return;
     }
@@ -348,7 +365,7 @@
     if (data.sprite) {
       const col = i % data.sprite.side;
       const row = Math.floor(i / data.sprite.side);
-      thumb.style.backgroundPosition = (-col * 64) + 'px ' + (-row * 64) + 'px';
+      thumb.style.backgroundPosition = -col * 64 + 'px ' + -row * 64 + 'px';
       thumb.style.display = '';
     } else {
       thumb.style.display = 'none';
@@ -392,7 +409,8 @@
       return;
     }
     const name = data.classNames[labels[pinned]] || labels[pinned];
-    el.textContent = 'Pinned: point ' + pinned + ' (' + name + ', test image #' + testIndices[pinned] + '); click it again to unpin.';
+    el.textContent =
+      'Pinned: point ' + pinned + ' (' + name + ', test image #' + testIndices[pinned] + '); click it again to unpin.';
   }
 
   // ---- legend ---------------------------------------------------------------------------------
@@ -503,7 +521,10 @@
       if (known.length === 0) continue;
       let lo = Math.min(...known);
       let hi = Math.max(...known);
-      if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
+      if (hi - lo < 1e-9) {
+        lo -= 0.5;
+        hi += 0.5;
+      }
       const y = (v) => rect.height - CHART_PAD - ((v - lo) / (hi - lo)) * (rect.height - 2 * CHART_PAD);
       const x = (k) => chartX(data.steps[k], rect.width);
       c.strokeStyle = '#4878d0';
@@ -511,8 +532,12 @@
       c.beginPath();
       let open = false;
       values.forEach((v, k) => {
-        if (v === null || !Number.isFinite(v)) { open = false; return; }
-        if (open) c.lineTo(x(k), y(v)); else c.moveTo(x(k), y(v));
+        if (v === null || !Number.isFinite(v)) {
+          open = false;
+          return;
+        }
+        if (open) c.lineTo(x(k), y(v));
+        else c.moveTo(x(k), y(v));
         open = true;
       });
       c.stroke();
@@ -537,15 +562,20 @@
     if (!data) return;
     const n = data.steps.length;
     const step = n ? data.steps[frameIndex] : 0;
-    $('stepLabel').textContent = n ? 'step ' + step.toLocaleString('en-US') + '  (' + (frameIndex + 1) + ' / ' + n + ')' : 'no frames yet';
-    $('points').textContent = data.count.toLocaleString('en-US') + ' test images · ' + n + ' frame' + (n === 1 ? '' : 's');
+    $('stepLabel').textContent = n
+      ? 'step ' + step.toLocaleString('en-US') + '  (' + (frameIndex + 1) + ' / ' + n + ')'
+      : 'no frames yet';
+    $('points').textContent =
+      data.count.toLocaleString('en-US') + ' test images · ' + n + ' frame' + (n === 1 ? '' : 's');
     $('run').textContent = data.run;
     updatePinned();
   }
 
   playButton.addEventListener('click', () => setPlaying(!playing));
   slider.addEventListener('input', () => goTo(Number(slider.value)));
-  speedSelect.addEventListener('change', () => { holdUntil = 0; });
+  speedSelect.addEventListener('change', () => {
+    holdUntil = 0;
+  });
   document.addEventListener('keydown', (event) => {
     if (event.target && event.target.tagName === 'SELECT') return;
     if (event.key === ' ') {
@@ -572,7 +602,10 @@
       const head = await fetch(location.pathname, { method: 'HEAD', cache: 'no-store' });
       const tag = head.headers.get('etag');
       if (!head.ok || !tag) return;
-      if (etag === null) { etag = tag; return; }
+      if (etag === null) {
+        etag = tag;
+        return;
+      }
       if (tag === etag) return;
       const response = await fetch(location.pathname, { cache: 'no-store' });
       if (!response.ok) return;
@@ -593,25 +626,53 @@
   // ---- the test hook: read-only, so tests and benchmarks can be exact -------------------------
 
   window.timelapse = Object.freeze({
-    get ready() { return data !== null; },
-    get version() { return version; },
-    get step() { return data && data.steps.length ? data.steps[frameIndex] : null; },
-    get frameIndex() { return frameIndex; },
-    get frameCount() { return frames.length; },
-    get steps() { return data ? data.steps.slice() : []; },
-    get playing() { return playing; },
-    get animating() { return transition !== null; },
-    get hovered() { return hovered; },
-    get pinned() { return pinned; },
-    get highlight() { return highlight; },
-    get isolate() { return isolate; },
-    get lastFrameMs() { return lastFrameMs; },
+    get ready() {
+      return data !== null;
+    },
+    get version() {
+      return version;
+    },
+    get step() {
+      return data && data.steps.length ? data.steps[frameIndex] : null;
+    },
+    get frameIndex() {
+      return frameIndex;
+    },
+    get frameCount() {
+      return frames.length;
+    },
+    get steps() {
+      return data ? data.steps.slice() : [];
+    },
+    get playing() {
+      return playing;
+    },
+    get animating() {
+      return transition !== null;
+    },
+    get hovered() {
+      return hovered;
+    },
+    get pinned() {
+      return pinned;
+    },
+    get highlight() {
+      return highlight;
+    },
+    get isolate() {
+      return isolate;
+    },
+    get lastFrameMs() {
+      return lastFrameMs;
+    },
     /** Point i's position now, in page (client) coordinates. */
     pointScreen(i) {
       const rect = canvas.getBoundingClientRect();
       return { x: rect.left + screenX(current[2 * i]), y: rect.top + screenY(current[2 * i + 1]) };
     },
-    get trailVertexCount() { return pinned >= 0 ? trailPoints(pinned).length : 0; },
+    get trailVertexCount() {
+      return pinned >= 0 ? trailPoints(pinned).length : 0;
+    },
     /** Draws the scatter `count` times at positions between two frames; returns ms per draw. */
     measureDraw(count) {
       const start = performance.now();
