@@ -587,6 +587,10 @@
       goTo(frameIndex + (event.key === 'ArrowRight' ? 1 : -1));
     }
   });
+  // A focused button would also take a space as a click (on key up), undoing the toggle above.
+  document.addEventListener('keyup', (event) => {
+    if (event.key === ' ') event.preventDefault();
+  });
   window.addEventListener('resize', resize);
 
   // ---- live updates (only when served over http by `embedding-timelapse view`) ----------------
@@ -601,18 +605,16 @@
     try {
       const head = await fetch(location.pathname, { method: 'HEAD', cache: 'no-store' });
       const tag = head.headers.get('etag');
-      if (!head.ok || !tag) return;
-      if (etag === null) {
-        etag = tag;
-        return;
-      }
-      if (tag === etag) return;
+      if (!head.ok || !tag || tag === etag) return;
+      // Changed, or the first poll (the page may have been rewritten since it was loaded): fetch
+      // it and load its data if it is newer than what is shown.
       const response = await fetch(location.pathname, { cache: 'no-store' });
       if (!response.ok) return;
       const html = await response.text();
       const next = extractData(html);
-      if (next) {
-        etag = response.headers.get('etag') || tag;
+      if (!next) return;
+      etag = response.headers.get('etag') || tag;
+      if (next.generated !== data.generated) {
         const size = /<body data-size="([^"]*)"/.exec(html);
         load(next, size ? size[1] : null);
       }
