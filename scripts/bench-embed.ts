@@ -74,7 +74,7 @@ async function measure(embedder: Embedder, input: Float32Array, batch: number): 
   return { wall: (runs * batch) / seconds, cpu: (runs * batch) / ((cpu.user + cpu.system) / 1e6) };
 }
 
-const TFJS_ENGINES = [['wasm', 'layers'], ['wasm', 'folded'], ['webgpu', 'layers'], ['webgpu', 'folded']] as const;
+const TFJS_ENGINES = [['wasm', 'layers'], ['wasm', 'folded'], ['webgpu', 'folded'], ['webgpu', 'layers']] as const;
 
 /** Switches tfjs to `backend`; false (with a note) when this machine has none (no GPU). */
 async function useBackend(backend: 'wasm' | 'webgpu'): Promise<boolean> {

@@ -81,7 +81,9 @@ async function measure(backend: string, blocks: number[], batch: number, iterati
       const loss = await trainStepOnce(model, optimizer, x, labels);
       if (!Number.isFinite(loss)) throw new Error(`training diverged on ${backend}: loss ${loss}`);
     });
-    if (profile && backend === 'webgpu') await reportDeviceWork(backend, batch, () => trainStepOnce(model, optimizer, x, labels));
+    if (profile && backend === 'webgpu') {
+      await reportDeviceWork(backend, batch, () => trainStepOnce(model, optimizer, x, labels));
+    }
     if (profile) {
       const kernels = await profileKernels(() => trainStepOnce(model, optimizer, x, labels));
       process.stderr.write(`\nper-kernel profile of one training step, ${backend}, batch ${batch}:\n${formatProfile(kernels)}\n`);
@@ -106,7 +108,8 @@ async function reportDeviceWork(backend: string, batch: number, step: () => Prom
   process.stderr.write(
     `\ndevice work of one training step, ${backend}, batch ${batch}: wall ${ms.toFixed(1)} ms, ` +
       `${counts.dispatches} dispatches, ${counts.writeBuffer} uniform writes, ${counts.uploads} uploads ` +
-      `(${counts.uploadBytes} bytes; ${JSON.stringify(counts.uploadShapes)}), ${counts.createBuffer} buffers created, ` +
+      `(${counts.uploadBytes} bytes; ${JSON.stringify(counts.uploadShapes)}), ` +
+      `${counts.createBuffer} buffers created, ` +
       `${counts.createComputePipeline} pipelines compiled\n`,
   );
 }

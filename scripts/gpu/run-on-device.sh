@@ -34,7 +34,8 @@ elapsed() { echo $(( $(date +%s) - START )); }
 # Seconds for the next step: its own limit, or what is left of the budget.
 allow() { local left=$(( BUDGET - $(elapsed) )); [ "$1" -lt "$left" ] && echo "$1" || echo "$left"; }
 
-note "gpukit: start $(date -u +%FT%TZ), kit $KIT, out $OUT, budget ${BUDGET}s${SWIFTSHADER:+, SwiftShader from $SWIFTSHADER (tiny sizes)}"
+note "gpukit: start $(date -u +%FT%TZ), kit $KIT, out $OUT, budget ${BUDGET}s" \
+  "${SWIFTSHADER:+(SwiftShader from $SWIFTSHADER, tiny sizes)}"
 if [ ! -f "$KIT/node.xz" ]; then note "gpukit: no kit at $KIT (run scripts/gpu/build-kit.sh first)"; exit 1; fi
 
 # --- unpack -----------------------------------------------------------------------------------
@@ -62,7 +63,8 @@ note "node: $("$NODE" --version 2>&1 | head -1) (unpacked in $(elapsed)s)"
   echo "== nvidia-smi"; timeout 20 nvidia-smi 2>&1 | head -20
   echo "== env"; env | grep -E '^(NVIDIA|VK_|LD_LIBRARY|CUDA)' | sort
   echo "== ICD folders"; ls -l /usr/local/nvidia/share/vulkan/icd.d /usr/share/vulkan/icd.d /etc/vulkan/icd.d 2>&1
-  echo "== vulkan / nvidia libraries known to ld.so"; "$LDCONFIG" -p 2>/dev/null | grep -Ei 'vulkan|GLX|GLdispatch|EGL_nvidia' | head -20
+  echo "== vulkan / nvidia libraries known to ld.so"
+  "$LDCONFIG" -p 2>/dev/null | grep -Ei 'vulkan|GLX|GLdispatch|EGL_nvidia' | head -20
 } >> "$DIAG" 2>&1
 
 # Unpacks a .deb's files under $2 without dpkg if need be (a .deb is an ar archive of tarballs).
@@ -90,7 +92,9 @@ else
   if ls "$KIT"/vulkan-debs/*.deb >/dev/null 2>&1; then
     # The NVIDIA ICD (libGLX_nvidia) needs libGLdispatch & co., which the machine lacks; the
     # loader too, on some. Ours go first on the library path: no root, nothing installed.
-    for deb in "$KIT"/vulkan-debs/*.deb; do unpack_deb "$deb" "$RUN/vk" >> "$DIAG" 2>&1 || note "vulkan: could not unpack $deb"; done
+    for deb in "$KIT"/vulkan-debs/*.deb; do
+      unpack_deb "$deb" "$RUN/vk" >> "$DIAG" 2>&1 || note "vulkan: could not unpack $deb"
+    done
     export LD_LIBRARY_PATH="$RUN/vk/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     note "vulkan: loader and GL dispatch libraries from the kit ($(ls "$KIT"/vulkan-debs | wc -l) Debian packages)"
   else
@@ -112,7 +116,8 @@ else
       done
       if [ -n "$path" ]; then
         mkdir -p "$RUN/icd"
-        printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "%s", "api_version": "1.3.0" } }\n' "$path" > "$RUN/icd/nvidia_icd.json"
+        printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "%s", "api_version": "1.3.0" } }\n' \
+          "$path" > "$RUN/icd/nvidia_icd.json"
         ICD="$RUN/icd/nvidia_icd.json"
         break
       fi
@@ -133,7 +138,8 @@ import { create } from 'webgpu';
 const gpu = create([]);
 const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
 if (!adapter) { console.log('adapter: none'); process.exit(3); }
-console.log('adapter:', JSON.stringify({ vendor: adapter.info.vendor, architecture: adapter.info.architecture, device: adapter.info.device, description: adapter.info.description }));
+const { vendor, architecture, device, description } = adapter.info;
+console.log('adapter:', JSON.stringify({ vendor, architecture, device, description }));
 console.log('features:', [...adapter.features].join(' '));
 const l = adapter.limits;
 console.log('limits:', JSON.stringify({ maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup }));
@@ -158,11 +164,13 @@ step() { # name limit outfile command args...
 if [ -n "$SWIFTSHADER" ]; then
   # Sizes that finish on a CPU: the point here is that every step runs, not its speed.
   GRAD_ARGS=(--blocks '1,1,1' --batch 2); TRAIN_BLOCKS=1,1,1; BATCHES=4; BIG_BATCH=""; PROFILE_BATCH=4
-  EMBED_ARGS=(--blocks 1,1,1 --batches 8 --seconds 1); TORCH_ARGS=(--cpu --blocks 1,1,1 --batch 4 --iterations 1)
+  EMBED_ARGS=(--engines tfjs-webgpu-folded --blocks 1,1,1 --batches 8 --seconds 1)
+  TORCH_ARGS=(--cpu --blocks 1,1,1 --batch 4 --iterations 1)
   ITER=1
 else
   GRAD_ARGS=(--blocks '1,1,1;6,6,12' --batch 4); TRAIN_BLOCKS=seed; BATCHES=64,256; BIG_BATCH=512; PROFILE_BATCH=256
-  EMBED_ARGS=(--blocks seed --batches 256,512 --seconds 3); TORCH_ARGS=(--batch 64,256,512 --iterations 10)
+  EMBED_ARGS=(--engines tfjs-webgpu-folded,tfjs-webgpu-layers --blocks seed --batches 256,512 --seconds 3)
+  TORCH_ARGS=(--batch 64,256,512 --iterations 10)
   ITER=5
 fi
 
@@ -175,7 +183,7 @@ step "bench webgpu, batch $BATCHES" 120 "$OUT/bench.ndjson" \
 step "bench webgpu, device work and kernel profile at batch $PROFILE_BATCH" 60 "$DIAG" \
   "$NODE" bench-train.mjs --backend webgpu --blocks "$TRAIN_BLOCKS" --batch "$PROFILE_BATCH" --iterations 1 --profile
 step "bench:embed webgpu" 45 "$OUT/embed.ndjson" \
-  "$NODE" bench-embed.mjs --engines tfjs-webgpu-folded,tfjs-webgpu-layers --json "${EMBED_ARGS[@]}"
+  "$NODE" bench-embed.mjs --json "${EMBED_ARGS[@]}"
 if command -v python3 >/dev/null 2>&1; then
   step "pytorch, same step" 75 "$OUT/torch.ndjson" python3 torch/torch_train_step.py "${TORCH_ARGS[@]}"
 else

@@ -96,7 +96,8 @@ const ADAPTER_SCRIPT = `
 const { create } = await import(process.argv[1]);
 const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
 const i = adapter?.info;
-const found = adapter && { vendor: i?.vendor, architecture: i?.architecture, device: i?.device, description: i?.description,
+const found = adapter && {
+  vendor: i?.vendor, architecture: i?.architecture, device: i?.device, description: i?.description,
   isFallbackAdapter: Boolean(i?.isFallbackAdapter ?? adapter.isFallbackAdapter) };
 process.stdout.write(JSON.stringify({ adapter: found ?? null }) + '\\n');
 process.exit(0);
@@ -110,7 +111,8 @@ process.exit(0);
 export async function findAdapterQuietly(env: NodeJS.ProcessEnv = process.env): Promise<AdapterReport> {
   const entry = pathToFileURL(require.resolve('webgpu')).href;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', ADAPTER_SCRIPT, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--input-type=module', '-e', ADAPTER_SCRIPT, entry];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -157,7 +159,8 @@ export async function probeWebGpu(
   try {
     report = await findAdapterQuietly(env);
   } catch (error) {
-    return { available: false, why: `the webgpu package failed to load or probe (${firstLine(error)})`, fix: "reinstall it with 'npm install webgpu'" };
+    const why = `the webgpu package failed to load or probe (${firstLine(error)})`;
+    return { available: false, why, fix: "reinstall it with 'npm install webgpu'" };
   }
   if ((options.verbose || acceptSoftware) && report.messages.trim() !== '') {
     (options.log ?? ((text: string) => process.stderr.write(text)))(report.messages.replace(/\n?$/, '\n'));

@@ -421,7 +421,8 @@ export async function createAdam(
   const tf = await import('@tensorflow/tfjs-core');
   // Fused on webgpu (our kernels), tfjs's own AdamOptimizer elsewhere; the same state layout.
   const { createAdamOptimizer } = await import('../backend/optimizers/fused_adam.ts');
-  const optimizer = createAdamOptimizer(hyper.learningRate, hyper.beta1 ?? 0.9, hyper.beta2 ?? 0.999, hyper.epsilon ?? 1e-7);
+  const { learningRate, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } = hyper;
+  const optimizer = createAdamOptimizer(learningRate, beta1, beta2, epsilon);
   if (!state || (state.iterations === 0 && state.moments.length === 0)) return optimizer;
   const byName = new Map(state.moments.map((entry) => [entry.name, entry]));
   const trainable = model.trainableWeights;

@@ -19,11 +19,13 @@ const reference = await layersModelOutputs(fixture.model, input, N);
 test('auto picks ONNX Runtime here, says so in one line, and matches the layers model across batch edges', async () => {
   const lines: string[] = [];
   const noGpu = async () => ({ available: false as const, why: 'no GPU adapter found' });
-  const embedder = await createEmbedder({ engine: 'auto', log: (line) => lines.push(line), batchSize: 128, probeGpu: noGpu });
+  const log = (line: string) => lines.push(line);
+  const embedder = await createEmbedder({ engine: 'auto', log, batchSize: 128, probeGpu: noGpu });
   try {
     assert.equal(embedder.name, 'onnxruntime');
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^inference: onnxruntime-node \S+ \(auto: it loads on this machine; webgpu passed over: no GPU adapter found\), \d+ threads?$/);
+    const how = 'auto: it loads on this machine; webgpu passed over: no GPU adapter found';
+    assert.match(lines[0]!, new RegExp(`^inference: onnxruntime-node \\S+ \\(${how}\\), \\d+ threads?$`));
     assert.match(embedder.reason, new RegExp(`${availableParallelism()} thread`));
     await assert.rejects(embedder.embed(input, N), /before load/);
     await embedder.load(fixture.dir);

@@ -8,7 +8,8 @@
  * computed once for both the scale and the variance gradient. Its constants are made once
  * (`constantScalar`), not uploaded every step.
  */
-import { add, backend_util, mul, neg, reshape, rsqrt, sub, sum, tidy, type GradConfig, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs-core';
+import { add, backend_util, mul, neg, reshape, rsqrt, sub, sum, tidy } from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { constantScalar } from './constants.ts';
 
 export const batchNormGradConfig: GradConfig = {
@@ -31,7 +32,8 @@ export const batchNormGradConfig: GradConfig = {
       x: () => mul(grad, mul(invStd, scaleValue)),
       mean: () => neg(mul(sumDy(), mul(invStd, scaleValue))),
       // d/dvar of (var + ε)^(−1/2) is −½ (var + ε)^(−3/2)
-      variance: () => mul(sumDyCentered(), mul(scaleValue, mul(constantScalar(-0.5), mul(invStd, mul(invStd, invStd))))),
+      variance: () =>
+        mul(sumDyCentered(), mul(scaleValue, mul(constantScalar(-0.5), mul(invStd, mul(invStd, invStd))))),
       scale: () => reshape(mul(sumDyCentered(), invStd), (scale ?? mean).shape),
       offset: () => sumDy().clone(), // a tensor of its own: the engine may dispose what it is given
     };

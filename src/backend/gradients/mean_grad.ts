@@ -7,7 +7,8 @@
  * the host. `broadcastTo` would also avoid the host, but wasm's Tile behind it is slow
  * (training 30 → 17 img/s at batch 256, measured on the 2-core machine).
  */
-import { backend_util, fill, mul, reshape, util, type GradConfig, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs-core';
+import { backend_util, fill, mul, reshape, util } from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 
 export const meanGradConfig: GradConfig = {
   kernelName: 'Mean',

@@ -31,7 +31,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
     // The stock optimizer divides by 1 − accBeta, accBeta = βᵗ kept as a float32 variable on the
     // device; the host's power is the same number to float32 rounding, with no read-back.
     const step = this.iterations + 1;
@@ -47,10 +49,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         if (gradient == null) return;
         const first = moments.accumulatedFirstMoment[i]!.variable;
         const second = moments.accumulatedSecondMoment[i]!.variable;
-        const newFirst = engine.runKernel(ADAM_MOMENT, { moment: first, gradient }, { decay: this.beta1, squared: false }) as tf.Tensor;
-        const newSecond = engine.runKernel(ADAM_MOMENT, { moment: second, gradient }, { decay: this.beta2, squared: true }) as tf.Tensor;
+        const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: object) =>
+          engine.runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+        const newFirst = run(ADAM_MOMENT, { moment: first, gradient }, { decay: this.beta1, squared: false });
+        const newSecond = run(ADAM_MOMENT, { moment: second, gradient }, { decay: this.beta2, squared: true });
         const attrs = { learningRate: this.learningRate, epsilon: this.epsilon, correction1, correction2 };
-        const newValue = engine.runKernel(ADAM_UPDATE, { weight: value, first: newFirst, second: newSecond }, attrs) as tf.Tensor;
+        const newValue = run(ADAM_UPDATE, { weight: value, first: newFirst, second: newSecond }, attrs);
         first.assign(newFirst);
         second.assign(newSecond);
         value.assign(newValue);
@@ -76,6 +80,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 }
 
 /** The optimizer training uses: fused on webgpu, tfjs's own elsewhere. */
-export function createAdamOptimizer(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number): tf.AdamOptimizer {
+export function createAdamOptimizer(
+  learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number,
+): tf.AdamOptimizer {
   return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
 }

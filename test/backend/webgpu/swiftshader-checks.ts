@@ -36,7 +36,7 @@ interface FilterCase {
 /** The seed ResNet's shapes, shrunk: stem 7×7/2, 3×3/1, 3×3/2, 1×1/2 shortcut; odd sizes; many splits. */
 const FILTER_CASES: FilterCase[] = [
   { name: 'stem 7x7/2 same', x: [2, 32, 32, 3], kernel: 7, stride: 2, pad: 'same', outChannels: 16 },
-  { name: '3x3/1 same, 16 channels, 16 K-splits', x: [8, 16, 16, 16], kernel: 3, stride: 1, pad: 'same', outChannels: 16 },
+  { name: '3x3/1 same, 16 K-splits', x: [8, 16, 16, 16], kernel: 3, stride: 1, pad: 'same', outChannels: 16 },
   { name: '3x3/2 same 32->64', x: [2, 8, 8, 32], kernel: 3, stride: 2, pad: 'same', outChannels: 64 },
   { name: '1x1/2 shortcut 16->32', x: [3, 9, 9, 16], kernel: 1, stride: 2, pad: 'same', outChannels: 32 },
   { name: '3x3/1 valid odd 64->64', x: [3, 7, 7, 64], kernel: 3, stride: 1, pad: 'valid', outChannels: 64 },
@@ -52,7 +52,8 @@ async function filterGradient(c: FilterCase): Promise<Float32Array> {
     const x = tf.tensor4d(pseudoRandom(size(c.x), 11), c.x);
     const dy = tf.tensor4d(pseudoRandom(size(dyShape), 12), dyShape as [number, number, number, number]);
     const filterShape = [c.kernel, c.kernel, inC, c.outChannels];
-    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor;
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape };
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor;
   });
   const values = (await result.data()) as Float32Array;
   result.dispose();
@@ -68,7 +69,8 @@ async function checkFilterGradients(): Promise<void> {
     let compiled: string[] = [];
     const counted = await countDeviceWork(async () => {
       const actual = await filterGradient(c);
-      emit({ check: 'filterGradient', name: c.name, relError: relativeError(actual, expected), leaked: tf.memory().numTensors - before });
+      const leaked = tf.memory().numTensors - before;
+      emit({ check: 'filterGradient', name: c.name, relError: relativeError(actual, expected), leaked });
     });
     compiled = counted.compiled;
     emit({ check: 'filterGradientPrograms', name: c.name, compiled });
@@ -76,7 +78,8 @@ async function checkFilterGradients(): Promise<void> {
   // The gradient pair through tf.grads: our filter gradient and tfjs's input gradient.
   for (const c of convGradientCases()) {
     const r = await checkConvGradients('webgpu', c);
-    emit({ check: 'convGradients', name: `${c.kernel}x${c.kernel}/${c.stride} ${c.pad} ${c.size.join('x')}`, dxError: r.dxError, dwError: r.dwError, leaked: r.leakedTensors });
+    const name = `${c.kernel}x${c.kernel}/${c.stride} ${c.pad} ${c.size.join('x')}`;
+    emit({ check: 'convGradients', name, dxError: r.dxError, dwError: r.dwError, leaked: r.leakedTensors });
   }
 }
 
@@ -84,7 +87,8 @@ async function checkFilterGradients(): Promise<void> {
 async function checkAdam(): Promise<void> {
   await tf.setBackend('webgpu');
   const shapes = [[3, 3, 4, 40], [37], [64, 10]];
-  const make = (prefix: string) => shapes.map((shape, i) => tf.variable(tf.tensor(pseudoRandom(size(shape), 30 + i), shape), true, `${prefix}${i}`));
+  const make = (prefix: string) =>
+    shapes.map((shape, i) => tf.variable(tf.tensor(pseudoRandom(size(shape), 30 + i), shape), true, `${prefix}${i}`));
   const stockVars = make('stock');
   const fusedVars = make('fused');
   const stock = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
@@ -107,7 +111,8 @@ async function checkAdam(): Promise<void> {
   const fusedWeights = await fused.getWeights();
   let momentsError = 0;
   for (let i = 1; i < stockWeights.length; i++) {
-    momentsError = Math.max(momentsError, relativeError(await fusedWeights[i]!.tensor.data(), await stockWeights[i]!.tensor.data()));
+    const error = relativeError(await fusedWeights[i]!.tensor.data(), await stockWeights[i]!.tensor.data());
+    momentsError = Math.max(momentsError, error);
   }
   // A stock optimizer continuing from the fused one's state takes the same fourth step.
   const resumed = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
@@ -121,9 +126,11 @@ async function checkAdam(): Promise<void> {
   }
   emit({
     check: 'adam', valuesError: worst, momentsError, resumedError, dispatches, iterations: fused.iterations,
-    names: fusedWeights.map((w) => w.name.replace(/^fused/, '')), stockNames: stockWeights.map((w) => w.name.replace(/^stock/, '')),
+    names: fusedWeights.map((w) => w.name.replace(/^fused/, '')),
+    stockNames: stockWeights.map((w) => w.name.replace(/^stock/, '')),
   });
-  tf.dispose([...grads, ...stockVars, ...fusedVars, ...stockWeights.map((w) => w.tensor), ...fusedWeights.map((w) => w.tensor)]);
+  tf.dispose([...grads, ...stockVars, ...fusedVars]);
+  tf.dispose([...stockWeights, ...fusedWeights].map((w) => w.tensor));
   stock.dispose();
   fused.dispose();
   resumed.dispose();
@@ -174,7 +181,8 @@ async function checkTraining(): Promise<void> {
   const cpu = await trainingSteps('cpu', weights, 2, -1);
   const started = performance.now();
   const gpu = await trainingSteps('webgpu', weights, 4, 2);
-  emit({ check: 'training', cpu: cpu.losses, webgpu: gpu.losses.slice(0, 2), seconds: (performance.now() - started) / 1000 });
+  const seconds = (performance.now() - started) / 1000;
+  emit({ check: 'training', cpu: cpu.losses, webgpu: gpu.losses.slice(0, 2), seconds });
   emit({ check: 'deviceWork', steps: [3, 4], ...gpu.counts, leakedTensors: gpu.leaked, losses: gpu.losses.slice(2) });
 }
 
@@ -197,7 +205,8 @@ async function checkEmbedOnGpu(): Promise<void> {
   const reference = await layersModelOutputs(fixture.model, input, n);
   const lines: string[] = [];
   const fakeGpu = async () => ({ available: true as const, detail: 'GPU adapter: (faked for the test)' });
-  const embedder = await createEmbedder({ engine: 'auto', backend: 'webgpu', probeGpu: fakeGpu, log: (line) => lines.push(line) });
+  const log = (line: string) => lines.push(line);
+  const embedder = await createEmbedder({ engine: 'auto', backend: 'webgpu', probeGpu: fakeGpu, log });
   await embedder.load(fixture.dir);
   const out = await embedder.embed(input, n);
   emit({

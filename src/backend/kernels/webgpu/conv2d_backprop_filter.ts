@@ -208,7 +208,9 @@ export function makeConv2DBackpropFilterWebGpu(stock: KernelFunc): KernelConfig 
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as unknown as FilterGradAttrs;
     if (a.dataFormat === 'NCHW' || x.dtype !== 'float32') return stock(args);
-    const info = backend_util.computeConv2DInfo(x.shape as Shape4D, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as Shape4D, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode,
+    );
     const m = info.filterHeight * info.filterWidth * info.inChannels;
     const n = info.outChannels;
     const k = info.batchSize * info.outHeight * info.outWidth;
@@ -224,7 +226,8 @@ export function makeConv2DBackpropFilterWebGpu(stock: KernelFunc): KernelConfig 
     ];
     const partial = backend.runWebGPUProgram(gemm, [x, dy], 'float32', uniforms);
     if (direct) return partial;
-    const total = backend.runWebGPUProgram(new SumPartialsProgram(filterShape), [partial], 'float32', [int(plan.splits)]);
+    const sum = new SumPartialsProgram(filterShape);
+    const total = backend.runWebGPUProgram(sum, [partial], 'float32', [int(plan.splits)]);
     backend.disposeData(partial.dataId);
     return total;
   };
