@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
+import { onStopSignals } from './signals.ts';
 import { initBackend, parseBackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
 import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
@@ -44,23 +45,17 @@ Ctrl-C (or SIGTERM) stops after the current step with a checkpoint; continue wit
 /** Routes SIGINT/SIGTERM to an AbortController while training runs. */
 function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
+  const release = onStopSignals({
+    first(name) {
+      log(`${name}: stopping after this step and writing a checkpoint (press Ctrl-C again to quit at once)`);
+      controller.abort();
+    },
+    again(name) {
       log(`${name} again: quitting without a checkpoint`);
       process.exit(130);
-    }
-    log(`${name}: stopping after this step and writing a checkpoint (press Ctrl-C again to quit at once)`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     },
-  };
+  });
+  return { signal: controller.signal, release };
 }
 
 export async function run(argv: string[]): Promise<number> {

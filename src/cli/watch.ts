@@ -9,6 +9,7 @@ import { UserError } from '../errors.ts';
 import { Watcher } from '../watch/daemon.ts';
 import { jsonReporter, textReporter } from '../watch/report.ts';
 import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
+import { onStopSignals } from './signals.ts';
 
 const HELP = `usage: embedding-timelapse watch [options]
 
@@ -96,19 +97,16 @@ export async function run(argv: string[]): Promise<number> {
 
   // First signal: finish the frame in progress and close every writer. Second: abandon the
   // frame (everything written so far is whole, and a restarted watcher redoes that frame).
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
+  const releaseSignals = onStopSignals({
+    first(signal) {
       reporter.info(`${signal}: finishing the current frame, then stopping (send it again to abandon the frame)`);
       watcher.stop();
-      return;
-    }
-    reporter.info(`${signal}: abandoning the current frame; a restarted watcher will redo it`);
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+    again(signal) {
+      reporter.info(`${signal}: abandoning the current frame; a restarted watcher will redo it`);
+      process.exit(130);
+    },
+  });
   try {
     const summary = await watcher.run();
     const failed = summary.failedRuns.length;
@@ -121,7 +119,6 @@ export async function run(argv: string[]): Promise<number> {
     // A batch job (--once) must notice a run it could not draw; the others were finished first.
     return once && failed > 0 ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
   }
 }
