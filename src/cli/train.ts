@@ -120,9 +120,11 @@ export async function run(argv: string[]): Promise<number> {
     checkpointEvery: optionalInt('checkpoint-every', values['checkpoint-every'], 1),
   };
 
-  const backend = await initBackend(backendChoice);
+  // The data before the backends: a wrong --data answers at once, not after the probes (which
+  // take a second and may load GPU drivers).
   const source = await ensureCifarSource(dataFlag);
   const dataset = await loadCifar10(source);
+  const backend = await initBackend(backendChoice);
 
   const stop = stopOnSignals((line) => process.stderr.write(`\n${line}\n`));
   try {

@@ -70,3 +70,21 @@ test('SIGINT finishes the step, writes a checkpoint and exits 0; --resume contin
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a wrong --data is one line, before any backend is probed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'et-train-cli-'));
+  try {
+    const child = spawn(process.execPath, ['bin/embedding-timelapse.js', 'train', '--data', join(dir, 'nothing-here'), '--logdir', join(dir, 'logs')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^embedding-timelapse: CIFAR-10 data not found at .*nothing-here: it does not exist; point --data/);
+    assert.equal(stderr.trim().split('\n').length, 1, `no backend line or driver noise first: ${stderr}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
