@@ -61,9 +61,9 @@ test('one run with a corrupt event file is left alone with one line; the other r
   // 'g' is served before 'r' and again after it (round robin), 'h' between them.
   for (const [k, step] of [100, 200, 300].entries()) await writeFakeCheckpoint(logdir, 'g', step, k);
   await writeFakeCheckpoint(logdir, 'h', 50, 4);
-  // A fresh run whose trainer event file is damaged: nothing may be left in it.
+  // A run not drawn yet whose (older layout) watcher event file is damaged: nothing may be left in it.
   await writeFakeCheckpoint(logdir, 'q', 10, 5);
-  await writeFile(join(logdir, 'q', 'events.out.tfevents.1.host'), Buffer.alloc(64, 7));
+  await writeFile(join(logdir, 'q', 'events.out.tfevents.1.host.watcher'), Buffer.alloc(64, 7));
 
   const { w, errors } = watcher(logdir);
   assert.deepEqual(await w.run(), { frames: 4, skipped: 0, failedRuns: ['q', 'r'] });
@@ -71,7 +71,7 @@ test('one run with a corrupt event file is left alone with one line; the other r
   assert.deepEqual(await gifSteps(join(logdir, 'g')), [100, 200, 300]);
   assert.deepEqual((await stateOf(join(logdir, 'h'))).frames.map((f) => f.step), [50]);
   assert.equal(errors.length, 2, errors.join('\n'));
-  assert.match(errors[0]!, /^leaving run 'q' alone: corrupt event file .*events\.out\.tfevents\.1\.host: .*byte offset 0; move the file/);
+  assert.match(errors[0]!, /^leaving run 'q' alone: corrupt event file .*events\.out\.tfevents\.1\.host\.watcher: .*byte offset 0; move the file/);
   assert.match(errors[1]!, /^leaving run 'r' alone: corrupt event file .* CRC mismatch .*; move the file/);
   // Run r keeps what it had, and neither run keeps a lock or an empty embeddings folder.
   assert.deepEqual((await stateOf(join(logdir, 'r'))).frames.map((f) => f.step), [100]);
