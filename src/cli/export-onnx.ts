@@ -5,7 +5,6 @@
  */
 import { join, resolve } from 'node:path';
 import { parseCommand } from './args.ts';
-import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { exportCheckpointToOnnx, ONNX_OPSET } from '../model/onnx.ts';
 

@@ -139,10 +139,9 @@ export function resumedEpochs(options: TrainOptions, meta: CheckpointMeta): numb
 }
 
 /** The options shared by fresh and resumed runs: taken as given. */
-export function givenSettings(options: TrainOptions): Pick<
-  RunSettings,
-  'logdir' | 'run' | 'learningRate' | 'logEvery' | 'checkpointEvery' | 'backend'
-> {
+export function givenSettings(
+  options: TrainOptions,
+): Pick<RunSettings, 'logdir' | 'run' | 'learningRate' | 'logEvery' | 'checkpointEvery' | 'backend'> {
   return {
     logdir: options.logdir,
     run: options.run,

@@ -79,7 +79,12 @@ async function resumeRun(options: TrainOptions): Promise<RunStart> {
   try {
     const { positionInEpoch, ...data } = dataRecordOf(meta, latest.dir);
     checkResumable(options, meta, data, latest.dir);
-    const settings: RunSettings = { ...givenSettings(options), epochs: resumedEpochs(options, meta), model: meta.model, data };
+    const settings: RunSettings = {
+      ...givenSettings(options),
+      epochs: resumedEpochs(options, meta),
+      model: meta.model,
+      data,
+    };
     return {
       settings,
       model: loaded.model,
