@@ -11,7 +11,13 @@ import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
 import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
 import { parseBlocks, RESNET_PRESETS } from '../model/resnet.ts';
 import {
-  checkRunStart, DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, describeIntervals, newestRunWithCheckpoints, timestampRunName, train,
+  checkRunStart,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_LEARNING_RATE,
+  describeIntervals,
+  newestRunWithCheckpoints,
+  timestampRunName,
+  train,
 } from '../train/index.ts';
 
 const HELP = `usage: embedding-timelapse train [options]
@@ -85,8 +91,11 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = args;
   const optionalInt = (name: string, value: string | undefined, min: number) => optionalIntOption('train', name, value, min);
   // Left undefined when not given: a resumed run then keeps its own (src/train/settings.ts).
-  const learningRate = values.lr === undefined ? undefined : numberOption('train', 'lr', values.lr, DEFAULT_LEARNING_RATE);
-  if (learningRate !== undefined && learningRate <= 0) throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
+  const learningRate =
+    values.lr === undefined ? undefined : numberOption('train', 'lr', values.lr, DEFAULT_LEARNING_RATE);
+  if (learningRate !== undefined && learningRate <= 0) {
+    throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
+  }
   const logdir = values.logdir ?? 'logs';
   const resume = values.resume ?? false;
   const backendChoice = parseBackendChoice(values.backend);

@@ -110,8 +110,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const summary = await watcher.run();
     const failed = summary.failedRuns.length;
-    const leftAlone = failed === 0 ? '' : `; ${failed} run${failed === 1 ? '' : 's'} left alone (${summary.failedRuns.join(', ')}, see above)`;
-    reporter.info(`watcher stopped: ${summary.frames} frame${summary.frames === 1 ? '' : 's'} drawn, ${summary.skipped} skipped${leftAlone}`, {
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const leftAlone =
+      failed === 0 ? '' : `; ${plural(failed, 'run')} left alone (${summary.failedRuns.join(', ')}, see above)`;
+    reporter.info(`watcher stopped: ${plural(summary.frames, 'frame')} drawn, ${summary.skipped} skipped${leftAlone}`, {
       frames: summary.frames,
       skipped: summary.skipped,
       failedRuns: summary.failedRuns,

@@ -176,7 +176,13 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const end = await runSteps({
     step,
     batches: new TrainBatches(trainSplit, { batchSize: data.batchSize, seed: data.seed }),
-    validate: createValidator({ model: start.model, split: valSplit, classNames: dataset.classNames, batchSize: data.batchSize, writer }),
+    validate: createValidator({
+      model: start.model,
+      split: valSplit,
+      classNames: dataset.classNames,
+      batchSize: data.batchSize,
+      writer,
+    }),
     epochs: settings.epochs,
     start: position,
     observers,

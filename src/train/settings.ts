@@ -120,7 +120,12 @@ export function dataRecordOf(meta: CheckpointMeta, dir: string): DataSettings & 
 }
 
 /** Throws when an option given now contradicts the checkpoint being resumed. */
-export function checkResumable(options: Omit<TrainOptions, 'dataSource'>, meta: CheckpointMeta, data: DataSettings, dir: string): void {
+export function checkResumable(
+  options: Omit<TrainOptions, 'dataSource'>,
+  meta: CheckpointMeta,
+  data: DataSettings,
+  dir: string,
+): void {
   const given = <T>(value: T | undefined, then: T, flag: string, show = (v: T) => String(v)) => {
     if (value === undefined || show(value) === show(then)) return;
     throw new UserError(
@@ -148,7 +153,9 @@ export function givenSettings(options: TrainOptions): Pick<RunSettings, 'logdir'
 }
 
 /** The schedule and step size of a fresh run: as given, else the defaults. */
-export function freshSchedule(options: TrainOptions): Pick<RunSettings, 'learningRate' | 'logEvery' | 'checkpointEvery'> {
+export function freshSchedule(
+  options: TrainOptions,
+): Pick<RunSettings, 'learningRate' | 'logEvery' | 'checkpointEvery'> {
   return {
     learningRate: options.learningRate ?? DEFAULT_LEARNING_RATE,
     logEvery: options.logEvery ?? DEFAULT_LOG_EVERY,
@@ -182,13 +189,21 @@ export function resumedSchedule(
     return given;
   };
   const positive = (value: unknown): value is number => typeof value === 'number' && value > 0;
-  const intervalOrNull = (value: unknown): value is number | null => value === null || (Number.isInteger(value) && (value as number) > 0);
+  const intervalOrNull = (value: unknown): value is number | null =>
+    value === null || (Number.isInteger(value) && (value as number) > 0);
   const interval = (value: number | null) => (value === null ? 'the default schedule' : String(value));
   return {
     schedule: {
       learningRate: pick('--lr', options.learningRate, recorded.learningRate, positive, fallback.learningRate),
       logEvery: pick('--log-every', options.logEvery, recorded.logEvery, positive, fallback.logEvery),
-      checkpointEvery: pick('--checkpoint-every', options.checkpointEvery, recorded.checkpointEvery, intervalOrNull, fallback.checkpointEvery, interval),
+      checkpointEvery: pick(
+        '--checkpoint-every',
+        options.checkpointEvery,
+        recorded.checkpointEvery,
+        intervalOrNull,
+        fallback.checkpointEvery,
+        interval,
+      ),
     },
     changed,
   };

@@ -8,7 +8,11 @@ import { UserError } from '../errors.ts';
 import type { Cifar10 } from '../data/index.ts';
 import { buildResNet, resolveModelOptions } from '../model/resnet.ts';
 import {
-  latestCheckpoint, listCheckpoints, loadCheckpoint, readCheckpointMeta, type OptimizerState,
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  readCheckpointMeta,
+  type OptimizerState,
 } from '../model/checkpoint.ts';
 import {
   DEFAULT_BLOCKS,
@@ -86,7 +90,13 @@ async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunS
     numClasses: dataset.classNames.length,
   });
   const data = freshDataSettings(options, dataset);
-  const settings: RunSettings = { ...givenSettings(options), ...freshSchedule(options), epochs: options.epochs ?? 1, model, data };
+  const settings: RunSettings = {
+    ...givenSettings(options),
+    ...freshSchedule(options),
+    epochs: options.epochs ?? 1,
+    model,
+    data,
+  };
   return {
     settings,
     model: buildResNet({ ...model, seed: data.seed }),
@@ -97,14 +107,21 @@ async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunS
 async function resumeRun(options: TrainOptions): Promise<RunStart> {
   const checkpointsDir = checkpointsDirOf(options);
   const latest = await latestCheckpoint(checkpointsDir);
-  if (!latest) throw new UserError(`--resume: no complete checkpoint in ${checkpointsDir}; it went away while starting`);
+  if (!latest)
+    throw new UserError(`--resume: no complete checkpoint in ${checkpointsDir}; it went away while starting`);
   const loaded = await loadCheckpoint(latest.dir);
   const { meta } = loaded;
   try {
     const { positionInEpoch, ...data } = dataRecordOf(meta, latest.dir);
     checkResumable(options, meta, data, latest.dir);
     const { schedule, changed } = resumedSchedule(options, meta);
-    const settings: RunSettings = { ...givenSettings(options), ...schedule, epochs: resumedEpochs(options, meta), model: meta.model, data };
+    const settings: RunSettings = {
+      ...givenSettings(options),
+      ...schedule,
+      epochs: resumedEpochs(options, meta),
+      model: meta.model,
+      data,
+    };
     return {
       settings,
       changedOnResume: changed,

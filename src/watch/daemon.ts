@@ -18,8 +18,8 @@ import { createProjectorOutput } from './projector.ts';
 import type { Reporter, Stage } from './report.ts';
 import type { FrameStages, ValidationSet } from './stages.ts';
 import {
-  checkSettings, checkValidationFingerprint, emptyState, lastHandledStep, readFrameTsv, readState, validationFingerprint,
-  writeState, type ChainSettings, type RunState,
+  checkSettings, checkValidationFingerprint, emptyState, lastHandledStep, readFrameTsv, readState,
+  validationFingerprint, writeState, type ChainSettings, type RunState,
 } from './state.ts';
 
 export interface WatcherOptions {
@@ -140,7 +140,7 @@ export class Watcher {
     const exists = await access(join(logdir, run)).then(() => true, () => false);
     if (exists) return;
     const runs = await listRuns(logdir);
-    const known = runs.length === 0 ? 'it has no runs with checkpoints' : `runs with checkpoints there: ${runs.join(', ')}`;
+    const known = runs.length === 0 ? 'it has no runs with checkpoints' : `runs with checkpoints: ${runs.join(', ')}`;
     throw new UserError(`no run '${run}' in ${logdir} (${known}); check --run and --logdir`);
   }
 
@@ -173,7 +173,9 @@ export class Watcher {
     const retryAt = Date.now() + 1000 * (this.options.retryRunSeconds ?? 30);
     this.failedRuns.set(run, { reason, retryAt });
     // A live watcher tries the run again now and then; it says so again only when the reason changes.
-    if (earlier?.reason !== reason) this.options.reporter.error(`leaving run '${run}' alone: ${reason}`, { run, reason });
+    if (earlier?.reason !== reason) {
+      this.options.reporter.error(`leaving run '${run}' alone: ${reason}`, { run, reason });
+    }
   }
 
   private mayTry(run: string): boolean {
@@ -308,7 +310,8 @@ export class Watcher {
     for (const checkpoint of checkpoints) {
       if (handled.has(checkpoint.step)) continue;
       if (checkpoint.step < last) {
-        await this.recordSkip(session, checkpoint.step, `it appeared after step ${stepLabel(last)} was already drawn, and frames only go forward`);
+        const why = `it appeared after step ${stepLabel(last)} was already drawn, and frames only go forward`;
+        await this.recordSkip(session, checkpoint.step, why);
         continue;
       }
       return { session, checkpoint };

@@ -130,7 +130,8 @@ export function checkValidationFingerprint(state: RunState, fingerprint: string,
   const recorded = state.validationFingerprint;
   if (recorded === undefined || recorded === fingerprint) return;
   throw new UserError(
-    `${statePath} continues a chain drawn from other test images (fingerprint ${shortHash(recorded)}, now ${shortHash(fingerprint)}): ` +
+    `${statePath} continues a chain drawn from other test images ` +
+      `(fingerprint ${shortHash(recorded)}, now ${shortHash(fingerprint)}): ` +
       '--data (or CIFAR10_PATH) points to other data than when the chain started; use that data again, ' +
       'or move the embeddings folder away to start over',
   );

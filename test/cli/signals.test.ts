@@ -20,10 +20,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 test('a signal within moments of the first counts as the same one; a later one is "again"', (t) => {
   let clock = 1000;
   const seen: string[] = [];
-  const release = onStopSignals({ first: (s) => seen.push(`first ${s}`), again: (s) => seen.push(`again ${s}`) }, () => clock);
+  const release = onStopSignals(
+    { first: (s) => seen.push(`first ${s}`), again: (s) => seen.push(`again ${s}`) },
+    () => clock,
+  );
   t.after(release);
   // As Node delivers a signal to its listeners: with the signal's name.
-  const deliver = (signal: NodeJS.Signals) => (process.emit as (event: string, ...args: unknown[]) => boolean)(signal, signal);
+  const deliver = (signal: NodeJS.Signals) =>
+    (process.emit as (event: string, ...args: unknown[]) => boolean)(signal, signal);
   deliver('SIGINT');
   clock += 5;
   deliver('SIGINT'); // the same Ctrl-C, forwarded by npm
@@ -54,7 +58,12 @@ function startGroup(command: string, args: string[], t: { after(fn: () => void):
 
 function groupPids(pgid: number): number[] {
   const table = execFileSync('ps', ['-eo', 'pid=,pgid='], { encoding: 'utf8' });
-  return table.trim().split('\n').map((row) => row.trim().split(/\s+/).map(Number)).filter(([, g]) => g === pgid).map(([pid]) => pid!);
+  return table
+    .trim()
+    .split('\n')
+    .map((row) => row.trim().split(/\s+/).map(Number))
+    .filter(([, g]) => g === pgid)
+    .map(([pid]) => pid!);
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, seconds: number): Promise<void> {
@@ -71,7 +80,11 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<str
   return dir;
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 test('SIGTERM to `npm run watch` ends every process of it, and the watcher releases its lock', async (t) => {
   const dir = await tempDir(t);
@@ -80,7 +93,11 @@ test('SIGTERM to `npm run watch` ends every process of it, and the watcher relea
   // A checkpoint without weights: skipped, after which the watcher waits with the run locked.
   await writeFakeCheckpoint(logdir, 'r', 100, 1);
   const lock = join(logdir, 'r', 'embeddings', 'watcher.lock');
-  const npm = startGroup('npm', ['run', '--silent', 'watch', '--', '--logdir', logdir, '--data', data, '--val-size', '100', '--poll', '0.5'], t);
+  const npm = startGroup(
+    'npm',
+    ['run', '--silent', 'watch', '--', '--logdir', logdir, '--data', data, '--val-size', '100', '--poll', '0.5'],
+    t,
+  );
   await until('skip recorded', () => exists(join(logdir, 'r', 'embeddings', 'state.json')), 60);
   assert.ok(await exists(lock));
 
@@ -95,8 +112,30 @@ test('one Ctrl-C to `npm run train` (the whole process group) stops it cleanly w
   const dir = await tempDir(t);
   const data = await writeSyntheticCifarDir(join(dir, 'data'), 400, 20);
   const logdir = join(dir, 'logs');
-  const npm = startGroup('npm', ['run', '--silent', 'train', '--', '--data', data, '--blocks', '1', '--batch-size', '8',
-    '--epochs', '1000', '--logdir', logdir, '--run', 'sig', '--backend', 'wasm'], t);
+  const npm = startGroup(
+    'npm',
+    [
+      'run',
+      '--silent',
+      'train',
+      '--',
+      '--data',
+      data,
+      '--blocks',
+      '1',
+      '--batch-size',
+      '8',
+      '--epochs',
+      '1000',
+      '--logdir',
+      logdir,
+      '--run',
+      'sig',
+      '--backend',
+      'wasm',
+    ],
+    t,
+  );
   const checkpoints = join(logdir, 'sig', 'checkpoints');
   await until('first checkpoint', () => exists(join(checkpoints, 'step-000000000', 'checkpoint.json')), 60);
   // A terminal sends SIGINT to the whole group; npm passes it on to the trainer a second time.
@@ -112,7 +151,11 @@ test('SIGTERM to `npm run demo` stops the trainer and the watcher cleanly, and e
   const dir = await tempDir(t);
   const data = await writeSyntheticCifarDir(join(dir, 'data'), 400, 100);
   const logdir = join(dir, 'logs');
-  const npm = startGroup('npm', ['run', '--silent', 'demo', '--', '--logdir', logdir, '--run', 'd', '--data', data, '--val-size', '100'], t);
+  const npm = startGroup(
+    'npm',
+    ['run', '--silent', 'demo', '--', '--logdir', logdir, '--run', 'd', '--data', data, '--val-size', '100'],
+    t,
+  );
   const statePath = join(logdir, 'd', 'embeddings', 'state.json');
   // Both children at work: the watcher has drawn the first checkpoint while the trainer trains.
   await until('first frame', () => exists(statePath), 120);
@@ -122,7 +165,11 @@ test('SIGTERM to `npm run demo` stops the trainer and the watcher cleanly, and e
   assert.match(output, /demo: SIGTERM, stopping the trainer and the watcher/);
   assert.match(output, /\[train\] SIGTERM: stopping after this step and writing a checkpoint/);
   assert.match(output, /\[watch\] SIGTERM: finishing the current frame/);
-  assert.doesNotMatch(output, /quitting without a checkpoint|abandoning the current frame|watcher stopped before training ended/);
+  assert.doesNotMatch(
+    output,
+    /quitting without a checkpoint|abandoning the current frame|watcher stopped before training ended/,
+  );
   assert.equal(await exists(join(logdir, 'd', 'embeddings', 'watcher.lock')), false, 'lock released');
-  assert.ok(JSON.parse(await readFile(statePath, 'utf8')).frames.length >= 1);
+  const state = JSON.parse(await readFile(statePath, 'utf8')) as { frames: unknown[] };
+  assert.ok(state.frames.length >= 1);
 });

@@ -16,7 +16,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { buildResNet, resolveModelOptions, type ResNetConfig } from '../../src/model/resnet.ts';
 import {
-  createAdam, loadCheckpoint, loadCheckpointModel, readCheckpointMeta, readCheckpointWeights, readOptimizerState, saveCheckpoint,
+  createAdam,
+  loadCheckpoint,
+  loadCheckpointModel,
+  readCheckpointMeta,
+  readCheckpointWeights,
+  readOptimizerState,
+  saveCheckpoint,
 } from '../../src/model/checkpoint.ts';
 import { exportCheckpointToOnnx } from '../../src/model/onnx.ts';
 import { createTrainStep } from '../../src/train/step.ts';
@@ -37,7 +43,14 @@ async function savedCheckpoint(root: string): Promise<string> {
   const dir = await saveCheckpoint(join(root, 'logs', 'r', 'checkpoints'), {
     model,
     optimizer,
-    meta: { epoch: 0, samplesSeen: 4, iterations: 1, model: resolveModelOptions(config), data: { source: 'synthetic' }, seed: 5 },
+    meta: {
+      epoch: 0,
+      samplesSeen: 4,
+      iterations: 1,
+      model: resolveModelOptions(config),
+      data: { source: 'synthetic' },
+      seed: 5,
+    },
   });
   model.dispose();
   optimizer.dispose();
@@ -50,11 +63,15 @@ async function scramble(path: string): Promise<void> {
   await writeFile(path, randomBytes(size));
 }
 
-const sha256 = async (path: string) => `sha256:${createHash('sha256').update(await readFile(path)).digest('hex')}`;
+const sha256 = async (path: string) =>
+  `sha256:${createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')}`;
 const mismatch = (file: string) => (error: unknown) =>
-  isUserError(error) && new RegExp(`${file}: checksum mismatch \\(.*\\); the file is damaged, use another checkpoint$`).test(error.message);
+  isUserError(error) &&
+  new RegExp(`${file}: checksum mismatch \\(.*\\); the file is damaged, use another checkpoint$`).test(error.message);
 
-test('checkpoint.json records the sha256 of weights.bin and optimizer.bin; a scrambled one is refused on load', async (t) => {
+test('checkpoint.json records the sha256 of the weight files; a scrambled one is refused on load', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'checksums-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const dir = await savedCheckpoint(root);
@@ -92,7 +109,12 @@ test('export-onnx says checksum mismatch in one line; the watcher skips the chec
   t.after(() => rm(root, { recursive: true, force: true }));
   const dir = await savedCheckpoint(root);
   await scramble(join(dir, 'weights.bin'));
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/embedding-timelapse.js', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/embedding-timelapse.js', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
 
   const exported = cli('export-onnx', dir);
   assert.equal(exported.status, 2, exported.stderr);
@@ -101,6 +123,9 @@ test('export-onnx says checksum mismatch in one line; the watcher skips the chec
   const data = await writeSyntheticCifarDir(join(root, 'data'), 10, 50);
   const watched = cli('watch', '--once', '--logdir', join(root, 'logs'), '--data', data, '--val-size', '50');
   assert.equal(watched.status, 0, watched.stderr);
-  assert.match(watched.stderr, /^skipped r step 000000004: .*step-000000004 cannot be used: .*weights\.bin: checksum mismatch/m);
+  assert.match(
+    watched.stderr,
+    /^skipped r step 000000004: .*step-000000004 cannot be used: .*weights\.bin: checksum mismatch/m,
+  );
   assert.match(watched.stdout, /watcher stopped: 0 frames drawn, 1 skipped/);
 });

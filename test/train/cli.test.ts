@@ -78,8 +78,8 @@ test('a wrong --data or --run is one line, before any backend is probed', async 
     await mkdir(join(logdir, 'taken', 'checkpoints', 'step-000000000'), { recursive: true });
     await writeFile(join(logdir, 'taken', 'checkpoints', 'step-000000000', 'checkpoint.json'), '{}');
     const cases = [
-      [['--data', join(dir, 'nothing-here')], /^embedding-timelapse: CIFAR-10 data not found at .*nothing-here: it does not exist; point --data/],
-      [['--run', 'taken'], /^embedding-timelapse: run 'taken' in .* already has 1 checkpoint\(s\); pass --resume to continue it/],
+      [['--data', join(dir, 'nothing-here')], /^embedding-timelapse: CIFAR-10 data not found at .*nothing-here: /],
+      [['--run', 'taken'], /^embedding-timelapse: run 'taken' in .* already has 1 checkpoint\(s\); pass --resume/],
     ] as const;
     for (const [args, message] of cases) {
       const child = spawn(process.execPath, ['bin/embedding-timelapse.js', 'train', '--logdir', logdir, ...args], {

@@ -7,10 +7,16 @@ const fsError = (code: string) => Object.assign(new Error(`${code}: something`),
 test('a permission error while reading says how to get read access, not where to write', () => {
   for (const action of ['read', 'read event file', 'list checkpoints in', 'read log directory']) {
     const line = describeFsError(fsError('EACCES'), action, '/logs/run/events.out.tfevents.1');
-    assert.match(line, new RegExp(`^cannot ${action} /logs/run/events\\.out\\.tfevents\\.1: permission denied; make it readable`));
+    assert.match(
+      line,
+      new RegExp(`^cannot ${action} /logs/run/events\\.out\\.tfevents\\.1: permission denied; make it readable`),
+    );
     assert.doesNotMatch(line, /write/);
   }
-  assert.match(describeFsError(fsError('EPERM'), 'write', '/x/model.onnx'), /permission denied; choose a directory you can write to$/);
+  assert.match(
+    describeFsError(fsError('EPERM'), 'write', '/x/model.onnx'),
+    /permission denied; choose a directory you can write to$/,
+  );
 });
 
 test('every file-system error line ends with what to do', () => {

@@ -244,7 +244,9 @@ test('a second watcher on a run is refused while the first lives; a dead watcher
   await mkdir(join(embeddings, 'images'), { recursive: true });
   // Our parent process is alive and is not us: it stands for another watcher.
   await writeFile(join(embeddings, 'watcher.lock'), `${process.ppid}\n`);
-  await assert.rejects(watcher(logdir, { run: 'r' }).w.run(), (error) => isUserError(error) && new RegExp(`already being drawn by another watcher \\(process ${process.ppid}`).test((error as Error).message));
+  const refused = new RegExp(`already being drawn by another watcher \\(process ${process.ppid}`);
+  const locked = watcher(logdir, { run: 'r' });
+  await assert.rejects(locked.w.run(), (error) => isUserError(error) && refused.test(error.message));
 
   const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   const deadPid = Number(gone.stdout);

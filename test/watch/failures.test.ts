@@ -30,7 +30,10 @@ function watcher(logdir: string, extra: Partial<WatcherOptions> = {}) {
     once: true,
     settings: { valSize: VAL, seed: 0, perplexity: 30 },
     stages: fakeStages(),
-    reporter: textReporter((line) => lines.push(line), (line) => errors.push(line)),
+    reporter: textReporter(
+      (line) => lines.push(line),
+      (line) => errors.push(line),
+    ),
     ...extra,
   });
   return { w, lines, errors };
@@ -50,7 +53,11 @@ async function corruptEventFiles(runDir: string): Promise<number> {
   return damaged;
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 test('one run with a corrupt event file is left alone with one line; the other runs are all drawn', async (t) => {
   const logdir = await tempLogdir(t);
@@ -67,19 +74,31 @@ test('one run with a corrupt event file is left alone with one line; the other r
 
   const { w, errors } = watcher(logdir);
   assert.deepEqual(await w.run(), { frames: 4, skipped: 0, failedRuns: ['q', 'r'] });
-  assert.deepEqual((await stateOf(join(logdir, 'g'))).frames.map((f) => f.step), [100, 200, 300]);
+  assert.deepEqual(
+    (await stateOf(join(logdir, 'g'))).frames.map((f) => f.step),
+    [100, 200, 300],
+  );
   assert.deepEqual(await gifSteps(join(logdir, 'g')), [100, 200, 300]);
-  assert.deepEqual((await stateOf(join(logdir, 'h'))).frames.map((f) => f.step), [50]);
+  assert.deepEqual(
+    (await stateOf(join(logdir, 'h'))).frames.map((f) => f.step),
+    [50],
+  );
   assert.equal(errors.length, 2, errors.join('\n'));
-  assert.match(errors[0]!, /^leaving run 'q' alone: corrupt event file .*events\.out\.tfevents\.1\.host\.watcher: .*byte offset 0; move the file/);
+  assert.match(
+    errors[0]!,
+    /^leaving run 'q' alone: corrupt event file .*tfevents\.1\.host\.watcher: .*byte offset 0; move the file/,
+  );
   assert.match(errors[1]!, /^leaving run 'r' alone: corrupt event file .* CRC mismatch .*; move the file/);
   // Run r keeps what it had, and neither run keeps a lock or an empty embeddings folder.
-  assert.deepEqual((await stateOf(join(logdir, 'r'))).frames.map((f) => f.step), [100]);
+  assert.deepEqual(
+    (await stateOf(join(logdir, 'r'))).frames.map((f) => f.step),
+    [100],
+  );
   assert.equal(await exists(join(logdir, 'r', 'embeddings', 'watcher.lock')), false);
   assert.equal(await exists(join(logdir, 'q', 'embeddings')), false);
 });
 
-test('a run locked by another watcher is left alone, the others drawn; a live watcher takes it once it is free', async (t) => {
+test('a run locked by another watcher is left alone, the others drawn; a live watcher takes it later', async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'g', 100, 1);
   await writeFakeCheckpoint(logdir, 'h', 100, 2);
@@ -91,7 +110,10 @@ test('a run locked by another watcher is left alone, the others drawn; a live wa
   const once = watcher(logdir);
   assert.deepEqual(await once.w.run(), { frames: 1, skipped: 0, failedRuns: ['g'] });
   assert.equal(once.errors.length, 1);
-  assert.match(once.errors[0]!, new RegExp(`^leaving run 'g' alone: run 'g' is already being drawn by another watcher \\(process ${process.ppid}`));
+  assert.match(
+    once.errors[0]!,
+    new RegExp(`^leaving run 'g' alone: run 'g' is already being drawn by another watcher \\(process ${process.ppid}`),
+  );
   assert.equal(await readFile(lock, 'utf8'), `${process.ppid}\n`, 'the other watcher keeps its lock');
 
   const live = watcher(logdir, { once: false, pollSeconds: 0.05, retryRunSeconds: 0.05 });
@@ -112,7 +134,11 @@ test('--once --run for a run that is not there is a one-line mistake naming the 
   await writeFakeCheckpoint(logdir, 'real', 10, 1);
   await assert.rejects(
     watcher(logdir, { run: 'nosuchrun' }).w.run(),
-    (error) => isUserError(error) && /^no run 'nosuchrun' in .*logs \(runs with checkpoints there: real\); check --run and --logdir$/.test((error as Error).message),
+    (error) =>
+      isUserError(error) &&
+      /^no run 'nosuchrun' in .*logs \(runs with checkpoints: real\); check --run and --logdir$/.test(
+        (error as Error).message,
+      ),
   );
 });
 
@@ -127,26 +153,36 @@ test('a watcher that cannot load its data leaves no embeddings folder behind', a
   assert.equal(await exists(join(logdir, 'r', 'embeddings')), false);
 });
 
-test('a restart on other validation images of the same size is refused; an old state file gets the fingerprint', async (t) => {
+test('a restart on other validation images is refused; an old state file gets the fingerprint', async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   await watcher(logdir).w.run();
   const statePath = join(logdir, 'r', 'embeddings', 'state.json');
-  const recorded = JSON.parse(await readFile(statePath, 'utf8')).validationFingerprint;
-  assert.match(recorded, /^sha256:[0-9a-f]{64}$/);
+  type State = { validationFingerprint?: string };
+  const fingerprintOnDisk = async () => (JSON.parse(await readFile(statePath, 'utf8')) as State).validationFingerprint;
+  const recorded = await fingerprintOnDisk();
+  assert.match(recorded ?? '', /^sha256:[0-9a-f]{64}$/);
 
   await writeFakeCheckpoint(logdir, 'r', 20, 2);
   const other = watcher(logdir, { run: 'r', stages: fakeStages(undefined, { pixelOffset: 1 }) });
-  await assert.rejects(other.w.run(), (error) =>
-    isUserError(error) && !(error as Error).message.includes('\n') &&
-    /state\.json continues a chain drawn from other test images .*use that data again, or move the embeddings folder away/.test((error as Error).message),
+  await assert.rejects(
+    other.w.run(),
+    (error) =>
+      isUserError(error) &&
+      !(error as Error).message.includes('\n') &&
+      /state\.json continues a chain drawn from other test images .*use that data again, or move the embeddings/.test(
+        (error as Error).message,
+      ),
   );
-  assert.deepEqual((await stateOf(join(logdir, 'r'))).frames.map((f) => f.step), [10]);
+  assert.deepEqual(
+    (await stateOf(join(logdir, 'r'))).frames.map((f) => f.step),
+    [10],
+  );
 
   // A state file from before fingerprints: accepted, and the fingerprint recorded from now on.
-  const old = JSON.parse(await readFile(statePath, 'utf8'));
+  const old = JSON.parse(await readFile(statePath, 'utf8')) as State;
   delete old.validationFingerprint;
   await writeFile(statePath, JSON.stringify(old));
   assert.deepEqual(await watcher(logdir).w.run(), { frames: 1, skipped: 0, failedRuns: [] });
-  assert.equal(JSON.parse(await readFile(statePath, 'utf8')).validationFingerprint, recorded);
+  assert.equal(await fingerprintOnDisk(), recorded);
 });

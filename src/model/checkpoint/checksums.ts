@@ -36,14 +36,19 @@ export async function weightFileChecksums(dir: string): Promise<Record<string, s
  * Throws a one-line error for the first file whose bytes (`read`: file name → checksum of what
  * was read) differ from what `recorded` says. Files without a recorded checksum pass.
  */
-export function verifyChecksums(dir: string, read: ReadonlyMap<string, string>, recorded: Record<string, string> | undefined): void {
+export function verifyChecksums(
+  dir: string,
+  read: ReadonlyMap<string, string>,
+  recorded: Record<string, string> | undefined,
+): void {
   if (recorded === undefined) return;
   for (const [file, actual] of read) {
     const expected = recorded[file];
     if (expected === undefined || expected === actual) continue;
     const short = (checksum: string) => checksum.slice('sha256:'.length, 'sha256:'.length + 12);
     throw new UserError(
-      `${join(dir, file)}: checksum mismatch (its sha256 begins ${short(actual)}, checkpoint.json records ${short(expected)}); ` +
+      `${join(dir, file)}: checksum mismatch (its sha256 begins ${short(actual)}, ` +
+        `checkpoint.json records ${short(expected)}); ` +
         'the file is damaged, use another checkpoint',
     );
   }

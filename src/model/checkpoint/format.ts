@@ -65,7 +65,6 @@ export interface WeightArray {
   values: Float32Array;
 }
 
-
 /**
  * `000012345`: a step in nine digits, so names sort by step. The checkpoint directories and
  * every per-step file of the watcher use it.

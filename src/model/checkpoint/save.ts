@@ -10,7 +10,13 @@ import { UserError, describeFsError } from '../../errors.ts';
 import { temporarySibling, writeFileSynced } from '../../util/atomic.ts';
 import { makeDirectory } from '../../util/directory.ts';
 import { pathExists } from '../../util/exists.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_JSON, checkpointDirName, type CheckpointMeta, type OptimizerState } from './format.ts';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_JSON,
+  checkpointDirName,
+  type CheckpointMeta,
+  type OptimizerState,
+} from './format.ts';
 import { weightFileChecksums } from './checksums.ts';
 import { fileModelHandler, writeOptimizerState } from './weights-io.ts';
 
@@ -20,7 +26,10 @@ import { fileModelHandler, writeOptimizerState } from './weights-io.ts';
  * so index i belongs to `model.trainableWeights[i]` (the optimizer's own names carry tfjs's
  * de-duplication suffixes and are no use across processes).
  */
-export async function captureOptimizerState(optimizer: tfTypes.AdamOptimizer, model: tflTypes.LayersModel): Promise<OptimizerState> {
+export async function captureOptimizerState(
+  optimizer: tfTypes.AdamOptimizer,
+  model: tflTypes.LayersModel,
+): Promise<OptimizerState> {
   const named = await optimizer.getWeights();
   const [iter, ...rest] = named;
   // getWeights makes a fresh scalar for the iteration count; it is ours to dispose.
@@ -28,7 +37,9 @@ export async function captureOptimizerState(optimizer: tfTypes.AdamOptimizer, mo
   const trainable = model.trainableWeights;
   const count = rest.length / 2;
   if (count !== 0 && count !== trainable.length) {
-    throw new Error(`optimizer holds moments for ${count} variables, the model has ${trainable.length} trainable weights`);
+    throw new Error(
+      `optimizer holds moments for ${count} variables, the model has ${trainable.length} trainable weights`,
+    );
   }
   const moments: OptimizerState['moments'] = [];
   for (let i = 0; i < count; i++) {

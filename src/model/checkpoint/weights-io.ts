@@ -39,12 +39,16 @@ interface ManifestContents {
  * "truncated" or "weight x is missing" says more than "checksum mismatch".
  */
 async function readManifestWeights(dir: string, manifestOwner: string, manifest: unknown): Promise<ManifestContents> {
-  if (!Array.isArray(manifest)) throw new UserError(`${manifestOwner}: 'weightsManifest' is missing; the checkpoint is damaged, use another one`);
+  if (!Array.isArray(manifest))
+    throw new UserError(`${manifestOwner}: 'weightsManifest' is missing; the checkpoint is damaged, use another one`);
   const weights = new Map<string, WeightArray>();
   const checksums = new Map<string, string>();
   for (const group of manifest) {
     if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new UserError(`${manifestOwner}: a weightsManifest group lacks 'paths' or 'weights'; the checkpoint is damaged, use another one`);
+      throw new UserError(
+        `${manifestOwner}: a weightsManifest group lacks 'paths' or 'weights'; the checkpoint is damaged, use ` +
+          `another one`,
+      );
     }
     const parts: Buffer[] = [];
     for (const relative of group.paths) {
@@ -61,16 +65,22 @@ async function readManifestWeights(dir: string, manifestOwner: string, manifest:
     let offset = 0;
     for (const entry of group.weights as ManifestWeight[]) {
       if (!isRecord(entry) || typeof entry.name !== 'string' || !isIntList(entry.shape)) {
-        throw new UserError(`${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`);
+        throw new UserError(
+          `${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`,
+        );
       }
       if (entry.dtype !== 'float32' || entry.quantization !== undefined) {
-        throw new UserError(`${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${entry.dtype}; only float32 checkpoints are supported`);
+        throw new UserError(
+          `${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${entry.dtype}; ` +
+            `only float32 checkpoints are supported`,
+        );
       }
       const count = entry.shape.reduce((a, b) => a * b, 1);
       const end = offset + count * 4;
       if (end > bytes.length) {
         throw new UserError(
-          `${join(dir, file)}: weight '${entry.name}' ${JSON.stringify(entry.shape)} needs bytes ${offset}…${end} but the file has ${bytes.length}; the checkpoint is truncated, use another one`,
+          `${join(dir, file)}: weight '${entry.name}' ${JSON.stringify(entry.shape)} needs bytes ${offset}…${end} ` +
+            `but the file has ${bytes.length}; the checkpoint is truncated, use another one`,
         );
       }
       // Copy: the slice may not be 4-byte aligned inside the file buffer.
@@ -80,7 +90,10 @@ async function readManifestWeights(dir: string, manifestOwner: string, manifest:
       offset = end;
     }
     if (offset !== bytes.length) {
-      throw new UserError(`${join(dir, file)}: ${bytes.length - offset} bytes after the last weight at byte ${offset}; the checkpoint is damaged, use another one`);
+      throw new UserError(
+        `${join(dir, file)}: ${bytes.length - offset} bytes after the last weight at byte ${offset}; the checkpoint ` +
+          `is damaged, use another one`,
+      );
     }
   }
   return { weights, checksums };
@@ -100,7 +113,8 @@ async function recordedChecksums(dir: string): Promise<Record<string, string> | 
 export async function readCheckpointWeights(dir: string): Promise<Map<string, WeightArray>> {
   const modelPath = join(dir, MODEL_JSON);
   const modelJson = await readJson(modelPath);
-  if (!isRecord(modelJson)) throw new UserError(`${modelPath}: not a tfjs model.json; the checkpoint is damaged, use another one`);
+  if (!isRecord(modelJson))
+    throw new UserError(`${modelPath}: not a tfjs model.json; the checkpoint is damaged, use another one`);
   const { weights, checksums } = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
   if (await pathExists(join(dir, CHECKPOINT_JSON))) {
     const meta = await readCheckpointMeta(dir);
@@ -113,17 +127,21 @@ export async function readCheckpointWeights(dir: string): Promise<Map<string, We
 export async function readOptimizerState(dir: string): Promise<OptimizerState> {
   const path = join(dir, OPTIMIZER_JSON);
   const raw = await readJson(path);
-  if (!isRecord(raw) || raw.kind !== 'adam') throw new UserError(`${path}: not an Adam optimizer state; the checkpoint is damaged or from another program`);
+  if (!isRecord(raw) || raw.kind !== 'adam')
+    throw new UserError(`${path}: not an Adam optimizer state; the checkpoint is damaged or from another program`);
   for (const field of ['learningRate', 'beta1', 'beta2', 'epsilon'] as const) {
-    if (typeof raw[field] !== 'number') throw new UserError(`${path}: field '${field}' must be a number; the checkpoint is damaged`);
+    if (typeof raw[field] !== 'number')
+      throw new UserError(`${path}: field '${field}' must be a number; the checkpoint is damaged`);
   }
-  if (!Number.isInteger(raw.iterations)) throw new UserError(`${path}: field 'iterations' must be an integer; the checkpoint is damaged`);
+  if (!Number.isInteger(raw.iterations))
+    throw new UserError(`${path}: field 'iterations' must be an integer; the checkpoint is damaged`);
   const { weights: arrays, checksums } = await readManifestWeights(dir, path, raw.weightsManifest);
   const names = Array.isArray(raw.variables) ? raw.variables.map(String) : [];
   const moments = names.map((name) => {
     const m = arrays.get(`${name}/m`);
     const v = arrays.get(`${name}/v`);
-    if (!m || !v) throw new UserError(`${path}: the moments of '${name}' are missing; the checkpoint is damaged, use another one`);
+    if (!m || !v)
+      throw new UserError(`${path}: the moments of '${name}' are missing; the checkpoint is damaged, use another one`);
     return { name, shape: m.shape, m: m.values, v: v.values };
   });
   verifyChecksums(dir, checksums, await recordedChecksums(dir));
@@ -160,7 +178,9 @@ export async function writeOptimizerState(dir: string, state: OptimizerState): P
 
 /** The bytes of several buffers (or typed arrays' views), one after the other. */
 function concatBytes(parts: readonly (ArrayBuffer | ArrayBufferView)[]): Uint8Array {
-  const views = parts.map((p) => (p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+  const views = parts.map((p) =>
+    p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
+  );
   const out = new Uint8Array(views.reduce((sum, v) => sum + v.byteLength, 0));
   let offset = 0;
   for (const view of views) {
@@ -211,7 +231,9 @@ export function fileModelHandler(dir: string): tfTypes.io.IOHandler {
       }
       const { weights, checksums } = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
       verifyChecksums(dir, checksums, await recordedChecksums(dir));
-      const weightSpecs = (modelJson.weightsManifest as { weights: tfTypes.io.WeightsManifestEntry[] }[]).flatMap((g) => g.weights);
+      const weightSpecs = (modelJson.weightsManifest as { weights: tfTypes.io.WeightsManifestEntry[] }[]).flatMap(
+        (g) => g.weights,
+      );
       const weightData = concatBytes(weightSpecs.map((spec) => weights.get(spec.name)!.values));
       return {
         modelTopology: modelJson.modelTopology,
@@ -223,4 +245,3 @@ export function fileModelHandler(dir: string): tfTypes.io.IOHandler {
     },
   };
 }
-
