@@ -74,7 +74,12 @@ async function measure(embedder: Embedder, input: Float32Array, batch: number): 
   return { wall: (runs * batch) / seconds, cpu: (runs * batch) / ((cpu.user + cpu.system) / 1e6) };
 }
 
-const TFJS_ENGINES = [['wasm', 'layers'], ['wasm', 'folded'], ['webgpu', 'folded'], ['webgpu', 'layers']] as const;
+const TFJS_ENGINES = [
+  ['wasm', 'layers'],
+  ['wasm', 'folded'],
+  ['webgpu', 'folded'],
+  ['webgpu', 'layers'],
+] as const;
 
 /** Switches tfjs to `backend`; false (with a note) when this machine has none (no GPU). */
 async function useBackend(backend: 'wasm' | 'webgpu'): Promise<boolean> {
@@ -88,7 +93,11 @@ async function useBackend(backend: 'wasm' | 'webgpu'): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  say(`bench:embed — load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes disturb these numbers)`);
+  say(
+    `bench:embed — load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other processes disturb these numbers)`,
+  );
   await initBackend('wasm', { log: json ? () => undefined : say });
 
   let checkpointDir = values.checkpoint;
@@ -118,8 +127,15 @@ async function main(): Promise<void> {
   const row = (engine: string, threads: number, batch: number, speed: { wall: number; cpu: number }) => {
     results.set(`${engine}/${threads}/${batch}`, speed.wall);
     emit(
-      { engine, threads, batch, img_s: Math.round(speed.wall * 10) / 10, img_per_cpu_s: Math.round(speed.cpu * 10) / 10 },
-      `${engine.padEnd(18)} threads ${threads}  batch ${String(batch).padStart(3)}  ${speed.wall.toFixed(1).padStart(8)} img/s  (${speed.cpu.toFixed(1)} img per CPU-second)`,
+      {
+        engine,
+        threads,
+        batch,
+        img_s: Math.round(speed.wall * 10) / 10,
+        img_per_cpu_s: Math.round(speed.cpu * 10) / 10,
+      },
+      `${engine.padEnd(18)} threads ${threads}  batch ${String(batch).padStart(3)}  ` +
+        `${speed.wall.toFixed(1).padStart(8)} img/s  (${speed.cpu.toFixed(1)} img per CPU-second)`,
     );
   };
 
@@ -146,14 +162,21 @@ async function main(): Promise<void> {
         await writeFile(onnxPath, exported.bytes);
         const exportSeconds = (performance.now() - started) / 1000;
         await rm(onnxPath, { force: true });
-        emit({ engine: 'onnx-export', seconds: Math.round(exportSeconds * 1000) / 1000, bytes: exported.bytes.byteLength }, `onnx export        ${exportSeconds.toFixed(3)} s (${(exported.bytes.byteLength / 1e6).toFixed(1)} MB)`);
+        emit(
+          { engine: 'onnx-export', seconds: Math.round(exportSeconds * 1000) / 1000, bytes: exported.bytes.byteLength },
+          `onnx export        ${exportSeconds.toFixed(3)} s (${(exported.bytes.byteLength / 1e6).toFixed(1)} MB)`,
+        );
         const sizes = { embeddingSize: exported.net.embeddingSize, numClasses: exported.net.numClasses };
         for (const threads of threadCounts) {
           const embedder = new OnnxEmbedder(probe.ort, { threads, batchSize: maxBatch, spinWait, reason: 'benchmark' });
           const sessionStarted = performance.now();
           await embedder.loadModel(exported.bytes, sizes);
-          say(`onnx session       threads ${threads}  created in ${((performance.now() - sessionStarted) / 1000).toFixed(3)} s`);
-          for (const batch of batches) row(spinWait ? 'onnx' : 'onnx-no-spin', threads, batch, await measure(embedder, input, batch));
+          say(
+            `onnx session       threads ${threads}  created in ` +
+              `${((performance.now() - sessionStarted) / 1000).toFixed(3)} s`,
+          );
+          for (const batch of batches)
+            row(spinWait ? 'onnx' : 'onnx-no-spin', threads, batch, await measure(embedder, input, batch));
           await embedder.dispose();
         }
       }
@@ -164,8 +187,13 @@ async function main(): Promise<void> {
 
   const wasm = results.get(`tfjs-wasm-layers/1/${maxBatch}`);
   const onnx2 = results.get(`onnx/2/${maxBatch}`);
-  if (wasm && onnx2) say(`onnx (2 threads) / tfjs-wasm layers model at batch ${maxBatch}: ${(onnx2 / wasm).toFixed(1)}×`);
-  say(`load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  if (wasm && onnx2)
+    say(`onnx (2 threads) / tfjs-wasm layers model at batch ${maxBatch}: ${(onnx2 / wasm).toFixed(1)}×`);
+  say(
+    `load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 await main();

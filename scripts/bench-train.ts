@@ -51,7 +51,12 @@ async function forwardOnce(model: tfl.LayersModel, x: tf.Tensor4D): Promise<void
   outputs.dispose();
 }
 
-async function trainStepOnce(model: tfl.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor4D, labels: tf.Tensor2D): Promise<number> {
+async function trainStepOnce(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor4D,
+  labels: tf.Tensor2D,
+): Promise<number> {
   const loss = tf.tidy(() =>
     optimizer.minimize(() => {
       const [logits] = model.apply(x, { training: true }) as tf.Tensor[];
@@ -70,7 +75,13 @@ async function imagesPerSecond(batch: number, iterations: number, run: () => Pro
   return (batch * iterations) / ((performance.now() - start) / 1000);
 }
 
-async function measure(backend: string, blocks: number[], batch: number, iterations: number, profile: boolean): Promise<Measurement> {
+async function measure(
+  backend: string,
+  blocks: number[],
+  batch: number,
+  iterations: number,
+  profile: boolean,
+): Promise<Measurement> {
   const model = buildResNet({ blocks, seed: 1 });
   // The optimizer training uses: Adam fused into our kernels on webgpu, tfjs's own elsewhere.
   const optimizer = createAdamOptimizer(1e-3);
@@ -86,7 +97,9 @@ async function measure(backend: string, blocks: number[], batch: number, iterati
     }
     if (profile) {
       const kernels = await profileKernels(() => trainStepOnce(model, optimizer, x, labels));
-      process.stderr.write(`\nper-kernel profile of one training step, ${backend}, batch ${batch}:\n${formatProfile(kernels)}\n`);
+      process.stderr.write(
+        `\nper-kernel profile of one training step, ${backend}, batch ${batch}:\n${formatProfile(kernels)}\n`,
+      );
     }
     return { backend, batch, forward_img_s: round(forward), train_img_s: round(train) };
   } finally {
@@ -120,7 +133,8 @@ function round(value: number): number {
 
 function positiveList(text: string, what: string): number[] {
   const values = text.split(',').map(Number);
-  if (values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`--${what} must be positive integers separated by commas, got '${text}'`);
+  if (values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(`--${what} must be positive integers separated by commas, got '${text}'`);
   return values;
 }
 
@@ -138,7 +152,10 @@ async function main(): Promise<void> {
   const blocks = parseBlocks(values.blocks!);
   const batches = positiveList(values.batch!, 'batch');
   const [iterations] = positiveList(values.iterations!, 'iterations');
-  const asked = values.backend === 'all' ? undefined : values.backend!.split(',').map((name) => parseBackendChoice(name) as ConcreteBackend);
+  const asked =
+    values.backend === 'all'
+      ? undefined
+      : values.backend!.split(',').map((name) => parseBackendChoice(name) as ConcreteBackend);
   const candidates = asked ?? ALL_BACKENDS;
   const note = (line: string) => process.stderr.write(line + '\n');
 
@@ -160,14 +177,16 @@ async function main(): Promise<void> {
       const row = await measure(name === 'tensorflow' ? candidate : name, blocks, batch, iterations!, values.profile!);
       rows.push(row);
       if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-      else note(`  ${row.backend} batch ${row.batch}: forward ${row.forward_img_s} img/s, train ${row.train_img_s} img/s`);
+      else
+        note(`  ${row.backend} batch ${row.batch}: forward ${row.forward_img_s} img/s, train ${row.train_img_s} img/s`);
     }
   }
   if (!values.json) {
     console.log(`\nResNet blocks [${blocks.join(',')}], ${iterations} timed iterations after one warm-up\n`);
     console.log('| backend | batch | forward img/s | train img/s |');
     console.log('|---|---|---|---|');
-    for (const row of rows) console.log(`| ${row.backend} | ${row.batch} | ${row.forward_img_s} | ${row.train_img_s} |`);
+    for (const row of rows)
+      console.log(`| ${row.backend} | ${row.batch} | ${row.forward_img_s} | ${row.train_img_s} |`);
   }
 }
 

@@ -26,7 +26,10 @@ export interface InitBackendOptions {
 
 let current: { choice: BackendChoice; result: BackendChoiceResult } | undefined;
 
-export async function initBackend(choice: BackendChoice = 'auto', options: InitBackendOptions = {}): Promise<BackendChoiceResult> {
+export async function initBackend(
+  choice: BackendChoice = 'auto',
+  options: InitBackendOptions = {},
+): Promise<BackendChoiceResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   // Called again with the same choice (train, then the embedder in one process): keep it.
   if (options.probes === undefined && current?.choice === choice && tf.getBackend() === current.result.name) {

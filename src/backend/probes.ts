@@ -25,18 +25,26 @@ function isModuleNotFound(error: unknown, specifier: string): boolean {
 }
 
 /** tfjs-node registers the backend 'tensorflow' on the tfjs-core it was built against. */
-export async function probeTfjsNode(specifier: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<ProbeResult> {
+export async function probeTfjsNode(
+  specifier: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu',
+): Promise<ProbeResult> {
   const fix = `install it with 'npm install ${specifier}' (it downloads libtensorflow)`;
   try {
     await importOptional(specifier);
   } catch (error) {
     if (isModuleNotFound(error, specifier)) return { available: false, why: 'not installed', fix };
-    return { available: false, why: `installed but failed to load (${firstLine(error)})`, fix: `reinstall it with 'npm install ${specifier}'` };
+    return {
+      available: false,
+      why: `installed but failed to load (${firstLine(error)})`,
+      fix: `reinstall it with 'npm install ${specifier}'`,
+    };
   }
   if (tf.findBackendFactory('tensorflow') === null) {
     return {
       available: false,
-      why: `it loaded, but registered its backend on another copy of @tensorflow/tfjs-core than ours (${tf.version_core})`,
+      why:
+        `it loaded, but registered its backend on another copy of @tensorflow/tfjs-core than ours ` +
+        `(${tf.version_core})`,
       fix: `install the ${specifier} version that matches @tensorflow/tfjs-core ${tf.version_core}`,
     };
   }
@@ -57,8 +65,14 @@ export function vulkanLoaderPresent(env: NodeJS.ProcessEnv = process.env): boole
   if (process.platform !== 'linux') return true; // Metal / D3D12 need no loader
   const dirs = [
     ...(env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu',
-    '/lib64', '/usr/local/lib', '/usr/local/nvidia/lib64',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/lib64',
+    '/usr/local/lib',
+    '/usr/local/nvidia/lib64',
   ];
   if (dirs.some((dir) => existsSync(join(dir, 'libvulkan.so.1')))) return true;
   try {
@@ -73,14 +87,24 @@ interface DawnModule {
   create(flags: string[]): GpuLike;
   globals: Record<string, unknown>;
 }
-interface AdapterInfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
 interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<{ info?: AdapterInfoLike; isFallbackAdapter?: boolean } | null>;
+  requestAdapter(options?: {
+    powerPreference?: string;
+  }): Promise<{ info?: AdapterInfoLike; isFallbackAdapter?: boolean } | null>;
 }
 
 export function describeAdapter(info: AdapterInfoLike | undefined): string {
   if (!info) return 'unknown adapter';
-  const parts = [info.vendor, info.architecture, info.device, info.description].filter((part) => part && part.length > 0);
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter(
+    (part) => part && part.length > 0,
+  );
   return parts.length > 0 ? [...new Set(parts)].join(' ') : 'unnamed adapter';
 }
 
@@ -153,7 +177,11 @@ export async function probeWebGpu(
 ): Promise<ProbeResult> {
   const fix = 'check the GPU driver and its Vulkan/Metal/D3D12 support';
   if (!vulkanLoaderPresent(env)) {
-    return { available: false, why: 'no Vulkan loader (libvulkan.so.1) on this machine', fix: `install it (e.g. 'apt install libvulkan1') and the GPU driver's Vulkan support` };
+    return {
+      available: false,
+      why: 'no Vulkan loader (libvulkan.so.1) on this machine',
+      fix: `install it (e.g. 'apt install libvulkan1') and the GPU driver's Vulkan support`,
+    };
   }
   let report: AdapterReport;
   try {
@@ -213,7 +241,11 @@ export async function probeWasm(): Promise<ProbeResult> {
   try {
     folder = wasmBinaryFolder();
   } catch (error) {
-    return { available: false, why: `@tensorflow/tfjs-backend-wasm is not installed (${firstLine(error)})`, fix: "run 'npm install'" };
+    return {
+      available: false,
+      why: `@tensorflow/tfjs-backend-wasm is not installed (${firstLine(error)})`,
+      fix: "run 'npm install'",
+    };
   }
   if (!existsSync(join(folder, 'tfjs-backend-wasm-simd.wasm'))) {
     return { available: false, why: `its binaries are missing from ${folder}`, fix: "reinstall with 'npm install'" };

@@ -23,7 +23,9 @@ export interface DeviceCounts {
 }
 
 type Method = (...args: unknown[]) => unknown;
-interface Patchable { [name: string]: unknown }
+interface Patchable {
+  [name: string]: unknown;
+}
 interface WebGpuBackendInternals {
   device: Patchable & { queue: Patchable };
   tensorMap: { get(dataId: object): { values?: ArrayLike<number> | null; shape: number[] } | undefined };
@@ -33,8 +35,15 @@ interface WebGpuBackendInternals {
 
 export function emptyCounts(): DeviceCounts {
   return {
-    createBuffer: 0, createShaderModule: 0, createComputePipeline: 0, writeBuffer: 0,
-    uploads: 0, uploadBytes: 0, uploadShapes: {}, dispatches: 0, compiled: [],
+    createBuffer: 0,
+    createShaderModule: 0,
+    createComputePipeline: 0,
+    writeBuffer: 0,
+    uploads: 0,
+    uploadBytes: 0,
+    uploadShapes: {},
+    dispatches: 0,
+    compiled: [],
   };
 }
 

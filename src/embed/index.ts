@@ -76,7 +76,8 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Emb
   const engine = options.engine ?? 'auto';
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`inference threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new UserError(`inference threads must be a positive integer, got ${threads}`);
 
   let passedOver = '';
   // A GPU beats ONNX Runtime on the CPU by an order of magnitude at batch 256; auto takes it when
@@ -97,7 +98,9 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Emb
       return new OnnxEmbedder(probe.ort, { threads, batchSize: options.batchSize, spinWait: options.spinWait, reason });
     }
     if (engine === 'onnx') {
-      throw new UserError(`--inference onnx: ${probe.why}; reinstall onnxruntime-node for this platform or use --inference tfjs`);
+      throw new UserError(
+        `--inference onnx: ${probe.why}; reinstall onnxruntime-node for this platform or use --inference tfjs`,
+      );
     }
     passedOver += `; ONNX Runtime passed over: ${probe.why}`;
   }

@@ -43,7 +43,13 @@ function runChecks(): Promise<Record[]> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) reject(new Error(`checks exited with ${code}:\n${stderr.slice(-3000)}`));
-      else resolve(stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record));
+      else
+        resolve(
+          stdout
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as Record),
+        );
     });
   });
 }
@@ -69,11 +75,11 @@ describe('webgpu on SwiftShader', { skip: needs('swiftshader') }, () => {
     const cases = all('filterGradient');
     assert.equal(cases.length, 6);
     for (const r of cases) {
-      assert.ok((r.relError as number) < TOLERANCE, `${r.name}: relative error ${r.relError}`);
-      assert.equal(r.leaked, 0, `${r.name}: tensors leaked`);
+      assert.ok((r.relError as number) < TOLERANCE, `${String(r.name)}: relative error ${String(r.relError)}`);
+      assert.equal(r.leaked, 0, `${String(r.name)}: tensors leaked`);
     }
     const compiled = all('filterGradientPrograms').flatMap((r) => r.compiled as string[]);
-    assert.ok(compiled.includes('FilterGradGemmProgram'), `our GEMM ran (compiled: ${compiled})`);
+    assert.ok(compiled.includes('FilterGradGemmProgram'), `our GEMM ran (compiled: ${compiled.join(', ')})`);
     assert.ok(compiled.includes('SumPartialsProgram'), 'split-K partial sums ran');
     assert.ok(!compiled.includes('Conv2DDerFilterProgram'), "tfjs's naive filter gradient did not run");
   });
@@ -82,17 +88,26 @@ describe('webgpu on SwiftShader', { skip: needs('swiftshader') }, () => {
     const cases = all('convGradients');
     assert.equal(cases.length, 16);
     for (const r of cases) {
-      assert.ok((r.dxError as number) < TOLERANCE, `${r.name}: input gradient relative error ${r.dxError}`);
-      assert.ok((r.dwError as number) < TOLERANCE, `${r.name}: filter gradient relative error ${r.dwError}`);
+      assert.ok(
+        (r.dxError as number) < TOLERANCE,
+        `${String(r.name)}: input gradient relative error ${String(r.dxError)}`,
+      );
+      assert.ok(
+        (r.dwError as number) < TOLERANCE,
+        `${String(r.name)}: filter gradient relative error ${String(r.dwError)}`,
+      );
       assert.equal(r.leaked, 0);
     }
   });
 
   test("fused Adam follows tfjs's AdamOptimizer for three steps, with the same state layout", () => {
     const r = one('adam');
-    assert.ok((r.valuesError as number) < TOLERANCE, `weights relative error ${r.valuesError}`);
-    assert.ok((r.momentsError as number) < TOLERANCE, `moments relative error ${r.momentsError}`);
-    assert.ok((r.resumedError as number) < TOLERANCE, `stock optimizer resumed from fused state: ${r.resumedError}`);
+    assert.ok((r.valuesError as number) < TOLERANCE, `weights relative error ${String(r.valuesError)}`);
+    assert.ok((r.momentsError as number) < TOLERANCE, `moments relative error ${String(r.momentsError)}`);
+    assert.ok(
+      (r.resumedError as number) < TOLERANCE,
+      `stock optimizer resumed from fused state: ${String(r.resumedError)}`,
+    );
     assert.deepEqual(r.names, r.stockNames);
     assert.equal(r.iterations, 3);
     // Three variables: two moment kernels and one update each, once the moments exist.
@@ -112,7 +127,7 @@ describe('webgpu on SwiftShader', { skip: needs('swiftshader') }, () => {
   test('warmed-up training steps compile nothing and upload only the batch and a few scalars', () => {
     const r = one('deviceWork');
     assert.equal(r.createShaderModule, 0, 'shader modules compiled in steps 3-4');
-    assert.equal(r.createComputePipeline, 0, `pipelines compiled in steps 3-4: ${r.compiled}`);
+    assert.equal(r.createComputePipeline, 0, `pipelines compiled in steps 3-4: ${String(r.compiled)}`);
     assert.equal(r.leakedTensors, 0);
     // Every buffer created is an upload's staging buffer (tfjs makes and destroys one per upload);
     // the pool serves everything else. Per step: images, labels (twice) and tfjs-core/-layers
@@ -140,8 +155,8 @@ describe('webgpu on SwiftShader', { skip: needs('swiftshader') }, () => {
     assert.equal(r.backend, 'webgpu');
     const expected = 'inference: tfjs on webgpu, folded inference graph (auto: GPU adapter: (faked for the test))';
     assert.ok((r.lines as string[]).includes(expected), (r.lines as string[]).join('\n'));
-    assert.ok((r.embeddingError as number) < 1e-4, `embeddings: ${r.embeddingError}`);
-    assert.ok((r.logitsError as number) < 1e-4, `logits: ${r.logitsError}`);
+    assert.ok((r.embeddingError as number) < 1e-4, `embeddings: ${String(r.embeddingError)}`);
+    assert.ok((r.logitsError as number) < 1e-4, `logits: ${String(r.logitsError)}`);
   });
 });
 
@@ -149,7 +164,10 @@ test("probing for a GPU prints nothing; Dawn's messages only when asked", { skip
   // The Vulkan loader without any driver: Dawn says 'Found no drivers!' on stderr when asked.
   const noDriver = '/nonexistent/icd.json';
   const loaderOnly = {
-    ...process.env, LD_LIBRARY_PATH: dirname(SWIFTSHADER_ENV), VK_DRIVER_FILES: noDriver, VK_ICD_FILENAMES: noDriver,
+    ...process.env,
+    LD_LIBRARY_PATH: dirname(SWIFTSHADER_ENV),
+    VK_DRIVER_FILES: noDriver,
+    VK_ICD_FILENAMES: noDriver,
   };
   const script = [
     "import { probeWebGpu } from './src/backend/probes.ts';",
@@ -165,5 +183,5 @@ test("probing for a GPU prints nothing; Dawn's messages only when asked", { skip
   const result = JSON.parse(stdout) as { quiet: { available: boolean; why: string }; messages: string };
   assert.equal(result.quiet.available, false);
   assert.equal(result.quiet.why, 'no GPU adapter found');
-  assert.match(result.messages, /driver/i, 'the verbose probe hands Dawn\'s messages to its log');
+  assert.match(result.messages, /driver/i, "the verbose probe hands Dawn's messages to its log");
 });

@@ -34,8 +34,7 @@ export const batchNormGradConfig: GradConfig = {
       x: () => mul(grad, mul(invStd, scaleValue)),
       mean: () => neg(mul(sumDy(), mul(invStd, scaleValue))),
       // d/dvar of (var + ε)^(−1/2) is −½ (var + ε)^(−3/2)
-      variance: () =>
-        mul(sumDyCentered(), mul(scaleValue, mul(constant(-0.5), mul(invStd, mul(invStd, invStd))))),
+      variance: () => mul(sumDyCentered(), mul(scaleValue, mul(constant(-0.5), mul(invStd, mul(invStd, invStd))))),
       scale: () => reshape(mul(sumDyCentered(), invStd), (scale ?? mean).shape),
       offset: () => sumDy().clone(), // a tensor of its own: the engine may dispose what it is given
     };

@@ -39,7 +39,8 @@ export function registerWasmKernels(): void {
   for (const [name, make] of wrappers) {
     const stock = getKernel(name, 'wasm');
     // The stock kernel's setup (e.g. binding its wasm function) runs when the backend starts.
-    if (stock !== undefined && !OURS.has(stock.kernelFunc)) replaceKernel({ ...make(stock.kernelFunc), setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc });
+    if (stock !== undefined && !OURS.has(stock.kernelFunc))
+      replaceKernel({ ...make(stock.kernelFunc), setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc });
   }
   registerGradients();
 }

@@ -81,7 +81,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
 /** The optimizer training uses: fused on webgpu, tfjs's own elsewhere. */
 export function createAdamOptimizer(
-  learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number,
+  learningRate: number,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  epsilon?: number,
 ): tf.AdamOptimizer {
   return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
 }

@@ -66,14 +66,12 @@ async function checkFilterGradients(): Promise<void> {
     const expected = await filterGradient(c);
     await tf.setBackend('webgpu');
     const before = tf.memory().numTensors;
-    let compiled: string[] = [];
     const counted = await countDeviceWork(async () => {
       const actual = await filterGradient(c);
       const leaked = tf.memory().numTensors - before;
       emit({ check: 'filterGradient', name: c.name, relError: relativeError(actual, expected), leaked });
     });
-    compiled = counted.compiled;
-    emit({ check: 'filterGradientPrograms', name: c.name, compiled });
+    emit({ check: 'filterGradientPrograms', name: c.name, compiled: counted.compiled });
   }
   // The gradient pair through tf.grads: our filter gradient and tfjs's input gradient.
   for (const c of convGradientCases()) {
@@ -125,7 +123,12 @@ async function checkAdam(): Promise<void> {
     resumedError = Math.max(resumedError, relativeError(await fusedVars[i]!.data(), await stockVars[i]!.data()));
   }
   emit({
-    check: 'adam', valuesError: worst, momentsError, resumedError, dispatches, iterations: fused.iterations,
+    check: 'adam',
+    valuesError: worst,
+    momentsError,
+    resumedError,
+    dispatches,
+    iterations: fused.iterations,
     names: fusedWeights.map((w) => w.name.replace(/^fused/, '')),
     stockNames: stockWeights.map((w) => w.name.replace(/^stock/, '')),
   });
@@ -210,7 +213,10 @@ async function checkEmbedOnGpu(): Promise<void> {
   await embedder.load(fixture.dir);
   const out = await embedder.embed(input, n);
   emit({
-    check: 'embedGpu', name: embedder.name, backend: tf.getBackend(), lines,
+    check: 'embedGpu',
+    name: embedder.name,
+    backend: tf.getBackend(),
+    lines,
     embeddingError: maxRelativeRowError(reference.embeddings, out.embeddings, 128),
     logitsError: maxRelativeRowError(reference.logits, out.logits, 10),
   });

@@ -95,7 +95,8 @@ const momentKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { decay, squared } = attrs as unknown as AdamMomentAttrs;
   const program = new MomentProgram(moment.shape, squared);
   return (backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [moment, gradient], 'float32', [
-    float(decay), float(1 - decay),
+    float(decay),
+    float(1 - decay),
   ]);
 };
 
@@ -104,7 +105,10 @@ const updateKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as AdamUpdateAttrs;
   const program = new UpdateProgram(weight.shape);
   return (backend as unknown as WebGpuBackendLike).runWebGPUProgram(program, [weight, first, second], 'float32', [
-    float(a.learningRate), float(a.epsilon), float(a.correction1), float(a.correction2),
+    float(a.learningRate),
+    float(a.epsilon),
+    float(a.correction1),
+    float(a.correction2),
   ]);
 };
 

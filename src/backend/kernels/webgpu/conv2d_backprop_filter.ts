@@ -63,7 +63,8 @@ class FilterGradGemmProgram implements WebGpuProgram {
   dispatchLayout: { x: number[]; y: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [THREADS, 1, 1];
-  uniforms = 'M : i32, N : i32, K : i32, inC : i32, filterW : i32, outH : i32, outW : i32, inH : i32, inW : i32, ' +
+  uniforms =
+    'M : i32, N : i32, K : i32, inC : i32, filterW : i32, outH : i32, outW : i32, inH : i32, inW : i32, ' +
     'strideH : i32, strideW : i32, padTop : i32, padLeft : i32, kPerSplit : i32, iterations : i32,';
   private readonly tileN: number;
 
@@ -209,7 +210,12 @@ export function makeConv2DBackpropFilterWebGpu(stock: KernelFunc): KernelConfig 
     const a = attrs as unknown as FilterGradAttrs;
     if (a.dataFormat === 'NCHW' || x.dtype !== 'float32') return stock(args);
     const info = backend_util.computeConv2DInfo(
-      x.shape as Shape4D, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode,
+      x.shape as Shape4D,
+      a.filterShape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
     );
     const m = info.filterHeight * info.filterWidth * info.inChannels;
     const n = info.outChannels;
@@ -220,9 +226,21 @@ export function makeConv2DBackpropFilterWebGpu(stock: KernelFunc): KernelConfig 
     const direct = plan.splits === 1;
     const gemm = new FilterGradGemmProgram(direct ? filterShape : [plan.splits, m * n], plan, tileN);
     const uniforms = [
-      int(m), int(n), int(k), int(info.inChannels), int(info.filterWidth), int(info.outHeight), int(info.outWidth),
-      int(info.inHeight), int(info.inWidth), int(info.strideHeight), int(info.strideWidth),
-      int(info.padInfo.top), int(info.padInfo.left), int(plan.kPerSplit), int(plan.kPerSplit / TILE_K),
+      int(m),
+      int(n),
+      int(k),
+      int(info.inChannels),
+      int(info.filterWidth),
+      int(info.outHeight),
+      int(info.outWidth),
+      int(info.inHeight),
+      int(info.inWidth),
+      int(info.strideHeight),
+      int(info.strideWidth),
+      int(info.padInfo.top),
+      int(info.padInfo.left),
+      int(plan.kPerSplit),
+      int(plan.kPerSplit / TILE_K),
     ];
     const partial = backend.runWebGPUProgram(gemm, [x, dy], 'float32', uniforms);
     if (direct) return partial;

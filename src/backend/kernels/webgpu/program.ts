@@ -30,7 +30,10 @@ export interface ProgramUniform {
 /** The methods of tfjs's WebGPUBackend we call. */
 export interface WebGpuBackendLike {
   runWebGPUProgram(
-    program: WebGpuProgram, inputs: TensorInfo[], dtype: DataType, uniforms?: ProgramUniform[],
+    program: WebGpuProgram,
+    inputs: TensorInfo[],
+    dtype: DataType,
+    uniforms?: ProgramUniform[],
   ): TensorInfo;
   disposeData(dataId: object): boolean;
 }
