@@ -183,7 +183,7 @@ export class Watcher {
     const saved = await readState(paths.state);
     if (saved) checkSettings(saved, settings, paths.state);
     const state = saved ?? emptyState(settings);
-    const events = await RunEventLog.open(paths.runDir);
+    const events = await RunEventLog.open(paths.events, paths.runDir);
     const restored = await events.restore(state.frames, paths.imageFile);
     if (restored > 0) reporter.info(`${run}: wrote ${restored} TensorBoard points the event files had lost, from ${paths.state}`);
     const validation = await this.getValidation();
