@@ -16,7 +16,9 @@
  * safe: what reached the event file is not written again, what did not is written now.
  */
 import { readFile } from 'node:fs/promises';
-import { lastStepsByTag, listEventFiles, readEventFile, summaryFileWriter, type SummaryWriter } from '../tensorboard/index.ts';
+import {
+  lastStepsByTag, listEventFiles, readEventFile, summaryFileWriter, type SummaryWriter,
+} from '../tensorboard/index.ts';
 import type { FrameRecord } from './state.ts';
 
 export const TAGS = {

@@ -55,8 +55,10 @@ async function addDepthToFlatFrames(writer: ProjectorWriter): Promise<void> {
   for (const entry of (await writer.readConfig()).embeddings ?? []) {
     if (!entry.tensor_name?.startsWith('tsne:') || entry.tensor_shape?.[1] !== 2 || !entry.tensor_path) continue;
     const path = writer.resolve(entry.tensor_path).absolute;
-    const frame = parseNumberTable(await readFile(path, 'utf8'), path, { advice: 'move the embeddings folder away to start over' });
-    await writeFileAtomic(path, tensorTsv(framePoints(frame.data, frame.rows), frame.rows, FRAME_COLUMNS, entry.tensor_name));
+    const advice = 'move the embeddings folder away to start over';
+    const frame = parseNumberTable(await readFile(path, 'utf8'), path, { advice });
+    const points = framePoints(frame.data, frame.rows);
+    await writeFileAtomic(path, tensorTsv(points, frame.rows, FRAME_COLUMNS, entry.tensor_name));
     await writer.addEntry({ ...entry, tensor_shape: [frame.rows, FRAME_COLUMNS] });
   }
 }

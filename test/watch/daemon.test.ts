@@ -9,7 +9,7 @@ import { textReporter, type Reporter } from '../../src/watch/report.ts';
 import { isUserError } from '../../src/errors.ts';
 import { readFrameTsv } from '../../src/watch/state.ts';
 import {
-  formatProjectorConfig, listEventFiles, parseProjectorConfig, readEventFileDetailed,
+  formatProjectorConfig, listEventFiles, parseProjectorConfig, readEventFileDetailed, summarizeLogdir,
 } from '../../src/tensorboard/index.ts';
 import { fakeStages, writeFakeCheckpoint, writeHalfCheckpoint, type FakeStageLog } from './helpers/fake-stages.ts';
 import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag } from './helpers/inspect-run.ts';
@@ -73,6 +73,10 @@ test('--once draws every complete checkpoint in step order, with every output', 
   // none beside the trainer's: TensorBoard follows only the newest event file of a directory.
   assert.deepEqual((await listEventFiles(runDir)).length, 0);
   assert.equal((await listEventFiles(join(runDir, 'embeddings'))).length, 1);
+  // What `inspect` lists: the projector under the run, the watcher's tags under run-a/embeddings.
+  const runs = await summarizeLogdir(logdir);
+  assert.deepEqual(runs.map((r) => [r.name, r.projector?.embeddings.length ?? 0]), [['run-a', 6], ['run-a/embeddings', 0]]);
+  assert.deepEqual(runs[1]!.tags.map((tag) => tag.tag).sort(), [...WATCHER_TAGS].sort());
 
   // The chain: PCA start for the first frame, then each frame starts from the previous one.
   assert.equal(log.inits[0], null);
@@ -186,7 +190,9 @@ async function toEarlierLayout(runDir: string, keepBelow: number): Promise<void>
   if (cut >= 0) await truncate(moved, offsets[cut]!);
   const configPath = join(runDir, 'projector_config.pbtxt');
   const config = parseProjectorConfig(await readFile(configPath, 'utf8'));
-  for (const entry of config.embeddings ?? []) if (entry.tensor_name!.startsWith('tsne:')) entry.tensor_shape = [VAL, 2];
+  for (const entry of config.embeddings ?? []) {
+    if (entry.tensor_name!.startsWith('tsne:')) entry.tensor_shape = [VAL, 2];
+  }
   await writeFile(configPath, formatProjectorConfig(config));
   for (const name of await readdir(join(runDir, 'embeddings', 'projector'))) {
     if (!name.endsWith('-tsne.tsv')) continue;
@@ -196,23 +202,26 @@ async function toEarlierLayout(runDir: string, keepBelow: number): Promise<void>
   }
 }
 
-test('a run whose watcher events are in the run directory (earlier layout) goes on in embeddings/, nothing lost or repeated', async (t) => {
+test('a run with the watcher\'s events in the run directory (earlier layout) goes on in embeddings/', async (t) => {
   const logdir = await tempLogdir(t);
   for (const [k, step] of [10, 20, 30].entries()) await writeFakeCheckpoint(logdir, 'r', step, k + 1);
   await watcher(logdir).w.run();
   const runDir = join(logdir, 'r');
   await toEarlierLayout(runDir, 30);
   const before = await projectorEntries(runDir);
-  assert.deepEqual(before.filter((e) => e.name.startsWith('tsne')).map((e) => [e.shape[1], e.columns]), [[2, 2], [2, 2], [2, 2]]);
+  const flat = before.filter((e) => e.name.startsWith('tsne')).map((e) => [e.shape[1], e.columns]);
+  assert.deepEqual(flat, [[2, 2], [2, 2], [2, 2]]);
 
   await writeFakeCheckpoint(logdir, 'r', 40, 4);
   const again = watcher(logdir);
   assert.deepEqual(await again.w.run(), { frames: 1, skipped: 0 });
   // Step 30's points, lost from the earlier file, come back in the new place; 40 follows them.
-  assert.ok(again.lines.some((line) => /wrote 6 TensorBoard points the event files had lost/.test(line)), again.lines.join('\n'));
+  const restored = /wrote 6 TensorBoard points the event files had lost/;
+  assert.ok(again.lines.some((line) => restored.test(line)), again.lines.join('\n'));
   const earlier = await listEventFiles(runDir);
   assert.equal(earlier.length, 1, 'the earlier file stays where TensorBoard shows it');
-  const earlierSteps = [...new Set((await readEventFileDetailed(earlier[0]!)).events.filter((e) => e.summary).map((e) => e.step))];
+  const earlierEvents = (await readEventFileDetailed(earlier[0]!)).events.filter((e) => e.summary);
+  const earlierSteps = [...new Set(earlierEvents.map((e) => e.step))];
   assert.deepEqual(earlierSteps, [10, 20]);
   await assertFramesEverywhere(runDir, [10, 20, 30, 40]);
   // Every frame's projector entry now has the third column the projector needs.

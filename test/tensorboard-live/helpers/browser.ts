@@ -55,7 +55,9 @@ export interface ShownImage {
 }
 
 /** The image card of `tag` on the Images dashboard, its slider moved with `key` ('Home', 'End'). */
-export async function showImageStep(page: Page, baseUrl: string, tag: string, key: 'Home' | 'End', screenshot: string): Promise<ShownImage> {
+export async function showImageStep(
+  page: Page, baseUrl: string, tag: string, key: 'Home' | 'End', screenshot: string,
+): Promise<ShownImage> {
   if (!page.url().includes('#images')) await page.goto(`${baseUrl}#images`);
   const card = page.locator('tf-image-loader').filter({ hasText: tag });
   await card.waitFor({ timeout: 60_000 });
@@ -98,7 +100,9 @@ export interface ProjectorView {
  * Opens `tensorName` in the Projector (PCA, 2-D), coloured by the metadata column `colorBy`,
  * and returns what it shows. The log directory must have one projector run (no run menu).
  */
-export async function showProjectorTensor(page: Page, baseUrl: string, tensorName: string, colorBy: string, screenshot: string): Promise<ProjectorView> {
+export async function showProjectorTensor(
+  page: Page, baseUrl: string, tensorName: string, colorBy: string, screenshot: string,
+): Promise<ProjectorView> {
   await page.goto(`${baseUrl}#projector`);
   const frame = projectorFrame(page);
   const tensorMenu = frame.locator('paper-dropdown-menu').filter({ hasText: /step-/ }).first();
@@ -126,11 +130,13 @@ export async function showProjectorTensor(page: Page, baseUrl: string, tensorNam
   // The scatter plot redraws on the next animation frames.
   await page.waitForTimeout(1500);
   await page.screenshot({ path: join(ARTIFACTS, screenshot) });
-  const canvas = await frame.locator('#scatter').screenshot({ path: join(ARTIFACTS, screenshot.replace(/\.png$/, '-scatter.png')) });
+  const canvasFile = join(ARTIFACTS, screenshot.replace(/\.png$/, '-scatter.png'));
+  const canvas = await frame.locator('#scatter').screenshot({ path: canvasFile });
   const shown = await statusText();
   const legend = await legendItems.evaluateAll((items) =>
     items.map((item) => {
-      const element = item as unknown as { querySelector(s: string): { textContent: string | null; getAttribute(a: string): string | null } | null };
+      type Found = { textContent: string | null; getAttribute(name: string): string | null } | null;
+      const element = item as unknown as { querySelector(selector: string): Found };
       const style = element.querySelector('.shape')?.getAttribute('style') ?? '';
       const rgb = (/rgb\((\d+), (\d+), (\d+)\)/.exec(style) ?? []).slice(1).map(Number);
       return {

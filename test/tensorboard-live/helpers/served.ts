@@ -49,7 +49,8 @@ export class Served {
 
   /** Each image of a tag: its step and the URL of its bytes. */
   async images(run: string, tag: string): Promise<{ step: number; path: string }[]> {
-    const images = await this.json<{ step: number; query: string }[]>(`data/plugin/images/images?${query({ run, tag })}`);
+    const path = `data/plugin/images/images?${query({ run, tag })}`;
+    const images = await this.json<{ step: number; query: string }[]>(path);
     return images.map((image) => ({ step: image.step, path: `data/plugin/images/individualImage?${image.query}` }));
   }
 
@@ -58,7 +59,8 @@ export class Served {
   }
 
   async projectorEntries(run: string): Promise<ProjectorEntry[]> {
-    return (await this.json<{ embeddings?: ProjectorEntry[] }>(`data/plugin/projector/info?${query({ run })}`)).embeddings ?? [];
+    const info = await this.json<{ embeddings?: ProjectorEntry[] }>(`data/plugin/projector/info?${query({ run })}`);
+    return info.embeddings ?? [];
   }
 
   projectorFile(what: 'tensor' | 'metadata' | 'sprite_image', run: string, name: string): Promise<Buffer> {

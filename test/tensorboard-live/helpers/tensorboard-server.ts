@@ -40,12 +40,16 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function startTensorBoard(logdir: string, flags: readonly string[], startSeconds = 90): Promise<TensorBoardServer> {
+export async function startTensorBoard(
+  logdir: string, flags: readonly string[], startSeconds = 90,
+): Promise<TensorBoardServer> {
   const port = await freePort();
   const child = spawn(TENSORBOARD_SERVE, [logdir, String(port), ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = killOnExit(child);
   const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  }
   const url = `http://127.0.0.1:${port}/`;
   const stop = async () => {
     forget();
