@@ -5,11 +5,10 @@
  * `<run>/embeddings` (why a directory of their own: events.ts).
  */
 import { join } from 'node:path';
+import { stepLabel } from '../model/checkpoint/format.ts';
 
 /** `000012800`: nine digits, like the checkpoint directories, so names sort by step. */
-export function stepLabel(step: number): string {
-  return String(step).padStart(9, '0');
-}
+export { stepLabel } from '../model/checkpoint/format.ts';
 
 export function runPaths(runDir: string) {
   const embeddings = join(runDir, 'embeddings');

@@ -9,10 +9,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildResNet, resolveModelOptions, type ResNetConfig } from '../../src/model/resnet.ts';
 import {
   captureOptimizerState,
+  checkpointDirName,
   createAdam,
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
+  parseCheckpointDirName,
   readCheckpointMeta,
   readCheckpointWeights,
   saveCheckpoint,
@@ -22,6 +24,11 @@ import { createTrainStep, type Batch } from '../../src/train/step.ts';
 import { UserError } from '../../src/errors.ts';
 
 await tf.setBackend('cpu');
+
+/** The part of a model.json these tests read. */
+interface WeightsManifestFile {
+  weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+}
 
 const config: ResNetConfig = { blocks: [1, 1], widths: [4, 8], stemChannels: 4, seed: 11 };
 
@@ -117,7 +124,7 @@ test('readCheckpointWeights reads every weight without tfjs and names a damaged 
     }
 
     const bin = await readFile(join(path, 'weights.bin'));
-    const modelJson = JSON.parse(await readFile(join(path, 'model.json'), 'utf8'));
+    const modelJson = JSON.parse(await readFile(join(path, 'model.json'), 'utf8')) as WeightsManifestFile;
     const entries: { name: string; shape: number[] }[] = modelJson.weightsManifest[0].weights;
     const last = entries[entries.length - 1]!;
     const lastBytes = 4 * last.shape.reduce((a, b) => a * b, 1);
@@ -191,3 +198,13 @@ test('an untrained model checkpoints with an empty optimizer state and restores 
     [model, loaded.model].forEach((m) => m.dispose());
     [optimizer, restored].forEach((o) => o.dispose());
   }));
+
+test('checkpoint directory names: nine-digit step labels that parse back, and nothing else parses', () => {
+  assert.equal(checkpointDirName(12_345), 'step-000012345');
+  for (const step of [0, 1, 4_096, 999_999_999]) assert.equal(parseCheckpointDirName(checkpointDirName(step)), step);
+  for (const name of ['step-12345', 'step-0000123456', '.step-000012345.123.ab.tmp', 'step-00001234x', 'steps-000012345']) {
+    assert.equal(parseCheckpointDirName(name), undefined, name);
+  }
+  assert.throws(() => checkpointDirName(1_000_000_000), UserError);
+  assert.throws(() => checkpointDirName(-1), UserError);
+});
