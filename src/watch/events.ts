@@ -17,7 +17,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import {
-  lastStepsByTag, listEventFiles, readEventFile, summaryFileWriter, type SummaryWriter,
+  lastStepsByTag,
+  listEventFiles,
+  readEventFile,
+  summaryFileWriter,
+  type SummaryWriter,
 } from '../tensorboard/index.ts';
 import type { FrameRecord } from './state.ts';
 

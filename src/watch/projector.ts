@@ -44,7 +44,10 @@ export function framePoints(positions: Float64Array, count: number): Float64Arra
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -13,8 +13,13 @@ import { CHROMIUM_PATH } from '../../helpers/requirements.ts';
 export const ARTIFACTS = new URL('../../../test-artifacts/tensorboard/', import.meta.url).pathname;
 
 const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export interface Browser {
@@ -56,7 +61,11 @@ export interface ShownImage {
 
 /** The image card of `tag` on the Images dashboard, its slider moved with `key` ('Home', 'End'). */
 export async function showImageStep(
-  page: Page, baseUrl: string, tag: string, key: 'Home' | 'End', screenshot: string,
+  page: Page,
+  baseUrl: string,
+  tag: string,
+  key: 'Home' | 'End',
+  screenshot: string,
 ): Promise<ShownImage> {
   if (!page.url().includes('#images')) await page.goto(`${baseUrl}#images`);
   const card = page.locator('tf-image-loader').filter({ hasText: tag });
@@ -68,11 +77,17 @@ export async function showImageStep(
   // The card swaps the image source once the new step's image has loaded.
   const wanted = await slider.getAttribute('aria-valuenow');
   await card.locator(`#steps[aria-valuenow="${wanted}"]`).waitFor();
-  await image.evaluate((img) => new Promise<void>((resolve) => {
-    const element = img as unknown as { complete: boolean; addEventListener(type: string, listener: () => void): void };
-    if (element.complete) resolve();
-    else element.addEventListener('load', () => resolve());
-  }));
+  await image.evaluate(
+    (img) =>
+      new Promise<void>((resolve) => {
+        const element = img as unknown as {
+          complete: boolean;
+          addEventListener(type: string, listener: () => void): void;
+        };
+        if (element.complete) resolve();
+        else element.addEventListener('load', () => resolve());
+      }),
+  );
   const step = Number((await card.locator('.heading-label span').first().innerText()).replace(/,/g, ''));
   const src = await image.getAttribute('src');
   if (src === null) throw new Error(`the ${tag} card shows no image`);
@@ -101,15 +116,22 @@ export interface ProjectorView {
  * and returns what it shows. The log directory must have one projector run (no run menu).
  */
 export async function showProjectorTensor(
-  page: Page, baseUrl: string, tensorName: string, colorBy: string, screenshot: string,
+  page: Page,
+  baseUrl: string,
+  tensorName: string,
+  colorBy: string,
+  screenshot: string,
 ): Promise<ProjectorView> {
   await page.goto(`${baseUrl}#projector`);
   const frame = projectorFrame(page);
   const tensorMenu = frame.locator('paper-dropdown-menu').filter({ hasText: /step-/ }).first();
   const status = frame.locator('text=/Dimension: \\d+/').first();
-  const statusText = () => status.evaluate((element) =>
-    (element as unknown as { parentElement: { textContent: string | null } | null }).parentElement?.textContent ?? '',
-  );
+  const statusText = () =>
+    status.evaluate(
+      (element) =>
+        (element as unknown as { parentElement: { textContent: string | null } | null }).parentElement?.textContent ??
+        '',
+    );
   await status.waitFor({ timeout: 60_000 });
   // The first entry is loaded on opening; wait for ours to replace it (its shape differs).
   const before = await statusText();

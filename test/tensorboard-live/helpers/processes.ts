@@ -27,7 +27,9 @@ export interface CliChild {
 /** `embedding-timelapse <args>` in a child process, its output kept line by line. */
 export function startCli(args: string[]): CliChild {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env,
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
   });
   killOnExit(child);
   const lines: string[] = [];

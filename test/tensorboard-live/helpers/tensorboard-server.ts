@@ -41,7 +41,9 @@ async function answers(url: string): Promise<boolean> {
 }
 
 export async function startTensorBoard(
-  logdir: string, flags: readonly string[], startSeconds = 90,
+  logdir: string,
+  flags: readonly string[],
+  startSeconds = 90,
 ): Promise<TensorBoardServer> {
   const port = await freePort();
   const child = spawn(TENSORBOARD_SERVE, [logdir, String(port), ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
