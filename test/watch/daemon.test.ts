@@ -75,7 +75,8 @@ test('--once draws every complete checkpoint in step order, with every output', 
   assert.equal((await listEventFiles(join(runDir, 'embeddings'))).length, 1);
   // What `inspect` lists: the projector under the run, the watcher's tags under run-a/embeddings.
   const runs = await summarizeLogdir(logdir);
-  assert.deepEqual(runs.map((r) => [r.name, r.projector?.embeddings.length ?? 0]), [['run-a', 6], ['run-a/embeddings', 0]]);
+  const entriesPerRun = runs.map((r) => [r.name, r.projector?.embeddings.length ?? 0]);
+  assert.deepEqual(entriesPerRun, [['run-a', 6], ['run-a/embeddings', 0]]);
   assert.deepEqual(runs[1]!.tags.map((tag) => tag.tag).sort(), [...WATCHER_TAGS].sort());
 
   // The chain: PCA start for the first frame, then each frame starts from the previous one.
@@ -214,7 +215,7 @@ test('a run with the watcher\'s events in the run directory (earlier layout) goe
 
   await writeFakeCheckpoint(logdir, 'r', 40, 4);
   const again = watcher(logdir);
-  assert.deepEqual(await again.w.run(), { frames: 1, skipped: 0 });
+  assert.deepEqual(await again.w.run(), { frames: 1, skipped: 0, failedRuns: [] });
   // Step 30's points, lost from the earlier file, come back in the new place; 40 follows them.
   const restored = /wrote 6 TensorBoard points the event files had lost/;
   assert.ok(again.lines.some((line) => restored.test(line)), again.lines.join('\n'));
