@@ -41,6 +41,11 @@ describe('our gradients equal tfjs-core\'s', async () => {
     stock.forEach((expected, i) => assert.ok(relativeError(ours[i]!, expected) < 1e-5, `input ${i}: ${relativeError(ours[i]!, expected)}`));
   });
 
+  test('square: dy · (x + x) is exactly dy · 2x', () => {
+    const { stock, ours } = bothWays(([xx]) => tf.sum(tf.mul(tf.square(xx!), r)), [x]);
+    assert.deepEqual(ours[0], stock[0]);
+  });
+
   for (const [axes, keepDims] of [[[0, 1, 2], false], [[1, 2], true], [-1, false], [[0, 3], false]] as const) {
     test(`mean over ${JSON.stringify(axes)}, keepDims ${keepDims}`, () => {
       const { stock, ours } = bothWays(([xx]) => {

@@ -5,8 +5,9 @@
 import { registerGradient } from '@tensorflow/tfjs-core';
 import { batchNormGradConfig } from './batch_norm_grad.ts';
 import { meanGradConfig } from './mean_grad.ts';
+import { squareGradConfig } from './square_grad.ts';
 
-export const GRADIENTS = [batchNormGradConfig, meanGradConfig];
+export const GRADIENTS = [batchNormGradConfig, meanGradConfig, squareGradConfig];
 
 export function registerGradients(): void {
   for (const config of GRADIENTS) registerGradient(config);
