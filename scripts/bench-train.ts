@@ -3,20 +3,27 @@
  * on every tfjs backend this machine has, at batch 64 and 256.
  *
  *   npm run bench:train -- [--backend all|wasm,webgpu,…] [--batch 64,256] [--blocks 6,6,12]
- *                          [--iterations 3] [--json] [--profile]
+ *                          [--iterations 3] [--workers 1,2] [--json] [--profile]
  *
  * Inputs are random images (throughput does not depend on pixel values). Each measurement runs one
  * untimed warm-up (XNNPACK operator creation, shader compilation), then `--iterations` timed ones.
  * A training step is Adam 1e-3 on softmax cross-entropy of the logits, `optimizer.minimize`
  * inside `tf.tidy`, one host read (the loss) per step. `--profile` prints the time per kernel
  * of one training step (wasm and cpu; other backends time asynchronously).
+ *
+ * `--workers 1,2,…` (wasm and cpu) also measures data-parallel training on that many worker
+ * threads (src/train/parallel/): the same step as `train --workers N`, fed the same random batch.
+ * 1 is the single-thread path. Those rows add the trainer's own share of a step (average of the
+ * gradients, Adam update, publishing the weights), in milliseconds.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, parseBackendChoice, type ConcreteBackend } from '../src/backend/index.ts';
 import { profileKernels, formatProfile } from '../src/backend/profile.ts';
-import { buildResNet, parseBlocks } from '../src/model/index.ts';
+import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/index.ts';
+import { createTrainStep } from '../src/train/step.ts';
+import { createParallelTrainStep } from '../src/train/parallel/index.ts';
 import { isUserError } from '../src/errors.ts';
 
 const ALL_BACKENDS: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
@@ -25,8 +32,11 @@ const CPU_REASON = 'pure JavaScript, about 5 img/s forward: minutes per measurem
 interface Measurement {
   backend: string;
   batch: number;
-  forward_img_s: number;
+  workers: number;
+  forward_img_s: number | null;
   train_img_s: number;
+  /** Milliseconds per step the trainer spends outside the workers (parallel rows only). */
+  master_ms?: number;
 }
 
 function randomBatch(batch: number): { x: tf.Tensor4D; labels: tf.Tensor2D } {
@@ -81,9 +91,38 @@ async function measure(backend: string, blocks: number[], batch: number, iterati
       const kernels = await profileKernels(() => trainStepOnce(model, optimizer, x, labels));
       process.stderr.write(`\nper-kernel profile of one training step, ${backend}, batch ${batch}:\n${formatProfile(kernels)}\n`);
     }
-    return { backend, batch, forward_img_s: round(forward), train_img_s: round(train) };
+    return { backend, batch, workers: 1, forward_img_s: round(forward), train_img_s: round(train) };
   } finally {
     tf.dispose([x, labels]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** The training step `train --workers N` runs (N = 1: the single-thread step of the trainer). */
+async function measureWorkers(backend: string, blocks: number[], batch: number, iterations: number, workers: number): Promise<Measurement> {
+  const modelOptions = resolveModelOptions({ blocks });
+  const model = buildResNet({ ...modelOptions, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 12.9898) % 1);
+  const input = { images, labels: Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), size: batch };
+  const parallel = workers > 1
+    ? await createParallelTrainStep({ model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batch, backend })
+    : undefined;
+  const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
+  let masterMs = 0;
+  try {
+    const train = await imagesPerSecond(batch, iterations, async () => {
+      const { loss } = await step(input);
+      if (!Number.isFinite(loss)) throw new Error(`training diverged on ${backend} with ${workers} workers: loss ${loss}`);
+      if (parallel) {
+        const t = parallel.lastTimings();
+        masterMs += (t.average + t.apply + t.publish) / (iterations + 1);
+      }
+    });
+    return { backend, batch, workers, forward_img_s: null, train_img_s: round(train), ...(parallel ? { master_ms: round(masterMs) } : {}) };
+  } finally {
+    await parallel?.close();
     optimizer.dispose();
     model.dispose();
   }
@@ -108,11 +147,13 @@ async function main(): Promise<void> {
       iterations: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      workers: { type: 'string' },
     },
   });
   const blocks = parseBlocks(values.blocks!);
   const batches = positiveList(values.batch!, 'batch');
   const [iterations] = positiveList(values.iterations!, 'iterations');
+  const workerCounts = values.workers === undefined ? [] : positiveList(values.workers, 'workers');
   const asked = values.backend === 'all' ? undefined : values.backend!.split(',').map((name) => parseBackendChoice(name) as ConcreteBackend);
   const candidates = asked ?? ALL_BACKENDS;
   const note = (line: string) => process.stderr.write(line + '\n');
@@ -131,18 +172,35 @@ async function main(): Promise<void> {
       note(`skipped ${candidate}: ${error.message}`);
       continue;
     }
-    for (const batch of batches) {
-      const row = await measure(name === 'tensorflow' ? candidate : name, blocks, batch, iterations!, values.profile!);
+    const report = (row: Measurement) => {
       rows.push(row);
       if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-      else note(`  ${row.backend} batch ${row.batch}: forward ${row.forward_img_s} img/s, train ${row.train_img_s} img/s`);
+      else {
+        const forward = row.forward_img_s === null ? '' : `forward ${row.forward_img_s} img/s, `;
+        const master = row.master_ms === undefined ? '' : ` (trainer's share ${row.master_ms} ms per step)`;
+        note(`  ${row.backend} batch ${row.batch}, ${row.workers} worker(s): ${forward}train ${row.train_img_s} img/s${master}`);
+      }
+    };
+    for (const batch of batches) {
+      if (workerCounts.length === 0 || ['wasm', 'cpu'].includes(name) === false) {
+        report(await measure(name === 'tensorflow' ? candidate : name, blocks, batch, iterations!, values.profile!));
+        continue;
+      }
+      for (const workers of workerCounts) report(await measureWorkers(name, blocks, batch, iterations!, workers));
     }
   }
   if (!values.json) {
     console.log(`\nResNet blocks [${blocks.join(',')}], ${iterations} timed iterations after one warm-up\n`);
-    console.log('| backend | batch | forward img/s | train img/s |');
-    console.log('|---|---|---|---|');
-    for (const row of rows) console.log(`| ${row.backend} | ${row.batch} | ${row.forward_img_s} | ${row.train_img_s} |`);
+    console.log('| backend | batch | workers | forward img/s | train img/s | trainer ms/step |');
+    console.log('|---|---|---|---|---|---|');
+    for (const row of rows) {
+      const cells = [row.backend, row.batch, row.workers, row.forward_img_s ?? '–', row.train_img_s, row.master_ms ?? '–'];
+      console.log(`| ${cells.join(' | ')} |`);
+    }
+    for (const row of rows) {
+      const one = rows.find((r) => r.workers === 1 && r.forward_img_s === null && r.batch === row.batch && r.backend === row.backend);
+      if (one && row.workers > 1) console.log(`${row.workers} workers: ${(row.train_img_s / one.train_img_s).toFixed(2)}x one worker (batch ${row.batch})`);
+    }
   }
 }
 
