@@ -9,7 +9,7 @@ import { initBackend, parseBackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
 import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
 import { parseBlocks, RESNET_PRESETS } from '../model/resnet.ts';
-import { DEFAULT_BATCH_SIZE, newestRunWithCheckpoints, timestampRunName, train } from '../train/index.ts';
+import { DEFAULT_BATCH_SIZE, describeIntervals, newestRunWithCheckpoints, timestampRunName, train } from '../train/index.ts';
 
 const HELP = `usage: embedding-timelapse train [options]
 
@@ -31,8 +31,8 @@ options:
   --seed <n>               initialisation, data order and augmentation (default 0)
   --logdir <dir>           default logs
   --run <name>             default: a timestamp (with --resume: the newest run in --logdir)
-  --checkpoint-every <n>   checkpoint every n samples (default 5,000 in epoch 1, 10,000 in
-                           epoch 2, 50,000 after; always at step 0, each epoch end and the end)
+  --checkpoint-every <n>   checkpoint every n samples (default ${describeIntervals()};
+                           always at step 0, each epoch end and the end)
   --log-every <steps>      steps between train/loss and train/accuracy points (default 5)
   --resume                 continue the run's newest checkpoint (weights, Adam moments, step,
                            epoch, data order)

@@ -22,6 +22,16 @@ export interface AugmentOptions {
 export const SEED_AUGMENTATION: Readonly<Required<AugmentOptions>> = { flip: true, padding: 4, maxRotationDegrees: 15 };
 export const NO_AUGMENTATION: Readonly<Required<AugmentOptions>> = { flip: false, padding: 0, maxRotationDegrees: 0 };
 
+/** The augmentation in words, as the run's options and checkpoints record it. */
+export function describeAugmentation(options: Readonly<Required<AugmentOptions>>): string {
+  const parts: string[] = [];
+  if (options.flip) parts.push('flip');
+  if (options.padding > 0) parts.push(`crop ${IMAGE_SIZE} from ${options.padding}-pixel padding`);
+  if (options.maxRotationDegrees > 0) parts.push(`rotation ±${options.maxRotationDegrees}°`);
+  const text = parts.length > 0 ? parts.join(', ') : 'none';
+  return options === SEED_AUGMENTATION ? `${text} (seed)` : text;
+}
+
 /** One image's random draw. */
 export interface ImageTransform {
   /** Mirror left–right (applied first). */

@@ -11,7 +11,7 @@ export {
 } from './cifar-format.ts';
 export { stratifiedSubset, toModelInput } from './subset.ts';
 export {
-  transformImage, drawTransform, identityTransform, SEED_AUGMENTATION, NO_AUGMENTATION,
+  transformImage, drawTransform, identityTransform, describeAugmentation, SEED_AUGMENTATION, NO_AUGMENTATION,
   type AugmentOptions, type ImageTransform,
 } from './augment.ts';
 export { TrainBatches, type TrainBatch, type TrainBatchesOptions } from './batches.ts';

@@ -90,6 +90,11 @@ export class SummaryWriter {
     this.file.close();
   }
 
+  /** `await using writer = summaryFileWriter(dir)` closes it on every way out; a second close is harmless. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.closed) await this.close();
+  }
+
   get closed(): boolean {
     return this.file.closed;
   }

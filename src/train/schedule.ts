@@ -7,6 +7,13 @@
  */
 export const DEFAULT_INTERVALS: readonly number[] = [5_000, 10_000, 50_000];
 
+/** The schedule in words (help text, the run's options): `every` samples, or the default intervals. */
+export function describeIntervals(every?: number): string {
+  if (every !== undefined) return every.toLocaleString('en-US');
+  const [first, second, later] = DEFAULT_INTERVALS.map((n) => n.toLocaleString('en-US'));
+  return `${first} in epoch 1, ${second} in epoch 2, ${later} after`;
+}
+
 export class CheckpointSchedule {
   /**
    * @param every a fixed interval in samples, or undefined for the dense-then-sparse default.

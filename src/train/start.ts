@@ -1,0 +1,97 @@
+/**
+ * Where a run starts: a fresh network at step 0, or the newest checkpoint of the run
+ * (`--resume`), with the settings resolved either way.
+ */
+import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { UserError } from '../errors.ts';
+import type { Cifar10 } from '../data/index.ts';
+import { buildResNet, resolveModelOptions } from '../model/resnet.ts';
+import { latestCheckpoint, listCheckpoints, loadCheckpoint, type OptimizerState } from '../model/checkpoint.ts';
+import {
+  DEFAULT_BLOCKS,
+  checkResumable,
+  dataRecordOf,
+  freshDataSettings,
+  givenSettings,
+  resumedEpochs,
+  type RunSettings,
+  type TrainOptions,
+} from './settings.ts';
+import type { RunPosition } from './step-loop.ts';
+
+export interface RunStart {
+  settings: RunSettings;
+  /** The caller disposes it. */
+  model: tfl.LayersModel;
+  /** Adam's state when resuming. */
+  optimizerState?: OptimizerState;
+  position: RunPosition;
+  /** The checkpoint resumed from, if any. */
+  resumedFrom?: string;
+  /** The validation accuracy recorded in the checkpoint resumed from (its loss is not kept). */
+  lastValidation?: { loss: number; accuracy: number };
+}
+
+/** The checkpoints directory of a run. */
+export function checkpointsDirOf(settings: Pick<RunSettings, 'logdir' | 'run'>): string {
+  return join(settings.logdir, settings.run, 'checkpoints');
+}
+
+/** A fresh run at step 0, or the newest checkpoint when `options.resume`. */
+export function startRun(options: TrainOptions, dataset: Cifar10): Promise<RunStart> {
+  return options.resume ? resumeRun(options) : startFresh(options, dataset);
+}
+
+async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunStart> {
+  const existing = await listCheckpoints(checkpointsDirOf(options));
+  if (existing.length > 0) {
+    throw new UserError(
+      `run '${options.run}' in ${options.logdir} already has ${existing.length} checkpoint(s); ` +
+        `pass --resume to continue it, or choose another --run`,
+    );
+  }
+  const model = resolveModelOptions({
+    blocks: options.blocks ?? [...DEFAULT_BLOCKS],
+    widths: options.widths,
+    stemChannels: options.stemChannels,
+    numClasses: dataset.classNames.length,
+  });
+  const data = freshDataSettings(options, dataset);
+  const settings: RunSettings = { ...givenSettings(options), epochs: options.epochs ?? 1, model, data };
+  return {
+    settings,
+    model: buildResNet({ ...model, seed: data.seed }),
+    position: { epoch: 0, positionInEpoch: 0, samplesSeen: 0 },
+  };
+}
+
+async function resumeRun(options: TrainOptions): Promise<RunStart> {
+  const checkpointsDir = checkpointsDirOf(options);
+  const latest = await latestCheckpoint(checkpointsDir);
+  if (!latest) {
+    throw new UserError(
+      `--resume: no complete checkpoint in ${checkpointsDir}; check --logdir and --run, or start without --resume`,
+    );
+  }
+  const loaded = await loadCheckpoint(latest.dir);
+  const { meta } = loaded;
+  try {
+    const { positionInEpoch, ...data } = dataRecordOf(meta, latest.dir);
+    checkResumable(options, meta, data, latest.dir);
+    const settings: RunSettings = { ...givenSettings(options), epochs: resumedEpochs(options, meta), model: meta.model, data };
+    return {
+      settings,
+      model: loaded.model,
+      optimizerState: loaded.optimizerState,
+      position: { epoch: meta.epoch, positionInEpoch, samplesSeen: meta.samplesSeen },
+      resumedFrom: latest.dir,
+      ...(meta.validationAccuracy !== undefined
+        ? { lastValidation: { loss: NaN, accuracy: meta.validationAccuracy } }
+        : {}),
+    };
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
+  }
+}
