@@ -37,6 +37,9 @@ options:
   --resume                 continue the run's newest checkpoint (weights, Adam moments, step,
                            epoch, data order)
   --backend <name>         auto (default), wasm, webgpu, cpu, tfjs-node, tfjs-node-gpu
+  --workers <n>            worker threads training in parallel on wasm, each on its slice of
+                           every batch (default: one per core, each >= 16 images of a batch;
+                           1: a single thread). A run may resume with another count
   -h, --help               this text
 
 Ctrl-C (or SIGTERM) stops after the current step with a checkpoint; continue with --resume.`;
@@ -81,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       'log-every': { type: 'string' },
       resume: { type: 'boolean' },
       backend: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   if (args === null) return 0;
@@ -123,6 +127,7 @@ export async function run(argv: string[]): Promise<number> {
     batchSize: optionalInt('batch-size', values['batch-size'], 1),
     seed: optionalInt('seed', values.seed, 0),
     checkpointEvery: optionalInt('checkpoint-every', values['checkpoint-every'], 1),
+    workers: optionalInt('workers', values.workers, 1),
   };
 
   const backend = await initBackend(backendChoice);

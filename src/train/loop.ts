@@ -12,7 +12,7 @@
  * (`hooks.createStep`, default `createTrainStep`), `runSteps` and its observers.
  */
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
+import { getBackend, type AdamOptimizer } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.ts';
 import { TrainBatches, type Cifar10 } from '../data/index.ts';
@@ -30,6 +30,7 @@ import { stopOnAbort } from './observers/abort.ts';
 import { CheckpointObserver, type SaveCheckpoint } from './observers/checkpoints.ts';
 import { progressLine } from './observers/progress.ts';
 import { trainScalars } from './observers/scalars.ts';
+import { parallelStepFactory, workersForRun } from './parallel/step-factory.ts';
 
 export {
   DEFAULT_BATCH_SIZE,
@@ -44,7 +45,7 @@ export {
 /** What a step is computed from; a `StepFactory` turns it into the loop's `TrainStep`. */
 export interface StepContext {
   model: tfl.LayersModel;
-  optimizer: tf.AdamOptimizer;
+  optimizer: AdamOptimizer;
   numClasses: number;
   settings: RunSettings;
 }
@@ -85,7 +86,7 @@ function stepDisposer(step: TrainStep): AsyncDisposable {
 }
 
 /** The checkpoint writer of a run: model, Adam state and `checkpoint.json` at a position. */
-function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimizer: tf.AdamOptimizer): SaveCheckpoint {
+function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimizer: AdamOptimizer): SaveCheckpoint {
   return (position: RunPosition, validationAccuracy?: number) =>
     saveCheckpoint(checkpointsDirOf(settings), {
       model,
@@ -142,12 +143,16 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const optimizer = await createAdam(start.model, start.optimizerState, { learningRate: settings.learningRate });
   await using _optimizer = disposing(() => optimizer.dispose());
   await using writer = summaryFileWriter(runDir);
-  const createStep = hooks.createStep ?? defaultStepFactory;
+  // Not a setting of the run: a run may resume with another worker count.
+  const workers = hooks.createStep ? undefined : workersForRun(options.workers, data.batchSize, getBackend());
+  if (workers) log(`workers: ${workers.reason}`);
+  const createStep = hooks.createStep ?? (workers && workers.workers > 1 ? parallelStepFactory(workers.workers, getBackend()) : defaultStepFactory);
   const step = await createStep({ model: start.model, optimizer, numClasses, settings });
   await using _step = stepDisposer(step);
 
   const resumed = start.resumedFrom !== undefined;
   const extra: Record<string, string> = resumed ? { 'resumed at': `${position.samplesSeen} samples` } : {};
+  if (workers) extra['worker threads'] = workers.reason;
   writer.text(resumed ? 'run/resumed' : 'run/options', settingsMarkdown(settings, extra), position.samplesSeen);
   const checkpoints = new CheckpointObserver(checkpointSaver(settings, start.model, optimizer), {
     every: settings.checkpointEvery ?? undefined,

@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/backend/index.ts';
+import { readCheckpointMeta, readOptimizerState } from '../../../src/model/checkpoint.ts';
+import { readEvents, scalarOf, imagesOf } from '../../../src/tensorboard/index.ts';
+import { ProgressBar } from '../../../src/train/progress.ts';
+import { train, type TrainOptions } from '../../../src/train/loop.ts';
+import { syntheticCifar, writeSyntheticCifarDir } from '../fixtures.ts';
+
+await initBackend('wasm', { log: () => undefined });
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const quiet = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
+const dataset = syntheticCifar(96, 20);
+
+function options(logdir: string, extra: Partial<TrainOptions>): TrainOptions {
+  return {
+    logdir, run: 'r', epochs: 1, blocks: [1], widths: [8], stemChannels: 8, batchSize: 32, learningRate: 1e-2, seed: 3,
+    checkpointEvery: 32, logEvery: 1, resume: false, dataSource: 'synthetic', ...extra,
+  };
+}
+
+async function steps(runDir: string): Promise<number[]> {
+  return (await readdir(join(runDir, 'checkpoints'))).map((n) => Number(/^step-(\d{9})$/.exec(n)?.[1] ?? NaN)).sort((a, b) => a - b);
+}
+
+test('2 workers train, log and checkpoint like one; the run resumes with 1 worker and goes on upward', async () => {
+  const logdir = await mkdtemp(join(tmpdir(), 'et-workers-'));
+  try {
+    const lines: string[] = [];
+    const tensorsBefore = tf.memory().numTensors;
+    const first = await train(options(logdir, { workers: 2 }), dataset, { progress: new ProgressBar(quiet), log: (l) => lines.push(l) });
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'train() releases every tensor it made');
+    assert.ok(lines.includes('workers: 2 (asked for with --workers)'), lines.join('\n'));
+    assert.equal(first.samplesSeen, 96);
+    assert.deepEqual(await steps(first.runDir), [0, 32, 64, 96]);
+    const end = join(first.runDir, 'checkpoints', 'step-000000096');
+    assert.equal((await readCheckpointMeta(end)).iterations, 3);
+    const adam = await readOptimizerState(end);
+    assert.equal(adam.iterations, 3);
+    assert.ok(adam.moments.length > 0 && adam.moments.every((m) => m.v.some((x) => x > 0)), 'Adam moments saved');
+
+    const scalars = new Map<string, number[]>();
+    let grids = 0;
+    for (const event of await readEvents(first.runDir)) {
+      for (const value of event.summary?.value ?? []) {
+        const scalar = scalarOf(value);
+        if (scalar !== undefined) scalars.set(value.tag!, [...(scalars.get(value.tag!) ?? []), Number(event.step)]);
+        if (value.tag!.startsWith('worst_samples/') && imagesOf(value).length) grids++;
+      }
+    }
+    assert.deepEqual(scalars.get('train/loss'), [32, 64, 96]);
+    assert.deepEqual(scalars.get('validation/accuracy'), [96]);
+    assert.equal(grids, 10);
+
+    const resumed = await train(options(logdir, { epochs: 2, resume: true, batchSize: undefined, seed: undefined, workers: 1 }), dataset, {
+      progress: new ProgressBar(quiet),
+      log: (l) => lines.push(l),
+    });
+    assert.ok(lines.includes('workers: 1 (asked for with --workers 1: the single-thread path)'));
+    assert.equal(resumed.samplesSeen, 192);
+    assert.deepEqual(await steps(first.runDir), [0, 32, 64, 96, 128, 160, 192]);
+    assert.equal((await readCheckpointMeta(join(first.runDir, 'checkpoints', 'step-000000192'))).iterations, 6);
+  } finally {
+    await rm(logdir, { recursive: true, force: true });
+  }
+});
+
+test('train --workers 2: SIGINT finishes the step, checkpoints, and the process exits 0 with no thread left', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'et-workers-cli-'));
+  try {
+    const data = await writeSyntheticCifarDir(join(dir, 'data'), 640, 20);
+    const logdir = join(dir, 'logs');
+    const args = ['--import', 'tsx', 'src/cli.ts', 'train', '--data', data, '--blocks', '1', '--batch-size', '32', '--epochs', '100',
+      '--logdir', logdir, '--run', 'sig', '--backend', 'wasm', '--workers', '2'];
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const checkpoints = join(logdir, 'sig', 'checkpoints');
+    const first = join(checkpoints, 'step-000000000', 'checkpoint.json');
+    const deadline = Date.now() + 60_000;
+    while (!(await stat(first).then(() => true, () => false)) || !/workers: 2/.test(stderr)) {
+      assert.ok(Date.now() < deadline, `no first checkpoint within 60 s: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    // Worker threads still running would keep the process alive: exiting at all shows they were stopped.
+    const code = await exited;
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /SIGINT: stopping after this step/);
+    const names = (await readdir(checkpoints)).filter((n) => !n.startsWith('.')).sort();
+    assert.equal(names.length, 2, names.join(','));
+    const last = await readCheckpointMeta(join(checkpoints, names[1]!));
+    assert.ok(last.samplesSeen > 0 && last.samplesSeen % 32 === 0, String(last.samplesSeen));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
