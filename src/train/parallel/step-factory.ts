@@ -45,6 +45,6 @@ export function parallelStepFactory(workers: number, backend: string, checkEvery
         );
       }
     };
-    return Object.assign(step, { [Symbol.asyncDispose]: () => parallel.close() });
+    return Object.assign(step, { [Symbol.asyncDispose]: () => parallel.close(), pool: parallel.pool });
   };
 }

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/index.ts';
-import { readCheckpointMeta, readOptimizerState } from '../../../src/model/checkpoint.ts';
+import { readCheckpointMeta, readCheckpointWeights, readOptimizerState } from '../../../src/model/checkpoint.ts';
 import { readEvents, scalarOf, imagesOf } from '../../../src/tensorboard/index.ts';
 import { ProgressBar } from '../../../src/train/progress.ts';
-import { train, type TrainOptions } from '../../../src/train/loop.ts';
+import { train, type StepFactory, type TrainOptions } from '../../../src/train/loop.ts';
+import { parallelStepFactory } from '../../../src/train/parallel/step-factory.ts';
+import { WorkerFailure, type WorkerPool } from '../../../src/train/parallel/pool.ts';
 import { syntheticCifar, writeSyntheticCifarDir } from '../fixtures.ts';
 
 await initBackend('wasm', { log: () => undefined });
@@ -67,6 +69,35 @@ test('2 workers train, log and checkpoint like one; the run resumes with 1 worke
     assert.equal(resumed.samplesSeen, 192);
     assert.deepEqual(await steps(first.runDir), [0, 32, 64, 96, 128, 160, 192]);
     assert.equal((await readCheckpointMeta(join(first.runDir, 'checkpoints', 'step-000000192'))).iterations, 6);
+  } finally {
+    await rm(logdir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that dies mid-run stops training with one line; the checkpoints before it stay complete', async () => {
+  const logdir = await mkdtemp(join(tmpdir(), 'et-workers-crash-'));
+  try {
+    // The real parallel step, with worker 2 stopped from outside before the second step.
+    const crashing: StepFactory = async (context) => {
+      const step = (await parallelStepFactory(2, 'wasm')(context)) as Awaited<ReturnType<StepFactory>> & AsyncDisposable & { pool: WorkerPool };
+      let count = 0;
+      const wrapped = async (batch: Parameters<typeof step>[0]) => {
+        if (++count === 2) await step.pool.threads[1]!.terminate();
+        return step(batch);
+      };
+      return Object.assign(wrapped, { [Symbol.asyncDispose]: () => step[Symbol.asyncDispose]() });
+    };
+    const tensorsBefore = tf.memory().numTensors;
+    await assert.rejects(
+      train(options(logdir, {}), dataset, { progress: new ProgressBar(quiet), log: () => undefined, createStep: crashing }),
+      (e: unknown) => e instanceof WorkerFailure && !e.message.includes('\n') && /^worker 2 of 2 exited unexpectedly .*continue with --resume --run r/.test(e.message),
+    );
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+    const runDir = join(logdir, 'r');
+    assert.deepEqual(await steps(runDir), [0, 32]);
+    assert.ok((await readCheckpointWeights(join(runDir, 'checkpoints', 'step-000000032'))).size > 0);
+    const resumed = await train(options(logdir, { resume: true, workers: 1 }), dataset, { progress: new ProgressBar(quiet), log: () => undefined });
+    assert.equal(resumed.samplesSeen, 96);
   } finally {
     await rm(logdir, { recursive: true, force: true });
   }
