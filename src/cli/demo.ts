@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -103,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
   // Started first, before the run exists: the watcher picks the run up when it appears.
   const watcher = startChild('watch', [
     'watch', '--logdir', logdir, '--run', runName, '--val-size', String(valSize),
-    // Training takes the other core; one inference thread keeps the two from fighting.
+    // Training takes the other cores (--workers below); one inference thread keeps the two from fighting.
     '--inference-threads', '1', '--poll', '1', ...dataArgs,
   ]);
   const trainer = startChild('train', [
@@ -114,6 +115,8 @@ export async function run(argv: string[]): Promise<number> {
     '--checkpoint-every', String(DEMO_TRAINING.checkpointEvery),
     '--val-samples', String(DEMO_TRAINING.valSamples),
     '--batch-size', String(DEMO_TRAINING.batchSize),
+    // Worker threads for the trainer on every core but the watcher's.
+    '--workers', String(Math.max(1, availableParallelism() - 1)),
     ...(values.backend ? ['--backend', values.backend] : []),
     ...dataArgs,
   ]);

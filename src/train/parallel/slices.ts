@@ -3,7 +3,6 @@
  *
  * Pure arithmetic, no threads: the trainer and the benchmark call it, the tests check it alone.
  */
-import { UserError } from '../../errors.ts';
 
 /** Every worker gets at least this many images of a batch: fewer make batch norm's statistics noisy and threads idle. */
 export const MIN_IMAGES_PER_WORKER = 16;
@@ -63,10 +62,8 @@ export function chooseWorkerCount({ asked, batchSize, cores, backend }: WorkerCh
   if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) throw new RangeError(`workers must be a whole number >= 1, got ${asked}`);
   if (asked === 1) return { workers: 1, reason: '1 (asked for with --workers 1: the single-thread path)' };
   if (!THREADABLE_BACKENDS.has(backend)) {
-    if (asked !== undefined) {
-      throw new UserError(`--workers ${asked} needs the wasm backend, the run uses ${backend}; add --backend wasm, or leave out --workers`);
-    }
-    return { workers: 1, reason: `1 (the ${backend} backend runs on its own threads or device; worker threads are for wasm)` };
+    const asking = asked !== undefined ? `--workers ${asked} asked for, but ` : '';
+    return { workers: 1, reason: `1 (${asking}the ${backend} backend runs on its own threads or device; worker threads are for wasm)` };
   }
   const wanted = asked ?? Math.max(1, cores);
   const byBatch = Math.max(1, Math.floor(batchSize / MIN_IMAGES_PER_WORKER));
