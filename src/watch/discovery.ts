@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UserError, describeFsError } from '../errors.ts';
-import { listCheckpoints } from '../model/index.ts';
+import { CHECKPOINT_JSON, listCheckpoints, parseCheckpointDirName } from '../model/index.ts';
 
 export interface CheckpointRef {
   run: string;
@@ -58,9 +58,9 @@ export function watchForCheckpoints(logdir: string, onChange: () => void, only?:
       case 2:
         return parts[1] === 'checkpoints';
       case 3:
-        return /^step-\d{9}$/.test(parts[2]!);
+        return parseCheckpointDirName(parts[2]!) !== undefined;
       case 4:
-        return parts[3] === 'checkpoint.json';
+        return parts[3] === CHECKPOINT_JSON;
       default:
         return false;
     }

@@ -3,11 +3,10 @@
  * event file and the projector config, which TensorBoard looks for in the run directory itself.
  */
 import { join } from 'node:path';
+import { stepLabel } from '../model/checkpoint/format.ts';
 
 /** `000012800`: nine digits, like the checkpoint directories, so names sort by step. */
-export function stepLabel(step: number): string {
-  return String(step).padStart(9, '0');
-}
+export { stepLabel } from '../model/checkpoint/format.ts';
 
 export function runPaths(runDir: string) {
   const embeddings = join(runDir, 'embeddings');

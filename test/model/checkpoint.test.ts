@@ -9,10 +9,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildResNet, resolveModelOptions, type ResNetConfig } from '../../src/model/resnet.ts';
 import {
   captureOptimizerState,
+  checkpointDirName,
   createAdam,
   latestCheckpoint,
   listCheckpoints,
   loadCheckpoint,
+  parseCheckpointDirName,
   readCheckpointMeta,
   readCheckpointWeights,
   saveCheckpoint,
@@ -191,3 +193,13 @@ test('an untrained model checkpoints with an empty optimizer state and restores 
     [model, loaded.model].forEach((m) => m.dispose());
     [optimizer, restored].forEach((o) => o.dispose());
   }));
+
+test('checkpoint directory names: nine-digit step labels that parse back, and nothing else parses', () => {
+  assert.equal(checkpointDirName(12_345), 'step-000012345');
+  for (const step of [0, 1, 4_096, 999_999_999]) assert.equal(parseCheckpointDirName(checkpointDirName(step)), step);
+  for (const name of ['step-12345', 'step-0000123456', '.step-000012345.123.ab.tmp', 'step-00001234x', 'steps-000012345']) {
+    assert.equal(parseCheckpointDirName(name), undefined, name);
+  }
+  assert.throws(() => checkpointDirName(1_000_000_000), UserError);
+  assert.throws(() => checkpointDirName(-1), UserError);
+});

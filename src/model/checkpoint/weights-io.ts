@@ -1,0 +1,201 @@
+/**
+ * Weights on disk, without tfjs: the tfjs weights-manifest layout (`model.json` + `weights.bin`,
+ * `optimizer.json` + `optimizer.bin`) read into and written from plain float32 arrays, and the
+ * tfjs IOHandler that saves and loads a LayersModel that way.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tfTypes from '@tensorflow/tfjs-core';
+import { UserError, describeFsError } from '../../errors.ts';
+import { writeFileSynced } from '../../util/atomic.ts';
+import { pathExists } from '../../util/exists.ts';
+import {
+  CHECKPOINT_JSON,
+  MODEL_JSON,
+  OPTIMIZER_BIN,
+  OPTIMIZER_JSON,
+  WEIGHTS_BIN,
+  type OptimizerState,
+  type WeightArray,
+} from './format.ts';
+import { checkWeightShapes, isIntList, isRecord, readCheckpointMeta, readJson } from './validate.ts';
+interface ManifestWeight {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: unknown;
+}
+
+/** Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. */
+async function readManifestWeights(dir: string, manifestOwner: string, manifest: unknown): Promise<Map<string, WeightArray>> {
+  if (!Array.isArray(manifest)) throw new UserError(`${manifestOwner}: 'weightsManifest' is missing; the checkpoint is damaged, use another one`);
+  const weights = new Map<string, WeightArray>();
+  for (const group of manifest) {
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new UserError(`${manifestOwner}: a weightsManifest group lacks 'paths' or 'weights'; the checkpoint is damaged, use another one`);
+    }
+    const parts: Buffer[] = [];
+    for (const relative of group.paths) {
+      const path = join(dir, String(relative));
+      try {
+        parts.push(await readFile(path));
+      } catch (error) {
+        throw new UserError(describeFsError(error, 'read', path));
+      }
+    }
+    const bytes = Buffer.concat(parts);
+    const file = group.paths.map(String).join('+');
+    let offset = 0;
+    for (const entry of group.weights as ManifestWeight[]) {
+      if (!isRecord(entry) || typeof entry.name !== 'string' || !isIntList(entry.shape)) {
+        throw new UserError(`${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`);
+      }
+      if (entry.dtype !== 'float32' || entry.quantization !== undefined) {
+        throw new UserError(`${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${entry.dtype}; only float32 checkpoints are supported`);
+      }
+      const count = entry.shape.reduce((a, b) => a * b, 1);
+      const end = offset + count * 4;
+      if (end > bytes.length) {
+        throw new UserError(
+          `${join(dir, file)}: weight '${entry.name}' ${JSON.stringify(entry.shape)} needs bytes ${offset}…${end} but the file has ${bytes.length}; the checkpoint is truncated, use another one`,
+        );
+      }
+      // Copy: the slice may not be 4-byte aligned inside the file buffer.
+      const values = new Float32Array(count);
+      new Uint8Array(values.buffer).set(bytes.subarray(offset, end));
+      weights.set(entry.name, { shape: [...entry.shape], values });
+      offset = end;
+    }
+    if (offset !== bytes.length) {
+      throw new UserError(`${join(dir, file)}: ${bytes.length - offset} bytes after the last weight at byte ${offset}; the checkpoint is damaged, use another one`);
+    }
+  }
+  return weights;
+}
+
+/**
+ * The model's weights as plain arrays, `<layer>/<weight>` → `{ shape, values }`, read from
+ * `model.json`'s manifest and `weights.bin` without tfjs. When `checkpoint.json` is there, every
+ * weight its model options call for must be present with the right shape.
+ */
+export async function readCheckpointWeights(dir: string): Promise<Map<string, WeightArray>> {
+  const modelPath = join(dir, MODEL_JSON);
+  const modelJson = await readJson(modelPath);
+  if (!isRecord(modelJson)) throw new UserError(`${modelPath}: not a tfjs model.json; the checkpoint is damaged, use another one`);
+  const weights = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+  if (await pathExists(join(dir, CHECKPOINT_JSON))) checkWeightShapes(weights, (await readCheckpointMeta(dir)).model, modelPath);
+  return weights;
+}
+/** Reads `optimizer.json` + `optimizer.bin` without tfjs. */
+export async function readOptimizerState(dir: string): Promise<OptimizerState> {
+  const path = join(dir, OPTIMIZER_JSON);
+  const raw = await readJson(path);
+  if (!isRecord(raw) || raw.kind !== 'adam') throw new UserError(`${path}: not an Adam optimizer state; the checkpoint is damaged or from another program`);
+  for (const field of ['learningRate', 'beta1', 'beta2', 'epsilon'] as const) {
+    if (typeof raw[field] !== 'number') throw new UserError(`${path}: field '${field}' must be a number; the checkpoint is damaged`);
+  }
+  if (!Number.isInteger(raw.iterations)) throw new UserError(`${path}: field 'iterations' must be an integer; the checkpoint is damaged`);
+  const arrays = await readManifestWeights(dir, path, raw.weightsManifest);
+  const names = Array.isArray(raw.variables) ? raw.variables.map(String) : [];
+  const moments = names.map((name) => {
+    const m = arrays.get(`${name}/m`);
+    const v = arrays.get(`${name}/v`);
+    if (!m || !v) throw new UserError(`${path}: the moments of '${name}' are missing; the checkpoint is damaged, use another one`);
+    return { name, shape: m.shape, m: m.values, v: v.values };
+  });
+  return {
+    kind: 'adam',
+    learningRate: raw.learningRate as number,
+    beta1: raw.beta1 as number,
+    beta2: raw.beta2 as number,
+    epsilon: raw.epsilon as number,
+    iterations: raw.iterations as number,
+    moments,
+  };
+}
+
+export async function writeOptimizerState(dir: string, state: OptimizerState): Promise<void> {
+  const weights = state.moments.flatMap((entry) => [
+    { name: `${entry.name}/m`, shape: entry.shape, dtype: 'float32' },
+    { name: `${entry.name}/v`, shape: entry.shape, dtype: 'float32' },
+  ]);
+  const bytes = concatBytes(state.moments.flatMap((entry) => [entry.m, entry.v]));
+  const json = {
+    kind: state.kind,
+    learningRate: state.learningRate,
+    beta1: state.beta1,
+    beta2: state.beta2,
+    epsilon: state.epsilon,
+    iterations: state.iterations,
+    variables: state.moments.map((entry) => entry.name),
+    weightsManifest: [{ paths: [OPTIMIZER_BIN], weights }],
+  };
+  await writeFileSynced(join(dir, OPTIMIZER_BIN), bytes);
+  await writeFileSynced(join(dir, OPTIMIZER_JSON), JSON.stringify(json));
+}
+
+/** The bytes of several buffers (or typed arrays' views), one after the other. */
+function concatBytes(parts: readonly (ArrayBuffer | ArrayBufferView)[]): Uint8Array {
+  const views = parts.map((p) => (p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+  const out = new Uint8Array(views.reduce((sum, v) => sum + v.byteLength, 0));
+  let offset = 0;
+  for (const view of views) {
+    out.set(view, offset);
+    offset += view.byteLength;
+  }
+  return out;
+}
+
+/**
+ * A tfjs IOHandler that saves to and loads from `dir/model.json` + `dir/weights.bin`
+ * (the layout `tf.loadLayersModel('file://…')` of tfjs-node also reads).
+ */
+export function fileModelHandler(dir: string): tfTypes.io.IOHandler {
+  return {
+    async save(artifacts) {
+      if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('binary model topologies are not supported');
+      const weightSpecs = artifacts.weightSpecs ?? [];
+      const modelJson = {
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: weightSpecs }],
+        ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+        ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      };
+      const weightData = artifacts.weightData ?? [];
+      const weights = concatBytes(Array.isArray(weightData) ? weightData : [weightData]);
+      await writeFileSynced(join(dir, WEIGHTS_BIN), weights);
+      await writeFileSynced(join(dir, MODEL_JSON), JSON.stringify(modelJson));
+      const topologyBytes = Buffer.byteLength(JSON.stringify(artifacts.modelTopology ?? null));
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: topologyBytes,
+          weightSpecsBytes: Buffer.byteLength(JSON.stringify(weightSpecs)),
+          weightDataBytes: weights.byteLength,
+        },
+      };
+    },
+    async load() {
+      const modelPath = join(dir, MODEL_JSON);
+      const modelJson = await readJson(modelPath);
+      if (!isRecord(modelJson) || !isRecord(modelJson.modelTopology)) {
+        throw new UserError(`${modelPath}: no 'modelTopology'; not a tfjs layers model, use another checkpoint`);
+      }
+      const weights = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+      const weightSpecs = (modelJson.weightsManifest as { weights: tfTypes.io.WeightsManifestEntry[] }[]).flatMap((g) => g.weights);
+      const weightData = concatBytes(weightSpecs.map((spec) => weights.get(spec.name)!.values));
+      return {
+        modelTopology: modelJson.modelTopology,
+        format: typeof modelJson.format === 'string' ? modelJson.format : undefined,
+        generatedBy: typeof modelJson.generatedBy === 'string' ? modelJson.generatedBy : undefined,
+        weightSpecs,
+        weightData: weightData.buffer as ArrayBuffer,
+      };
+    },
+  };
+}
+
