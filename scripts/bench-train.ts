@@ -100,27 +100,39 @@ async function measure(backend: string, blocks: number[], batch: number, iterati
 }
 
 /** The training step `train --workers N` runs (N = 1: the single-thread step of the trainer). */
-async function measureWorkers(backend: string, blocks: number[], batch: number, iterations: number, workers: number): Promise<Measurement> {
+async function measureWorkers(
+  backend: string,
+  blocks: number[],
+  batch: number,
+  iterations: number,
+  workers: number,
+): Promise<Measurement> {
   const modelOptions = resolveModelOptions({ blocks });
   const model = buildResNet({ ...modelOptions, seed: 1 });
   const optimizer = tf.train.adam(1e-3);
   const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 12.9898) % 1);
   const input = { images, labels: Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), size: batch };
-  const parallel = workers > 1
-    ? await createParallelTrainStep({ model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batch, backend })
-    : undefined;
+  const parallel =
+    workers > 1
+      ? await createParallelTrainStep({
+          model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batch, backend,
+        })
+      : undefined;
   const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
   let masterMs = 0;
   try {
     const train = await imagesPerSecond(batch, iterations, async () => {
       const { loss } = await step(input);
-      if (!Number.isFinite(loss)) throw new Error(`training diverged on ${backend} with ${workers} workers: loss ${loss}`);
+      if (!Number.isFinite(loss)) {
+        throw new Error(`training diverged on ${backend} with ${workers} workers: loss ${loss}`);
+      }
       if (parallel) {
         const t = parallel.lastTimings();
         masterMs += (t.average + t.apply + t.publish) / (iterations + 1);
       }
     });
-    return { backend, batch, workers, forward_img_s: null, train_img_s: round(train), ...(parallel ? { master_ms: round(masterMs) } : {}) };
+    const master = parallel ? { master_ms: round(masterMs) } : {};
+    return { backend, batch, workers, forward_img_s: null, train_img_s: round(train), ...master };
   } finally {
     await parallel?.close();
     optimizer.dispose();
@@ -178,7 +190,8 @@ async function main(): Promise<void> {
       else {
         const forward = row.forward_img_s === null ? '' : `forward ${row.forward_img_s} img/s, `;
         const master = row.master_ms === undefined ? '' : ` (trainer's share ${row.master_ms} ms per step)`;
-        note(`  ${row.backend} batch ${row.batch}, ${row.workers} worker(s): ${forward}train ${row.train_img_s} img/s${master}`);
+        const what = `${row.backend} batch ${row.batch}, ${row.workers} worker(s)`;
+        note(`  ${what}: ${forward}train ${row.train_img_s} img/s${master}`);
       }
     };
     for (const batch of batches) {
@@ -194,12 +207,16 @@ async function main(): Promise<void> {
     console.log('| backend | batch | workers | forward img/s | train img/s | trainer ms/step |');
     console.log('|---|---|---|---|---|---|');
     for (const row of rows) {
-      const cells = [row.backend, row.batch, row.workers, row.forward_img_s ?? '–', row.train_img_s, row.master_ms ?? '–'];
+      const cells = [row.backend, row.batch, row.workers, row.forward_img_s ?? '–', row.train_img_s];
+      cells.push(row.master_ms ?? '–');
       console.log(`| ${cells.join(' | ')} |`);
     }
     for (const row of rows) {
-      const one = rows.find((r) => r.workers === 1 && r.forward_img_s === null && r.batch === row.batch && r.backend === row.backend);
-      if (one && row.workers > 1) console.log(`${row.workers} workers: ${(row.train_img_s / one.train_img_s).toFixed(2)}x one worker (batch ${row.batch})`);
+      const same = (r: Measurement) => r.batch === row.batch && r.backend === row.backend;
+      const one = rows.find((r) => r.workers === 1 && r.forward_img_s === null && same(r));
+      if (!one || row.workers === 1) continue;
+      const speedup = (row.train_img_s / one.train_img_s).toFixed(2);
+      console.log(`${row.workers} workers: ${speedup}x one worker (batch ${row.batch})`);
     }
   }
 }

@@ -69,13 +69,18 @@ const batchSize = intOption('loss-curve', 'batch-size', values['batch-size'], 25
 const samples = intOption('loss-curve', 'samples', values.samples, 10_000, 1);
 const data = await loadCifar10(await ensureCifarSource(values.data), { log: (line) => console.error(line) });
 const workers = intOption('loss-curve', 'workers', values.workers, 1, 1);
-if (workers > 1 && values.kernels === 'minimal') throw new Error('--workers runs the project\'s kernels in every worker; use it with --kernels ours');
+if (workers > 1 && values.kernels === 'minimal') {
+  throw new Error("--workers runs the project's kernels in every worker; use it with --kernels ours");
+}
 const modelOptions = resolveModelOptions({ blocks: parseBlocks(values.blocks!) });
 const model = buildResNet({ ...modelOptions, seed: 0 });
 const optimizer = tf.train.adam(1e-3);
-const parallel = workers > 1
-  ? await createParallelTrainStep({ model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batchSize, backend: 'wasm' })
-  : undefined;
+const parallel =
+  workers > 1
+    ? await createParallelTrainStep({
+        model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batchSize, backend: 'wasm',
+      })
+    : undefined;
 const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
 const batches = new TrainBatches(data.train, { batchSize, seed: 0 });
 let seen = 0;

@@ -146,7 +146,8 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   // Not a setting of the run: a run may resume with another worker count.
   const workers = hooks.createStep ? undefined : workersForRun(options.workers, data.batchSize, getBackend());
   if (workers) log(`workers: ${workers.reason}`);
-  const createStep = hooks.createStep ?? (workers && workers.workers > 1 ? parallelStepFactory(workers.workers, getBackend()) : defaultStepFactory);
+  const parallel = workers && workers.workers > 1 ? parallelStepFactory(workers.workers, getBackend()) : undefined;
+  const createStep = hooks.createStep ?? parallel ?? defaultStepFactory;
   const step = await createStep({ model: start.model, optimizer, numClasses, settings });
   await using _step = stepDisposer(step);
 

@@ -12,7 +12,7 @@ export function weightsChecksum(arrays: Iterable<Float32Array>): string {
     for (let i = 0; i < bits.length; i++) {
       const word = bits[i]!;
       a = Math.imul(a ^ word, 0x01000193);
-      b = Math.imul(b ^ (word >>> 16 | word << 16), 0x01000193);
+      b = Math.imul(b ^ ((word >>> 16) | (word << 16)), 0x01000193);
     }
   }
   return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');

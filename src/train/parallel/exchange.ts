@@ -32,7 +32,10 @@ export interface ParameterLayout {
   rowSize: number;
 }
 
-export function parameterLayout(trainable: { name: string; shape: number[] }[], moving: { name: string; shape: number[] }[]): ParameterLayout {
+export function parameterLayout(
+  trainable: { name: string; shape: number[] }[],
+  moving: { name: string; shape: number[] }[],
+): ParameterLayout {
   let offset = 0;
   const place = (list: { name: string; shape: number[] }[]) =>
     list.map(({ name, shape }) => {
@@ -132,7 +135,8 @@ export class Exchange {
  * slice's mean loss, this is the gradient of the whole batch's mean loss.
  */
 export function weightedAverage(rows: Float32Array[], weights: number[], out: Float32Array): Float32Array {
-  if (rows.length !== weights.length || rows.length === 0) throw new RangeError(`${rows.length} rows, ${weights.length} weights`);
+  if (rows.length !== weights.length || rows.length === 0)
+    throw new RangeError(`${rows.length} rows, ${weights.length} weights`);
   const n = out.length;
   for (const row of rows) if (row.length < n) throw new RangeError(`a row of ${row.length} floats, ${n} needed`);
   if (rows.length === 1 && weights[0] === 1) {

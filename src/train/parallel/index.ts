@@ -3,4 +3,9 @@ export { MIN_IMAGES_PER_WORKER, chooseWorkerCount, planSlices, type Slice, type 
 export { Exchange, parameterLayout, weightedAverage, type ParameterLayout } from './exchange.ts';
 export { weightsChecksum } from './checksum.ts';
 export { WorkerFailure, WorkerPool } from './pool.ts';
-export { createParallelTrainStep, type AveragedGradients, type ParallelStepOptions, type ParallelTrainStep } from './parallel-step.ts';
+export {
+  createParallelTrainStep,
+  type AveragedGradients,
+  type ParallelStepOptions,
+  type ParallelTrainStep,
+} from './parallel-step.ts';

@@ -20,7 +20,15 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelOptions } from '../../model/resnet.ts';
 import { applyGradients, trainableVariables, type Batch, type StepResult, type TrainStep } from '../step.ts';
 import { weightsChecksum } from './checksum.ts';
-import { Exchange, IMAGE_FLOATS, STAT_CORRECT, STAT_LOSS, parameterLayout, weightedAverage, type ParameterLayout } from './exchange.ts';
+import {
+  Exchange,
+  IMAGE_FLOATS,
+  STAT_CORRECT,
+  STAT_LOSS,
+  parameterLayout,
+  weightedAverage,
+  type ParameterLayout,
+} from './exchange.ts';
 import { WorkerPool } from './pool.ts';
 import { planSlices } from './slices.ts';
 
@@ -70,7 +78,8 @@ export interface ParallelTrainStep {
 }
 
 function copyBatch(exchange: Exchange, batch: Batch): void {
-  if (batch.size > exchange.maxBatch) throw new RangeError(`a batch of ${batch.size} images, the workers were sized for ${exchange.maxBatch}`);
+  if (batch.size > exchange.maxBatch)
+    throw new RangeError(`a batch of ${batch.size} images, the workers were sized for ${exchange.maxBatch}`);
   exchange.images.set(batch.images.subarray(0, batch.size * IMAGE_FLOATS));
   for (let i = 0; i < batch.size; i++) exchange.labels[i] = batch.labels[i]!;
 }
@@ -79,7 +88,10 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
   const { model, optimizer, workers, checkEvery = 0 } = options;
   const trainable = trainableVariables(model);
   const moving = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
-  const describe = (v: tf.Variable, i: number, list: tfl.LayerVariable[]) => ({ name: list[i]!.originalName, shape: [...v.shape] });
+  const describe = (v: tf.Variable, i: number, list: tfl.LayerVariable[]) => ({
+    name: list[i]!.originalName,
+    shape: [...v.shape],
+  });
   const trainableSpecs = trainable.map((v, i) => describe(v, i, model.trainableWeights));
   const movingSpecs = moving.map((v, i) => describe(v, i, model.nonTrainableWeights));
   const layout = parameterLayout(trainableSpecs, movingSpecs);
@@ -91,15 +103,23 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
 
   /** Writes the master's weights into shared memory and bumps their version. */
   const publish = async () => {
-    for (let i = 0; i < trainable.length; i++) exchange.weights.set((await trainable[i]!.data()) as Float32Array, layout.trainable[i]!.offset);
-    for (let i = 0; i < moving.length; i++) exchange.weights.set((await moving[i]!.data()) as Float32Array, layout.moving[i]!.offset);
+    for (let i = 0; i < trainable.length; i++)
+      exchange.weights.set((await trainable[i]!.data()) as Float32Array, layout.trainable[i]!.offset);
+    for (let i = 0; i < moving.length; i++)
+      exchange.weights.set((await moving[i]!.data()) as Float32Array, layout.moving[i]!.offset);
     weightsVersion += 1;
   };
   await publish();
   const pool = await WorkerPool.start({
     exchange,
     backend: options.backend,
-    init: { model: options.modelOptions, trainable: trainableSpecs, moving: movingSpecs, numClasses: options.numClasses, training: options.training ?? true },
+    init: {
+      model: options.modelOptions,
+      trainable: trainableSpecs,
+      moving: movingSpecs,
+      numClasses: options.numClasses,
+      training: options.training ?? true,
+    },
   });
 
   const checkReplicas = async () => {
@@ -109,7 +129,11 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
     if (weightsChecksum(own) !== master) throw new Error('the published weights differ from the master weights');
     const replicas = await pool.checksums(weightsVersion);
     replicas.forEach((checksum, w) => {
-      if (checksum !== master) throw new Error(`worker ${w + 1} of ${workers} holds other weights than the trainer (checksum ${checksum}, expected ${master}) after ${steps} steps`);
+      if (checksum !== master)
+        throw new Error(
+          `worker ${w + 1} of ${workers} holds other weights than the trainer ` +
+            `(checksum ${checksum}, expected ${master}) after ${steps} steps`,
+        );
     });
     return { master, workers: replicas };
   };
@@ -125,7 +149,11 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
     // Each row is the gradient of its slice's mean loss: weighted by the slices' shares, the
     // average is the gradient of the whole batch's mean loss.
     const shares = slices.map((s) => s.count / batch.size);
-    weightedAverage(slices.map((_, w) => exchange.row(w)), shares, average);
+    weightedAverage(
+      slices.map((_, w) => exchange.row(w)),
+      shares,
+      average,
+    );
     let loss = 0;
     let correct = 0;
     slices.forEach((_, w) => {
@@ -141,10 +169,14 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
     const { loss, correct } = await gradients(batch);
     const t2 = performance.now();
     tf.tidy(() => {
-      const grads = layout.trainable.map(({ offset, size, shape }) => tf.tensor(average.subarray(offset, offset + size), shape));
+      const grads = layout.trainable.map(({ offset, size, shape }) =>
+        tf.tensor(average.subarray(offset, offset + size), shape),
+      );
       applyGradients(optimizer, trainable, grads);
       // A copy: a variable may keep the array it was assigned from (cpu backend).
-      layout.moving.forEach(({ offset, size, shape }, i) => moving[i]!.assign(tf.tensor(average.slice(offset, offset + size), shape)));
+      layout.moving.forEach(({ offset, size, shape }, i) =>
+        moving[i]!.assign(tf.tensor(average.slice(offset, offset + size), shape)),
+      );
     });
     const t3 = performance.now();
     await publish();

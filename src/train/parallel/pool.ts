@@ -15,7 +15,9 @@ import type { Slice } from './slices.ts';
 
 const ENTRY_URL = new URL('./worker-entry.ts', import.meta.url).href;
 const TSX_API_URL = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY_URL)}); });`;
+const BOOTSTRAP =
+  `import(${JSON.stringify(TSX_API_URL)})` +
+  `.then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY_URL)}); });`;
 
 export interface PoolOptions {
   exchange: Exchange;
@@ -27,7 +29,10 @@ type Waiter = { resolve: (message: FromWorker) => void; reject: (error: Error) =
 
 /** Raised when a worker thread fails: one line for the user, the worker's stack kept for DEBUG. */
 export class WorkerFailure extends UserError {
-  constructor(message: string, readonly workerStack?: string) {
+  constructor(
+    message: string,
+    readonly workerStack?: string,
+  ) {
     super(message);
     this.name = 'WorkerFailure';
   }
@@ -95,12 +100,22 @@ export class WorkerPool {
   static async start(options: PoolOptions): Promise<WorkerPool> {
     const { exchange } = options;
     const count = exchange.workers;
-    const members = Array.from({ length: count }, (_, index) => new TrainingWorker(new Worker(BOOTSTRAP, { eval: true }), `worker ${index + 1} of ${count}`));
+    const members = Array.from(
+      { length: count },
+      (_, index) => new TrainingWorker(new Worker(BOOTSTRAP, { eval: true }), `worker ${index + 1} of ${count}`),
+    );
     const pool = new WorkerPool(members, exchange);
     try {
       await Promise.all(
         members.map((member, index) =>
-          member.request({ ...options.init, type: 'init', index, workers: count, backend: options.backend, buffers: exchange.buffers }),
+          member.request({
+            ...options.init,
+            type: 'init',
+            index,
+            workers: count,
+            backend: options.backend,
+            buffers: exchange.buffers,
+          }),
         ),
       );
     } catch (error) {
@@ -125,10 +140,13 @@ export class WorkerPool {
    * failure, after the others have finished, so no thread still writes shared memory.
    */
   async step(slices: Slice[], weightsVersion: number): Promise<void> {
-    if (slices.length > this.members.length) throw new Error(`${slices.length} slices for ${this.members.length} workers`);
+    if (slices.length > this.members.length)
+      throw new Error(`${slices.length} slices for ${this.members.length} workers`);
     const id = this.nextId++;
     const answers = await Promise.allSettled(
-      slices.map((slice, w) => this.members[w]!.request({ type: 'step', id, start: slice.start, count: slice.count, weightsVersion })),
+      slices.map((slice, w) =>
+        this.members[w]!.request({ type: 'step', id, start: slice.start, count: slice.count, weightsVersion }),
+      ),
     );
     const failed = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
     if (failed) throw failed.reason;

@@ -4,7 +4,7 @@
  * Pure arithmetic, no threads: the trainer and the benchmark call it, the tests check it alone.
  */
 
-/** Every worker gets at least this many images of a batch: fewer make batch norm's statistics noisy and threads idle. */
+/** Every worker gets at least this many images of a batch: fewer make batch norm's statistics noisy. */
 export const MIN_IMAGES_PER_WORKER = 16;
 
 /** Backends whose kernels run on one thread, so that more threads mean more speed. */
@@ -23,7 +23,8 @@ export interface Slice {
  */
 export function planSlices(count: number, workers: number): Slice[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`a batch needs at least one image, got ${count}`);
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a whole number >= 1, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a whole number >= 1, got ${workers}`);
   const used = Math.min(count, workers);
   const base = Math.floor(count / used);
   const larger = count % used;
@@ -59,18 +60,27 @@ export interface WorkerChoiceInput {
  * path (no workers). Backends that already use every core (native TensorFlow) or a GPU get 1.
  */
 export function chooseWorkerCount({ asked, batchSize, cores, backend }: WorkerChoiceInput): WorkerChoice {
-  if (asked !== undefined && (!Number.isInteger(asked) || asked < 1)) throw new RangeError(`workers must be a whole number >= 1, got ${asked}`);
+  if (asked !== undefined && (!Number.isInteger(asked) || asked < 1))
+    throw new RangeError(`workers must be a whole number >= 1, got ${asked}`);
   if (asked === 1) return { workers: 1, reason: '1 (asked for with --workers 1: the single-thread path)' };
   if (!THREADABLE_BACKENDS.has(backend)) {
     const asking = asked !== undefined ? `--workers ${asked} asked for, but ` : '';
-    return { workers: 1, reason: `1 (${asking}the ${backend} backend runs on its own threads or device; worker threads are for wasm)` };
+    return {
+      workers: 1,
+      reason: `1 (${asking}the ${backend} backend runs on its own threads or device; worker threads are for wasm)`,
+    };
   }
   const wanted = asked ?? Math.max(1, cores);
   const byBatch = Math.max(1, Math.floor(batchSize / MIN_IMAGES_PER_WORKER));
   const workers = Math.min(wanted, byBatch);
   const source = asked !== undefined ? `asked for with --workers` : `one per core, ${cores} available`;
   if (workers < wanted) {
-    return { workers, reason: `${workers} (${wanted} ${asked !== undefined ? 'asked for' : 'cores'}, clamped so that each gets >= ${MIN_IMAGES_PER_WORKER} images of a batch of ${batchSize})` };
+    return {
+      workers,
+      reason:
+        `${workers} (${wanted} ${asked !== undefined ? 'asked for' : 'cores'}, clamped so that each gets ` +
+        `>= ${MIN_IMAGES_PER_WORKER} images of a batch of ${batchSize})`,
+    };
   }
   return { workers, reason: `${workers} (${source})` };
 }

@@ -20,7 +20,11 @@ export function workersForRun(asked: number | undefined, batchSize: number, back
 }
 
 /** A `StepFactory` for `workers` (> 1) threads on `backend`; the step closes them when disposed. */
-export function parallelStepFactory(workers: number, backend: string, checkEvery = process.env.DEBUG ? DEBUG_CHECK_EVERY : 0): StepFactory {
+export function parallelStepFactory(
+  workers: number,
+  backend: string,
+  checkEvery = process.env.DEBUG ? DEBUG_CHECK_EVERY : 0,
+): StepFactory {
   return async ({ model, optimizer, numClasses, settings }: StepContext): Promise<TrainStep> => {
     const parallel = await createParallelTrainStep({
       model,
@@ -39,8 +43,10 @@ export function parallelStepFactory(workers: number, backend: string, checkEvery
         if (!(error instanceof WorkerFailure)) throw error;
         // One line: what happened, that nothing was lost, what to do.
         throw new WorkerFailure(
-          `${error.message}; training stopped, the newest checkpoint in ${settings.logdir}/${settings.run}/checkpoints is complete: ` +
-            `continue with --resume --run ${settings.run} (with --workers 1 or a smaller --batch-size if memory ran out)`,
+          `${error.message}; training stopped, the newest checkpoint in ` +
+            `${settings.logdir}/${settings.run}/checkpoints is complete: ` +
+            `continue with --resume --run ${settings.run} ` +
+            `(with --workers 1 or a smaller --batch-size if memory ran out)`,
           error.workerStack,
         );
       }

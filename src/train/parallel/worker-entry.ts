@@ -29,10 +29,12 @@ interface Replica {
 }
 
 function checkSameWeights(kind: string, ours: tf.Variable[], spans: TensorSpan[]): void {
-  if (ours.length !== spans.length) throw new Error(`the replica has ${ours.length} ${kind} weights, the trainer ${spans.length}`);
+  if (ours.length !== spans.length)
+    throw new Error(`the replica has ${ours.length} ${kind} weights, the trainer ${spans.length}`);
   ours.forEach((v, i) => {
     const span = spans[i]!;
-    if (v.shape.join('x') !== span.shape.join('x')) throw new Error(`${kind} weight ${i} (${span.name}): replica ${v.shape}, trainer ${span.shape}`);
+    if (v.shape.join('x') !== span.shape.join('x'))
+      throw new Error(`${kind} weight ${i} (${span.name}): replica ${v.shape}, trainer ${span.shape}`);
   });
 }
 
@@ -69,14 +71,20 @@ async function step(replica: Replica, message: StepMessage): Promise<void> {
   const { exchange, model, trainable, moving, init } = replica;
   const slice = { start: message.start, count: message.count };
   // Copies: tfjs's cpu backend keeps the array a tensor was made from.
-  const batch = { images: exchange.sliceImages(slice).slice(), labels: exchange.sliceLabels(slice).slice(), size: slice.count };
+  const batch = {
+    images: exchange.sliceImages(slice).slice(),
+    labels: exchange.sliceLabels(slice).slice(),
+    size: slice.count,
+  };
   const { grads, loss, correct } = computeGradients(model, trainable, batch, init.numClasses, init.training);
   try {
     const row = exchange.row(init.index);
     const { layout } = exchange;
-    for (let i = 0; i < grads.length; i++) row.set((await grads[i]!.data()) as Float32Array, layout.trainable[i]!.offset);
+    for (let i = 0; i < grads.length; i++)
+      row.set((await grads[i]!.data()) as Float32Array, layout.trainable[i]!.offset);
     // The moving statistics as this slice's batch statistics left them: the trainer averages them.
-    for (let i = 0; i < moving.length; i++) row.set((await moving[i]!.data()) as Float32Array, layout.moving[i]!.offset);
+    for (let i = 0; i < moving.length; i++)
+      row.set((await moving[i]!.data()) as Float32Array, layout.moving[i]!.offset);
     const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
     exchange.setStats(init.index, lossValue[0]!, correctValue[0]!);
   } finally {

@@ -4,9 +4,24 @@ import { Exchange, parameterLayout, weightedAverage } from '../../../src/train/p
 import { weightsChecksum } from '../../../src/train/parallel/checksum.ts';
 
 test('layout puts the trainable weights first, then the moving statistics', () => {
-  const layout = parameterLayout([{ name: 'k', shape: [3, 3, 2, 4] }, { name: 'b', shape: [4] }], [{ name: 'mean', shape: [4] }]);
-  assert.deepEqual(layout.trainable.map((s) => [s.offset, s.size]), [[0, 72], [72, 4]]);
-  assert.deepEqual(layout.moving.map((s) => [s.offset, s.size]), [[76, 4]]);
+  const layout = parameterLayout(
+    [
+      { name: 'k', shape: [3, 3, 2, 4] },
+      { name: 'b', shape: [4] },
+    ],
+    [{ name: 'mean', shape: [4] }],
+  );
+  assert.deepEqual(
+    layout.trainable.map((s) => [s.offset, s.size]),
+    [
+      [0, 72],
+      [72, 4],
+    ],
+  );
+  assert.deepEqual(
+    layout.moving.map((s) => [s.offset, s.size]),
+    [[76, 4]],
+  );
   assert.equal(layout.trainableSize, 76);
   assert.equal(layout.rowSize, 80);
   const exchange = Exchange.allocate(layout, 3, 5);
@@ -28,8 +43,15 @@ test('the weighted average weights each row by its share of the batch', () => {
   // Uneven slices (3 + 1 images): the mean gradient of 4 images.
   weightedAverage([Float32Array.of(4, 0, 1), Float32Array.of(0, 8, 1)], [0.75, 0.25], out);
   assert.deepEqual([...out], [3, 2, 1]);
-  weightedAverage([Float32Array.of(3, 0, 0), Float32Array.of(0, 3, 0), Float32Array.of(0, 0, 3)], [1 / 3, 1 / 3, 1 / 3], out);
-  assert.deepEqual([...out].map((v) => Math.round(v * 1e6) / 1e6), [1, 1, 1]);
+  weightedAverage(
+    [Float32Array.of(3, 0, 0), Float32Array.of(0, 3, 0), Float32Array.of(0, 0, 3)],
+    [1 / 3, 1 / 3, 1 / 3],
+    out,
+  );
+  assert.deepEqual(
+    [...out].map((v) => Math.round(v * 1e6) / 1e6),
+    [1, 1, 1],
+  );
   weightedAverage([Float32Array.of(5, 6, 7)], [1], out);
   assert.deepEqual([...out], [5, 6, 7]);
 });

@@ -23,13 +23,25 @@ test('2 workers on two slices give the gradient of the whole batch (batch norm o
   const optimizer = tf.train.adam(1e-3);
   // 33 images: uneven slices (17 + 16), so the average must be weighted by slice size.
   const batch = batchOf(33, 5);
-  const parallel = await createParallelTrainStep({ model, modelOptions, optimizer, numClasses: 10, workers: 2, maxBatch: 33, backend: 'wasm', training: false });
+  const parallel = await createParallelTrainStep({
+    model,
+    modelOptions,
+    optimizer,
+    numClasses: 10,
+    workers: 2,
+    maxBatch: 33,
+    backend: 'wasm',
+    training: false,
+  });
   try {
     const { row, layout, loss, correct } = await parallel.gradients(batch);
     const variables = trainableVariables(model);
     const whole = computeGradients(model, variables, batch, 10, false);
     try {
-      assert.ok(Math.abs(loss - (await whole.loss.data())[0]!) < 1e-5, 'the weighted mean of the slices\' losses is the batch\'s');
+      assert.ok(
+        Math.abs(loss - (await whole.loss.data())[0]!) < 1e-5,
+        "the weighted mean of the slices' losses is the batch's",
+      );
       assert.equal(correct, (await whole.correct.data())[0]);
       let worst = 0;
       let largest = 0;
@@ -57,7 +69,16 @@ test('after 3 steps with 2 workers every replica holds the master weights bit fo
   const model = buildResNet({ ...modelOptions, seed: 2 });
   const optimizer = tf.train.adam(1e-2);
   const tensorsBefore = tf.memory().numTensors;
-  const parallel = await createParallelTrainStep({ model, modelOptions, optimizer, numClasses: 10, workers: 2, maxBatch: 32, backend: 'wasm', checkEvery: 1 });
+  const parallel = await createParallelTrainStep({
+    model,
+    modelOptions,
+    optimizer,
+    numClasses: 10,
+    workers: 2,
+    maxBatch: 32,
+    backend: 'wasm',
+    checkEvery: 1,
+  });
   const moving = () => Promise.all(model.nonTrainableWeights.map(async (w) => Array.from(await w.read().data())));
   try {
     const initial = await parallel.checkReplicas();
@@ -68,7 +89,7 @@ test('after 3 steps with 2 workers every replica holds the master weights bit fo
     assert.equal(after.workers.length, 2);
     for (const checksum of after.workers) assert.equal(checksum, after.master);
     assert.notEqual(after.master, initial.master, 'the steps changed the weights');
-    assert.notDeepEqual(await moving(), movingBefore, 'the moving statistics follow the workers\' batches');
+    assert.notDeepEqual(await moving(), movingBefore, "the moving statistics follow the workers' batches");
     assert.ok(losses.every(Number.isFinite), String(losses));
     // Optimizer slots are created at the first step; nothing else may accumulate per step.
     const afterFirst = tf.memory().numTensors;
@@ -85,11 +106,23 @@ test('after 3 steps with 2 workers every replica holds the master weights bit fo
 test('a worker that dies fails the next step with one line naming it', async () => {
   const model = buildResNet({ ...modelOptions, seed: 3 });
   const optimizer = tf.train.adam(1e-3);
-  const parallel = await createParallelTrainStep({ model, modelOptions, optimizer, numClasses: 10, workers: 2, maxBatch: 32, backend: 'wasm' });
+  const parallel = await createParallelTrainStep({
+    model,
+    modelOptions,
+    optimizer,
+    numClasses: 10,
+    workers: 2,
+    maxBatch: 32,
+    backend: 'wasm',
+  });
   try {
     await parallel.step(batchOf(32, 1));
     await parallel.pool.threads[1]!.terminate();
-    await assert.rejects(parallel.step(batchOf(32, 2)), (e: unknown) => e instanceof WorkerFailure && /^worker 2 of 2 exited unexpectedly/.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(
+      parallel.step(batchOf(32, 2)),
+      (e: unknown) =>
+        e instanceof WorkerFailure && /^worker 2 of 2 exited unexpectedly/.test(e.message) && !e.message.includes('\n'),
+    );
   } finally {
     await parallel.close();
     optimizer.dispose();

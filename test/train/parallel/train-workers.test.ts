@@ -23,13 +23,27 @@ const dataset = syntheticCifar(96, 20);
 
 function options(logdir: string, extra: Partial<TrainOptions>): TrainOptions {
   return {
-    logdir, run: 'r', epochs: 1, blocks: [1], widths: [8], stemChannels: 8, batchSize: 32, learningRate: 1e-2, seed: 3,
-    checkpointEvery: 32, logEvery: 1, resume: false, dataSource: 'synthetic', ...extra,
+    logdir,
+    run: 'r',
+    epochs: 1,
+    blocks: [1],
+    widths: [8],
+    stemChannels: 8,
+    batchSize: 32,
+    learningRate: 1e-2,
+    seed: 3,
+    checkpointEvery: 32,
+    logEvery: 1,
+    resume: false,
+    dataSource: 'synthetic',
+    ...extra,
   };
 }
 
 async function steps(runDir: string): Promise<number[]> {
-  return (await readdir(join(runDir, 'checkpoints'))).map((n) => Number(/^step-(\d{9})$/.exec(n)?.[1] ?? NaN)).sort((a, b) => a - b);
+  return (await readdir(join(runDir, 'checkpoints')))
+    .map((n) => Number(/^step-(\d{9})$/.exec(n)?.[1] ?? NaN))
+    .sort((a, b) => a - b);
 }
 
 test('2 workers train, log and checkpoint like one; the run resumes with 1 worker and goes on upward', async () => {
@@ -37,7 +51,10 @@ test('2 workers train, log and checkpoint like one; the run resumes with 1 worke
   try {
     const lines: string[] = [];
     const tensorsBefore = tf.memory().numTensors;
-    const first = await train(options(logdir, { workers: 2 }), dataset, { progress: new ProgressBar(quiet), log: (l) => lines.push(l) });
+    const first = await train(options(logdir, { workers: 2 }), dataset, {
+      progress: new ProgressBar(quiet),
+      log: (l) => lines.push(l),
+    });
     assert.equal(tf.memory().numTensors, tensorsBefore, 'train() releases every tensor it made');
     assert.ok(lines.includes('workers: 2 (asked for with --workers)'), lines.join('\n'));
     assert.equal(first.samplesSeen, 96);
@@ -61,10 +78,14 @@ test('2 workers train, log and checkpoint like one; the run resumes with 1 worke
     assert.deepEqual(scalars.get('validation/accuracy'), [96]);
     assert.equal(grids, 10);
 
-    const resumed = await train(options(logdir, { epochs: 2, resume: true, batchSize: undefined, seed: undefined, workers: 1 }), dataset, {
-      progress: new ProgressBar(quiet),
-      log: (l) => lines.push(l),
-    });
+    const resumed = await train(
+      options(logdir, { epochs: 2, resume: true, batchSize: undefined, seed: undefined, workers: 1 }),
+      dataset,
+      {
+        progress: new ProgressBar(quiet),
+        log: (l) => lines.push(l),
+      },
+    );
     assert.ok(lines.includes('workers: 1 (asked for with --workers 1: the single-thread path)'));
     assert.equal(resumed.samplesSeen, 192);
     assert.deepEqual(await steps(first.runDir), [0, 32, 64, 96, 128, 160, 192]);
@@ -79,7 +100,8 @@ test('a worker that dies mid-run stops training with one line; the checkpoints b
   try {
     // The real parallel step, with worker 2 stopped from outside before the second step.
     const crashing: StepFactory = async (context) => {
-      const step = (await parallelStepFactory(2, 'wasm')(context)) as Awaited<ReturnType<StepFactory>> & AsyncDisposable & { pool: WorkerPool };
+      const step = (await parallelStepFactory(2, 'wasm')(context)) as Awaited<ReturnType<StepFactory>> &
+        AsyncDisposable & { pool: WorkerPool };
       let count = 0;
       const wrapped = async (batch: Parameters<typeof step>[0]) => {
         if (++count === 2) await step.pool.threads[1]!.terminate();
@@ -89,27 +111,57 @@ test('a worker that dies mid-run stops training with one line; the checkpoints b
     };
     const tensorsBefore = tf.memory().numTensors;
     await assert.rejects(
-      train(options(logdir, {}), dataset, { progress: new ProgressBar(quiet), log: () => undefined, createStep: crashing }),
-      (e: unknown) => e instanceof WorkerFailure && !e.message.includes('\n') && /^worker 2 of 2 exited unexpectedly .*continue with --resume --run r/.test(e.message),
+      train(options(logdir, {}), dataset, {
+        progress: new ProgressBar(quiet),
+        log: () => undefined,
+        createStep: crashing,
+      }),
+      (e: unknown) =>
+        e instanceof WorkerFailure &&
+        !e.message.includes('\n') &&
+        /^worker 2 of 2 exited unexpectedly .*continue with --resume --run r/.test(e.message),
     );
     assert.equal(tf.memory().numTensors, tensorsBefore);
     const runDir = join(logdir, 'r');
     assert.deepEqual(await steps(runDir), [0, 32]);
     assert.ok((await readCheckpointWeights(join(runDir, 'checkpoints', 'step-000000032'))).size > 0);
-    const resumed = await train(options(logdir, { resume: true, workers: 1 }), dataset, { progress: new ProgressBar(quiet), log: () => undefined });
+    const resumed = await train(options(logdir, { resume: true, workers: 1 }), dataset, {
+      progress: new ProgressBar(quiet),
+      log: () => undefined,
+    });
     assert.equal(resumed.samplesSeen, 96);
   } finally {
     await rm(logdir, { recursive: true, force: true });
   }
 });
 
-test('train --workers 2: SIGINT finishes the step, checkpoints, and the process exits 0 with no thread left', async () => {
+test('train --workers 2: SIGINT finishes the step, checkpoints and exits 0 with no thread left', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'et-workers-cli-'));
   try {
     const data = await writeSyntheticCifarDir(join(dir, 'data'), 640, 20);
     const logdir = join(dir, 'logs');
-    const args = ['--import', 'tsx', 'src/cli.ts', 'train', '--data', data, '--blocks', '1', '--batch-size', '32', '--epochs', '100',
-      '--logdir', logdir, '--run', 'sig', '--backend', 'wasm', '--workers', '2'];
+    const args = [
+      '--import',
+      'tsx',
+      'src/cli.ts',
+      'train',
+      '--data',
+      data,
+      '--blocks',
+      '1',
+      '--batch-size',
+      '32',
+      '--epochs',
+      '100',
+      '--logdir',
+      logdir,
+      '--run',
+      'sig',
+      '--backend',
+      'wasm',
+      '--workers',
+      '2',
+    ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -117,7 +169,13 @@ test('train --workers 2: SIGINT finishes the step, checkpoints, and the process 
     const checkpoints = join(logdir, 'sig', 'checkpoints');
     const first = join(checkpoints, 'step-000000000', 'checkpoint.json');
     const deadline = Date.now() + 60_000;
-    while (!(await stat(first).then(() => true, () => false)) || !/workers: 2/.test(stderr)) {
+    while (
+      !(await stat(first).then(
+        () => true,
+        () => false,
+      )) ||
+      !/workers: 2/.test(stderr)
+    ) {
       assert.ok(Date.now() < deadline, `no first checkpoint within 60 s: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
