@@ -14,7 +14,8 @@
  * `--workers 1,2,…` (wasm and cpu) also measures data-parallel training on that many worker
  * threads (src/train/parallel/): the same step as `train --workers N`, fed the same random batch.
  * 1 is the single-thread path. Those rows add the trainer's own share of a step (average of the
- * gradients, Adam update, publishing the weights), in milliseconds.
+ * gradients, Adam update, publishing the weights), in milliseconds, and how many cores the
+ * process kept busy (CPU time / wall time): on a shared machine, what the run actually got.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -37,6 +38,13 @@ interface Measurement {
   train_img_s: number;
   /** Milliseconds per step the trainer spends outside the workers (parallel rows only). */
   master_ms?: number;
+  /**
+   * CPU seconds the whole process (every thread) used per wall-clock second of the timed steps
+   * (`--workers` rows): on a machine shared with other work, how many cores the run got.
+   */
+  cores_used?: number;
+  /** CPU milliseconds (every thread) per trained image: the work, whatever the machine's load. */
+  cpu_ms_per_img?: number;
 }
 
 function randomBatch(batch: number): { x: tf.Tensor4D; labels: tf.Tensor2D } {
@@ -120,8 +128,13 @@ async function measureWorkers(
       : undefined;
   const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
   let masterMs = 0;
+  let cpuStart = process.cpuUsage();
+  let wallStart = 0;
+  let calls = 0;
   try {
     const train = await imagesPerSecond(batch, iterations, async () => {
+      // The first call is imagesPerSecond's untimed warm-up: count from the second.
+      if (calls++ === 1) [cpuStart, wallStart] = [process.cpuUsage(), performance.now()];
       const { loss } = await step(input);
       if (!Number.isFinite(loss)) {
         throw new Error(`training diverged on ${backend} with ${workers} workers: loss ${loss}`);
@@ -131,8 +144,12 @@ async function measureWorkers(
         masterMs += (t.average + t.apply + t.publish) / (iterations + 1);
       }
     });
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const wallMs = performance.now() - wallStart;
+    const usage = { cores_used: round(cpuMs / wallMs), cpu_ms_per_img: round(cpuMs / (batch * iterations)) };
     const master = parallel ? { master_ms: round(masterMs) } : {};
-    return { backend, batch, workers, forward_img_s: null, train_img_s: round(train), ...master };
+    return { backend, batch, workers, forward_img_s: null, train_img_s: round(train), ...usage, ...master };
   } finally {
     await parallel?.close();
     optimizer.dispose();
@@ -189,9 +206,11 @@ async function main(): Promise<void> {
       if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
       else {
         const forward = row.forward_img_s === null ? '' : `forward ${row.forward_img_s} img/s, `;
-        const master = row.master_ms === undefined ? '' : ` (trainer's share ${row.master_ms} ms per step)`;
+        const master = row.master_ms === undefined ? '' : `, trainer's share ${row.master_ms} ms per step`;
+        const usage = `${row.cores_used} cores busy, ${row.cpu_ms_per_img} CPU ms per image`;
+        const cores = row.cores_used === undefined ? '' : ` (${usage}${master})`;
         const what = `${row.backend} batch ${row.batch}, ${row.workers} worker(s)`;
-        note(`  ${what}: ${forward}train ${row.train_img_s} img/s${master}`);
+        note(`  ${what}: ${forward}train ${row.train_img_s} img/s${cores}`);
       }
     };
     for (const batch of batches) {
@@ -204,11 +223,12 @@ async function main(): Promise<void> {
   }
   if (!values.json) {
     console.log(`\nResNet blocks [${blocks.join(',')}], ${iterations} timed iterations after one warm-up\n`);
-    console.log('| backend | batch | workers | forward img/s | train img/s | trainer ms/step |');
-    console.log('|---|---|---|---|---|---|');
+    const columns = ['backend', 'batch', 'workers', 'forward img/s', 'train img/s', 'trainer ms/step', 'cores busy'];
+    console.log(`| ${[...columns, 'CPU ms/img'].join(' | ')} |`);
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const row of rows) {
       const cells = [row.backend, row.batch, row.workers, row.forward_img_s ?? '–', row.train_img_s];
-      cells.push(row.master_ms ?? '–');
+      cells.push(row.master_ms ?? '–', row.cores_used ?? '–', row.cpu_ms_per_img ?? '–');
       console.log(`| ${cells.join(' | ')} |`);
     }
     for (const row of rows) {
