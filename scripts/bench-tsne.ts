@@ -24,7 +24,7 @@ const sizesArg = valueOf('--sizes');
 const sizes = sizesArg ? sizesArg.split(',').map(Number) : [1000, 2000, 5000, 10000];
 const chain = !args.includes('--no-chain');
 const scheduleArg = valueOf('--warm-schedule');
-const warmSchedule: Partial<Schedule> | undefined = scheduleArg ? JSON.parse(scheduleArg) : undefined;
+const warmSchedule: Partial<Schedule> | undefined = scheduleArg ? (JSON.parse(scheduleArg) as Partial<Schedule>) : undefined;
 const D = 128;
 
 function valueOf(flag: string): string | undefined {

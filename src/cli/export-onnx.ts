@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseCommand } from './args.ts';
-import { UserError } from '../errors.ts';
+import { UserError, isUserError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { exportCheckpointToOnnx, ONNX_OPSET } from '../model/onnx.ts';
 
@@ -20,7 +20,11 @@ options:
   -h, --help     show this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommand('export-onnx', argv, { help: HELP, options: { out: { type: 'string' } }, positional: 'checkpoint directory' });
+  const args = parseCommand('export-onnx', argv, {
+    help: HELP,
+    options: { out: { type: 'string' } },
+    positional: 'checkpoint directory',
+  });
   if (args === null) return 0;
   const { values, positionals } = args;
   const checkpointDir = resolve(positionals[0]!);
@@ -28,10 +32,18 @@ export async function run(argv: string[]): Promise<number> {
 
   const started = performance.now();
   const { bytes, net, meta } = await exportCheckpointToOnnx(checkpointDir);
-  await writeFileAtomic(out, bytes);
+  try {
+    await writeFileAtomic(out, bytes);
+  } catch (error) {
+    // The checkpoint may well be read-only (a shared log directory): say how to write elsewhere.
+    if (isUserError(error) && values.out === undefined)
+      throw new UserError(`${error.message} (or pass --out FILE to write the model elsewhere)`);
+    throw error;
+  }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, opset ${ONNX_OPSET}, step ${meta.step}, blocks ${meta.model.blocks.join(',')}) in ${seconds.toFixed(2)} s: ` +
+    `wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, opset ${ONNX_OPSET}, step ${meta.step}, ` +
+      `blocks ${meta.model.blocks.join(',')}) in ${seconds.toFixed(2)} s: ` +
       `input images [N,32,32,3] NHWC in [-1,1] → logits [N,${net.numClasses}], embedding [N,${net.embeddingSize}]`,
   );
   return 0;

@@ -165,7 +165,7 @@ async function readArchive(path: string, includeTrain: boolean): Promise<Found> 
     if (kind === 'gzip') await pipeline(input, createGunzip({ chunkSize: 1 << 20 }), sink);
     else await pipeline(input, sink);
   } catch (error) {
-    if (readerError !== undefined) throw readerError;
+    if (readerError !== undefined) throw readerError as Error;
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('Z_')) {

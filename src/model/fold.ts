@@ -147,7 +147,8 @@ class WeightReader {
     if (!same || weight.values.length !== expectedLength) {
       throw new UserError(
         `${where}: weight '${name}' has shape [${weight.shape.join(',')}] (${weight.values.length} values), ` +
-          `expected [${expectedShape.join(',')}] for the model in checkpoint.json — the checkpoint is corrupt or from another model`,
+          `expected [${expectedShape.join(',')}] for the model in checkpoint.json — the checkpoint is corrupt or ` +
+          `from another model`,
       );
     }
     return weight.values;
@@ -175,14 +176,21 @@ function checkShapeConfig(shape: ResNetShape, source: string): void {
     throw new UserError(`${where}.blocks must be a list of positive integers, got ${JSON.stringify(shape.blocks)}`);
   }
   if (!Array.isArray(shape.widths) || shape.widths.length !== shape.blocks.length || !shape.widths.every(positiveInt)) {
-    throw new UserError(`${where}.widths must list one positive width per stage (${shape.blocks.length}), got ${JSON.stringify(shape.widths)}`);
+    throw new UserError(
+      `${where}.widths must list one positive width per stage (${shape.blocks.length}), got ` +
+        `${JSON.stringify(shape.widths)}`,
+    );
   }
   for (const key of ['stemChannels', 'embeddingSize', 'numClasses'] as const) {
-    if (!positiveInt(shape[key])) throw new UserError(`${where}.${key} must be a positive integer, got ${JSON.stringify(shape[key])}`);
+    if (!positiveInt(shape[key]))
+      throw new UserError(`${where}.${key} must be a positive integer, got ${JSON.stringify(shape[key])}`);
   }
-  const lastWidth = shape.widths[shape.widths.length - 1];
+  const lastWidth = Number(shape.widths[shape.widths.length - 1]);
   if (shape.embeddingSize !== lastWidth) {
-    throw new UserError(`${where}.embeddingSize (${shape.embeddingSize}) must equal the last stage's width (${lastWidth}): the embedding is its global average`);
+    throw new UserError(
+      `${where}.embeddingSize (${shape.embeddingSize}) must equal the last stage's width (${lastWidth}): the ` +
+        `embedding is its global average`,
+    );
   }
 }
 
@@ -196,7 +204,15 @@ export function foldResNet(weights: WeightMap, shape: ResNetShape, source: strin
   const reader = new WeightReader(weights, source);
   const epsilon = shape.bnEpsilon ?? DEFAULT_BN_EPSILON;
 
-  const convWithBn = (convName: string, bnName: string, k: number, stride: number, cin: number, cout: number, size: number): FoldedConv => {
+  const convWithBn = (
+    convName: string,
+    bnName: string,
+    k: number,
+    stride: number,
+    cin: number,
+    cout: number,
+    size: number,
+  ): FoldedConv => {
     const kernel = reader.get(`${convName}/kernel`, [k, k, cin, cout]);
     const folded = foldBatchNorm(kernel, cout, reader.batchNorm(bnName, cout, epsilon));
     return makeConv(convName, k, stride, cin, cout, size, folded.kernel, folded.bias);
@@ -223,7 +239,8 @@ export function foldResNet(weights: WeightMap, shape: ResNetShape, source: strin
         block.shortcut = makeConv(`${prefix}_shortcut`, 1, stride, channels, width, size, kernel, null);
       } else if (reader.has(`${prefix}_shortcut/kernel`)) {
         throw new UserError(
-          `checkpoint ${source}: weight '${prefix}_shortcut/kernel' exists but block ${prefix} keeps its shape, so the model in checkpoint.json has no shortcut convolution there — the weights are from another model`,
+          `checkpoint ${source}: weight '${prefix}_shortcut/kernel' exists but block ${prefix} keeps its shape, so ` +
+            `the model in checkpoint.json has no shortcut convolution there — the weights are from another model`,
         );
       }
       blocks.push(block);
@@ -255,7 +272,17 @@ function makeConv(
   bias: Float32Array | null,
 ): FoldedConv {
   const [before, after] = samePadding(inputSize, kernelSize, stride);
-  return { name, kernelSize, stride, inChannels, outChannels, kernel, bias, pads: [before, before, after, after], inputSize };
+  return {
+    name,
+    kernelSize,
+    stride,
+    inChannels,
+    outChannels,
+    kernel,
+    bias,
+    pads: [before, before, after, after],
+    inputSize,
+  };
 }
 
 /** HWIO [kh, kw, in, out] → OIHW [out, in, kh, kw], the layout of ONNX's and PyTorch's Conv. */

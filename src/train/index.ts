@@ -23,8 +23,16 @@ export {
   type TrainObserver,
   type BatchSource,
 } from './step-loop.ts';
-export { createTrainStep, evaluate, type Batch, type EvaluationResult, type StepResult, type TrainStep } from './step.ts';
+export {
+  createTrainStep,
+  evaluate,
+  type Batch,
+  type EvaluationResult,
+  type StepResult,
+  type TrainStep,
+} from './step.ts';
 export { CheckpointSchedule, DEFAULT_INTERVALS, describeIntervals } from './schedule.ts';
 export { ProgressBar, formatProgress, formatDuration, type ProgressState } from './progress.ts';
 export { worstSampleGrids, worstIndicesPerClass, tileImages, type GridImage } from './worst-samples.ts';
 export { newestRunWithCheckpoints, timestampRunName } from './runs.ts';
+export { checkRunStart } from './start.ts';

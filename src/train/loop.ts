@@ -125,6 +125,7 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
       `resuming ${start.resumedFrom}: epoch ${position.epoch + 1} of ${settings.epochs}, ` +
         `${position.positionInEpoch} samples into it, ${position.samplesSeen} samples seen`,
     );
+    if (start.changedOnResume?.length) log(`resuming with ${start.changedOnResume.join(', ')}, as asked`);
   }
   if (model.numClasses !== numClasses) {
     throw new UserError(
@@ -181,7 +182,13 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const end = await runSteps({
     step,
     batches: new TrainBatches(trainSplit, { batchSize: data.batchSize, seed: data.seed }),
-    validate: createValidator({ model: start.model, split: valSplit, classNames: dataset.classNames, batchSize: data.batchSize, writer }),
+    validate: createValidator({
+      model: start.model,
+      split: valSplit,
+      classNames: dataset.classNames,
+      batchSize: data.batchSize,
+      writer,
+    }),
     epochs: settings.epochs,
     start: position,
     observers,

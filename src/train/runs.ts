@@ -6,7 +6,10 @@ import { CHECKPOINT_JSON, latestCheckpoint } from '../model/checkpoint.ts';
 /** A run name from the current time, e.g. `20261126-101500`, sorting chronologically. */
 export function timestampRunName(date = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+  return (
+    `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}` +
+    `${p(date.getMinutes())}${p(date.getSeconds())}`
+  );
 }
 
 /** The run under `logdir` whose newest checkpoint was written last, or undefined. */

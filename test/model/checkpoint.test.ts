@@ -25,6 +25,11 @@ import { UserError } from '../../src/errors.ts';
 
 await tf.setBackend('cpu');
 
+/** The part of a model.json these tests read. */
+interface WeightsManifestFile {
+  weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+}
+
 const config: ResNetConfig = { blocks: [1, 1], widths: [4, 8], stemChannels: 4, seed: 11 };
 
 function randomBatch(size: number, seed: number): Batch {
@@ -119,7 +124,7 @@ test('readCheckpointWeights reads every weight without tfjs and names a damaged 
     }
 
     const bin = await readFile(join(path, 'weights.bin'));
-    const modelJson = JSON.parse(await readFile(join(path, 'model.json'), 'utf8'));
+    const modelJson = JSON.parse(await readFile(join(path, 'model.json'), 'utf8')) as WeightsManifestFile;
     const entries: { name: string; shape: number[] }[] = modelJson.weightsManifest[0].weights;
     const last = entries[entries.length - 1]!;
     const lastBytes = 4 * last.shape.reduce((a, b) => a * b, 1);

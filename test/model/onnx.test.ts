@@ -27,7 +27,7 @@ after(async () => {
 
 async function checkpoint(blocks: number[], seed: number, widths?: number[]): Promise<TestCheckpoint> {
   const made = await makeCheckpoint({ blocks, widths }, seed);
-  cleanups.push(made.cleanup);
+  cleanups.push(() => made.cleanup());
   return made;
 }
 
@@ -134,13 +134,13 @@ test('a checkpoint with a missing or misshaped weight gets one clear error namin
   const modelJsonPath = join(dir, 'model.json');
   const original = await readFile(modelJsonPath, 'utf8');
   const rewrite = async (edit: (spec: { name: string; shape: number[] }) => void) => {
-    const json = JSON.parse(original);
+    const json = JSON.parse(original) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
     for (const group of json.weightsManifest) for (const spec of group.weights) edit(spec);
     await writeFile(modelJsonPath, JSON.stringify(json));
   };
   const expectError = async (pattern: RegExp) => {
     await assert.rejects(exportCheckpointToOnnx(dir), (error: unknown) => {
-      assert.ok(error instanceof UserError, `expected a UserError, got ${error}`);
+      assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
       assert.match(error.message, pattern);
       assert.doesNotMatch(error.message, /\n/);
       return true;

@@ -16,10 +16,10 @@ function lzwDecode(minCodeSize: number, data: Uint8Array, pixelCount: number): U
   const clear = 1 << minCodeSize;
   const end = clear + 1;
   let codeSize = minCodeSize + 1;
-  let prefix = new Int32Array(4096);
-  let suffix = new Uint8Array(4096);
-  let first = new Uint8Array(4096);
-  let length = new Int32Array(4096);
+  const prefix = new Int32Array(4096);
+  const suffix = new Uint8Array(4096);
+  const first = new Uint8Array(4096);
+  const length = new Int32Array(4096);
   const reset = () => {
     for (let k = 0; k < clear; k++) {
       prefix[k] = -1;

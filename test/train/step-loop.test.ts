@@ -29,43 +29,46 @@ function recorder(calls: string[], stopAtStep?: number): TrainObserver {
   };
 }
 
-test('the loop steps through every batch of every epoch, validating at each epoch end, and tells the observers', async () => {
-  const calls: string[] = [];
-  const stepped: string[] = [];
-  const step = async (batch: Batch) => {
-    stepped.push(`${batch.images[0]}:${batch.images[1]}x${batch.size}`);
-    return { loss: stepped.length, correct: 1 };
-  };
-  let validations = 0;
-  const result = await runSteps({
-    step,
-    batches: source(10, 4),
-    validate: async () => ({ loss: 0.5, accuracy: ++validations / 10 }),
-    epochs: 2,
-    start: { epoch: 0, positionInEpoch: 0, samplesSeen: 0 },
-    observers: [recorder(calls)],
-  });
-  assert.deepEqual(stepped, ['0:0x4', '0:4x4', '0:8x2', '1:0x4', '1:4x4', '1:8x2']);
-  assert.deepEqual(calls, [
-    'begin 0',
-    'step 4 e0 @4/10 loss 1',
-    'step 8 e0 @8/10 loss 2',
-    'step 10 e0 @10/10 loss 3',
-    'epoch 1/2 at 10 acc 0.1',
-    'step 14 e1 @4/10 loss 4',
-    'step 18 e1 @8/10 loss 5',
-    'step 20 e1 @10/10 loss 6',
-    'epoch 2/2 at 20 acc 0.2',
-    'end 20 e2 stopped false',
-  ]);
-  assert.deepEqual(result, {
-    epoch: 2,
-    positionInEpoch: 0,
-    samplesSeen: 20,
-    stoppedEarly: false,
-    validation: { loss: 0.5, accuracy: 0.2 },
-  });
-});
+test(
+  'the loop steps through every batch of every epoch, validating at each epoch end, and tells the ' + 'observers',
+  async () => {
+    const calls: string[] = [];
+    const stepped: string[] = [];
+    const step = async (batch: Batch) => {
+      stepped.push(`${batch.images[0]}:${batch.images[1]}x${batch.size}`);
+      return { loss: stepped.length, correct: 1 };
+    };
+    let validations = 0;
+    const result = await runSteps({
+      step,
+      batches: source(10, 4),
+      validate: async () => ({ loss: 0.5, accuracy: ++validations / 10 }),
+      epochs: 2,
+      start: { epoch: 0, positionInEpoch: 0, samplesSeen: 0 },
+      observers: [recorder(calls)],
+    });
+    assert.deepEqual(stepped, ['0:0x4', '0:4x4', '0:8x2', '1:0x4', '1:4x4', '1:8x2']);
+    assert.deepEqual(calls, [
+      'begin 0',
+      'step 4 e0 @4/10 loss 1',
+      'step 8 e0 @8/10 loss 2',
+      'step 10 e0 @10/10 loss 3',
+      'epoch 1/2 at 10 acc 0.1',
+      'step 14 e1 @4/10 loss 4',
+      'step 18 e1 @8/10 loss 5',
+      'step 20 e1 @10/10 loss 6',
+      'epoch 2/2 at 20 acc 0.2',
+      'end 20 e2 stopped false',
+    ]);
+    assert.deepEqual(result, {
+      epoch: 2,
+      positionInEpoch: 0,
+      samplesSeen: 20,
+      stoppedEarly: false,
+      validation: { loss: 0.5, accuracy: 0.2 },
+    });
+  },
+);
 
 test('an observer that asks to stop ends the loop after that step; the others still hear of it', async () => {
   const calls: string[] = [];

@@ -37,7 +37,7 @@ test('cold, then warm-started and aligned to the previous frame; --json reports 
   const first = join(dir, 'first.tsv');
   const cold = await capture(['--input', input, '--labels', labelFile, '--out', first, '--json']);
   assert.equal(cold.code, 0);
-  const coldReport = JSON.parse(cold.output);
+  const coldReport = JSON.parse(cold.output) as { warm: boolean; neighborhoodHit: number };
   assert.equal(coldReport.warm, false);
   assert.ok(coldReport.neighborhoodHit > 0.9, `hit ${coldReport.neighborhoodHit}`);
   const rows = readFrame(first);
@@ -48,7 +48,7 @@ test('cold, then warm-started and aligned to the previous frame; --json reports 
 
   const second = join(dir, 'second.tsv');
   const warm = await capture(['--input', input, '--init', first, '--out', second, '--seed', '1', '--json']);
-  const warmReport = JSON.parse(warm.output);
+  const warmReport = JSON.parse(warm.output) as { warm: boolean; displacement: number };
   assert.equal(warmReport.warm, true);
   assert.ok(warmReport.displacement >= 0 && warmReport.displacement < 0.5, `displacement ${warmReport.displacement}`);
   const png = join(dir, 'frame.png');

@@ -32,7 +32,7 @@ function start(args: string[]): Child {
   const result: Child = { process: child, lines: [], events: [] };
   createInterface({ input: child.stdout! }).on('line', (line) => {
     result.lines.push(line);
-    if (line.startsWith('{')) result.events.push(JSON.parse(line));
+    if (line.startsWith('{')) result.events.push(JSON.parse(line) as Child['events'][number]);
   });
   createInterface({ input: child.stderr! }).on('line', (line) => result.lines.push(line));
   return result;
@@ -72,7 +72,7 @@ async function copyCheckpoint(runDir: string, from: number, to: number, damage?:
   const hidden = join(runDir, 'checkpoints', `.${name(to)}.tmp`);
   await cp(join(runDir, 'checkpoints', name(from)), hidden, { recursive: true });
   const metaPath = join(hidden, 'checkpoint.json');
-  const meta = JSON.parse(await readFile(metaPath, 'utf8'));
+  const meta = JSON.parse(await readFile(metaPath, 'utf8')) as Record<string, unknown>;
   await writeFile(metaPath, JSON.stringify({ ...meta, step: to, samplesSeen: to }));
   await damage?.(hidden);
   await rename(hidden, join(runDir, 'checkpoints', name(to)));
@@ -112,7 +112,7 @@ test('training with the watcher beside it, a SIGKILL mid-frame, a corrupt checkp
   const training = await exit(trainer);
   assert.equal(training.code, 0, trainer.lines.join('\n'));
   const steps = await checkpointSteps(runDir);
-  assert.ok(steps.length >= 4, `checkpoints: ${steps}`);
+  assert.ok(steps.length >= 4, `checkpoints: ${steps.join(', ')}`);
   await until('every checkpoint drawn', async () => (await handled(runDir)).length === steps.length);
   assert.ok(second.events.some((e) => e.event === 'info' && /continuing after step/.test(String(e.message))), 'the restarted watcher continued the chain');
 

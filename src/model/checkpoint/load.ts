@@ -10,7 +10,6 @@ import type { CheckpointMeta, OptimizerState } from './format.ts';
 import { readCheckpointMeta } from './validate.ts';
 import { fileModelHandler, readOptimizerState } from './weights-io.ts';
 
-
 /**
  * A fresh Adam optimizer for `model`, continuing from `state` when given: the moments are
  * matched to the model's trainable weights by name and put in the order the training step
@@ -27,13 +26,22 @@ export async function createAdam(
   const byName = new Map(state.moments.map((entry) => [entry.name, entry]));
   const trainable = model.trainableWeights;
   if (state.moments.length !== trainable.length) {
-    throw new UserError(`optimizer state holds moments for ${state.moments.length} weights but the model has ${trainable.length}; the checkpoint does not belong to this model`);
+    throw new UserError(
+      `optimizer state holds moments for ${state.moments.length} weights but the model has ${trainable.length}; the ` +
+        `checkpoint does not belong to this model`,
+    );
   }
   const ordered = trainable.map((w) => {
     const entry = byName.get(w.originalName);
-    if (!entry) throw new UserError(`optimizer state has no moments for weight '${w.originalName}'; the checkpoint does not belong to this model`);
+    if (!entry)
+      throw new UserError(
+        `optimizer state has no moments for weight '${w.originalName}'; the checkpoint does not belong to this model`,
+      );
     if (entry.shape.join(',') !== w.shape.join(',')) {
-      throw new UserError(`optimizer moments of '${w.originalName}' have shape [${entry.shape}], the weight [${w.shape}]; the checkpoint does not belong to this model`);
+      throw new UserError(
+        `optimizer moments of '${w.originalName}' have shape ${JSON.stringify(entry.shape)}, the weight ` +
+          `${JSON.stringify(w.shape)}; the checkpoint does not belong to this model`,
+      );
     }
     return entry;
   });
@@ -67,7 +75,8 @@ export async function loadCheckpointModel(dir: string): Promise<tflTypes.LayersM
     return await tfl.loadLayersModel(fileModelHandler(dir));
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`cannot load the model of checkpoint ${dir}: ${(error as Error).message}; use another checkpoint`);
+    throw new UserError(
+      `cannot load the model of checkpoint ${dir}: ${(error as Error).message}; use another checkpoint`,
+    );
   }
 }
-

@@ -10,7 +10,14 @@ import { UserError, describeFsError } from '../../errors.ts';
 import { temporarySibling, writeFileSynced } from '../../util/atomic.ts';
 import { makeDirectory } from '../../util/directory.ts';
 import { pathExists } from '../../util/exists.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_JSON, checkpointDirName, type CheckpointMeta, type OptimizerState } from './format.ts';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_JSON,
+  checkpointDirName,
+  type CheckpointMeta,
+  type OptimizerState,
+} from './format.ts';
+import { weightFileChecksums } from './checksums.ts';
 import { fileModelHandler, writeOptimizerState } from './weights-io.ts';
 
 /**
@@ -19,7 +26,10 @@ import { fileModelHandler, writeOptimizerState } from './weights-io.ts';
  * so index i belongs to `model.trainableWeights[i]` (the optimizer's own names carry tfjs's
  * de-duplication suffixes and are no use across processes).
  */
-export async function captureOptimizerState(optimizer: tfTypes.AdamOptimizer, model: tflTypes.LayersModel): Promise<OptimizerState> {
+export async function captureOptimizerState(
+  optimizer: tfTypes.AdamOptimizer,
+  model: tflTypes.LayersModel,
+): Promise<OptimizerState> {
   const named = await optimizer.getWeights();
   const [iter, ...rest] = named;
   // getWeights makes a fresh scalar for the iteration count; it is ours to dispose.
@@ -27,7 +37,9 @@ export async function captureOptimizerState(optimizer: tfTypes.AdamOptimizer, mo
   const trainable = model.trainableWeights;
   const count = rest.length / 2;
   if (count !== 0 && count !== trainable.length) {
-    throw new Error(`optimizer holds moments for ${count} variables, the model has ${trainable.length} trainable weights`);
+    throw new Error(
+      `optimizer holds moments for ${count} variables, the model has ${trainable.length} trainable weights`,
+    );
   }
   const moments: OptimizerState['moments'] = [];
   for (let i = 0; i < count; i++) {
@@ -55,8 +67,11 @@ export async function captureOptimizerState(optimizer: tfTypes.AdamOptimizer, mo
 export interface SaveCheckpointInput {
   model: tflTypes.LayersModel;
   optimizer: tfTypes.AdamOptimizer;
-  /** Everything of checkpoint.json except `format` and `step` (= samplesSeen); `time` defaults to now. */
-  meta: Omit<CheckpointMeta, 'format' | 'step' | 'time'> & { time?: string };
+  /**
+   * Everything of checkpoint.json except `format`, `step` (= samplesSeen) and `checksums` (of the
+   * files as written); `time` defaults to now.
+   */
+  meta: Omit<CheckpointMeta, 'format' | 'step' | 'time' | 'checksums'> & { time?: string };
 }
 
 /**
@@ -82,6 +97,7 @@ export async function saveCheckpoint(checkpointsDir: string, input: SaveCheckpoi
       step: input.meta.samplesSeen,
       ...input.meta,
       time: input.meta.time ?? new Date().toISOString(),
+      checksums: await weightFileChecksums(temporary),
     };
     await writeFileSynced(join(temporary, CHECKPOINT_JSON), JSON.stringify(meta, null, 2) + '\n');
     await rename(temporary, finalDir);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, describeFsError } from '../../errors.ts';
 import type { ModelOptions } from '../resnet.ts';
+import { isChecksum } from './checksums.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_JSON, type CheckpointMeta, type WeightArray } from './format.ts';
 
 /** Reads and parses a JSON file; `whenMissing` replaces the message when it (or its directory) is not there. */
@@ -22,7 +23,9 @@ export async function readJson(path: string, whenMissing?: string): Promise<unkn
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); the checkpoint is damaged, use another one`);
+    throw new UserError(
+      `${path} is not valid JSON (${(error as Error).message}); the checkpoint is damaged, use another one`,
+    );
   }
 }
 
@@ -34,15 +37,19 @@ export function isIntList(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((v) => Number.isInteger(v) && v >= 0);
 }
 
-
 /** Reads and checks `checkpoint.json` of a checkpoint directory. */
 export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
   const path = join(dir, CHECKPOINT_JSON);
-  const raw = await readJson(path, `cannot read ${path}: ${dir} is not a checkpoint directory (a step-NNNNNNNNN directory written by 'train'); check the path`);
+  const raw = await readJson(
+    path,
+    `cannot read ${path}: ${dir} is not a checkpoint directory (a step-NNNNNNNNN directory written by 'train'); ` +
+      `check the path`,
+  );
   const bad = (field: string, want: string) =>
     new UserError(`${path}: field '${field}' must be ${want}; the checkpoint is damaged or from another program`);
   if (!isRecord(raw)) throw bad('(top level)', 'an object');
-  if (raw.format !== CHECKPOINT_FORMAT) throw bad('format', `${CHECKPOINT_FORMAT} (this program reads format ${CHECKPOINT_FORMAT} only)`);
+  if (raw.format !== CHECKPOINT_FORMAT)
+    throw bad('format', `${CHECKPOINT_FORMAT} (this program reads format ${CHECKPOINT_FORMAT} only)`);
   for (const field of ['step', 'epoch', 'samplesSeen', 'seed'] as const) {
     if (!Number.isInteger(raw[field])) throw bad(field, 'an integer');
   }
@@ -60,7 +67,11 @@ export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
   }
   if (model.bnEpsilon !== undefined && typeof model.bnEpsilon !== 'number') throw bad('model.bnEpsilon', 'a number');
   if (!isRecord(raw.data)) throw bad('data', 'an object');
-  if (raw.validationAccuracy !== undefined && typeof raw.validationAccuracy !== 'number') throw bad('validationAccuracy', 'a number');
+  if (raw.validationAccuracy !== undefined && typeof raw.validationAccuracy !== 'number')
+    throw bad('validationAccuracy', 'a number');
+  if (raw.checksums !== undefined && !(isRecord(raw.checksums) && Object.values(raw.checksums).every(isChecksum))) {
+    throw bad('checksums', "an object of 'sha256:<64 hex digits>' strings");
+  }
   return { ...(raw as unknown as CheckpointMeta), iterations: iterations as number };
 }
 

@@ -18,6 +18,7 @@ import {
   type OptimizerState,
   type WeightArray,
 } from './format.ts';
+import { sha256Checksum, verifyChecksums } from './checksums.ts';
 import { checkWeightShapes, isIntList, isRecord, readCheckpointMeta, readJson } from './validate.ts';
 interface ManifestWeight {
   name: string;
@@ -26,13 +27,28 @@ interface ManifestWeight {
   quantization?: unknown;
 }
 
-/** Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. */
-async function readManifestWeights(dir: string, manifestOwner: string, manifest: unknown): Promise<Map<string, WeightArray>> {
-  if (!Array.isArray(manifest)) throw new UserError(`${manifestOwner}: 'weightsManifest' is missing; the checkpoint is damaged, use another one`);
+interface ManifestContents {
+  weights: Map<string, WeightArray>;
+  /** File name (as in the manifest's paths) → checksum of the bytes read. */
+  checksums: Map<string, string>;
+}
+
+/**
+ * Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. The
+ * checksums of what was read are checked by the caller, after the checks of the structure:
+ * "truncated" or "weight x is missing" says more than "checksum mismatch".
+ */
+async function readManifestWeights(dir: string, manifestOwner: string, manifest: unknown): Promise<ManifestContents> {
+  if (!Array.isArray(manifest))
+    throw new UserError(`${manifestOwner}: 'weightsManifest' is missing; the checkpoint is damaged, use another one`);
   const weights = new Map<string, WeightArray>();
+  const checksums = new Map<string, string>();
   for (const group of manifest) {
     if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new UserError(`${manifestOwner}: a weightsManifest group lacks 'paths' or 'weights'; the checkpoint is damaged, use another one`);
+      throw new UserError(
+        `${manifestOwner}: a weightsManifest group lacks 'paths' or 'weights'; the checkpoint is damaged, use ` +
+          `another one`,
+      );
     }
     const parts: Buffer[] = [];
     for (const relative of group.paths) {
@@ -42,22 +58,29 @@ async function readManifestWeights(dir: string, manifestOwner: string, manifest:
       } catch (error) {
         throw new UserError(describeFsError(error, 'read', path));
       }
+      checksums.set(String(relative), sha256Checksum(parts.at(-1)!));
     }
     const bytes = Buffer.concat(parts);
     const file = group.paths.map(String).join('+');
     let offset = 0;
     for (const entry of group.weights as ManifestWeight[]) {
       if (!isRecord(entry) || typeof entry.name !== 'string' || !isIntList(entry.shape)) {
-        throw new UserError(`${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`);
+        throw new UserError(
+          `${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`,
+        );
       }
       if (entry.dtype !== 'float32' || entry.quantization !== undefined) {
-        throw new UserError(`${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${entry.dtype}; only float32 checkpoints are supported`);
+        throw new UserError(
+          `${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${entry.dtype}; ` +
+            `only float32 checkpoints are supported`,
+        );
       }
       const count = entry.shape.reduce((a, b) => a * b, 1);
       const end = offset + count * 4;
       if (end > bytes.length) {
         throw new UserError(
-          `${join(dir, file)}: weight '${entry.name}' ${JSON.stringify(entry.shape)} needs bytes ${offset}…${end} but the file has ${bytes.length}; the checkpoint is truncated, use another one`,
+          `${join(dir, file)}: weight '${entry.name}' ${JSON.stringify(entry.shape)} needs bytes ${offset}…${end} ` +
+            `but the file has ${bytes.length}; the checkpoint is truncated, use another one`,
         );
       }
       // Copy: the slice may not be 4-byte aligned inside the file buffer.
@@ -67,10 +90,19 @@ async function readManifestWeights(dir: string, manifestOwner: string, manifest:
       offset = end;
     }
     if (offset !== bytes.length) {
-      throw new UserError(`${join(dir, file)}: ${bytes.length - offset} bytes after the last weight at byte ${offset}; the checkpoint is damaged, use another one`);
+      throw new UserError(
+        `${join(dir, file)}: ${bytes.length - offset} bytes after the last weight at byte ${offset}; the checkpoint ` +
+          `is damaged, use another one`,
+      );
     }
   }
-  return weights;
+  return { weights, checksums };
+}
+
+/** The checksums `checkpoint.json` records, when the directory has one (a checkpoint). */
+async function recordedChecksums(dir: string): Promise<Record<string, string> | undefined> {
+  if (!(await pathExists(join(dir, CHECKPOINT_JSON)))) return undefined;
+  return (await readCheckpointMeta(dir)).checksums;
 }
 
 /**
@@ -81,28 +113,38 @@ async function readManifestWeights(dir: string, manifestOwner: string, manifest:
 export async function readCheckpointWeights(dir: string): Promise<Map<string, WeightArray>> {
   const modelPath = join(dir, MODEL_JSON);
   const modelJson = await readJson(modelPath);
-  if (!isRecord(modelJson)) throw new UserError(`${modelPath}: not a tfjs model.json; the checkpoint is damaged, use another one`);
-  const weights = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
-  if (await pathExists(join(dir, CHECKPOINT_JSON))) checkWeightShapes(weights, (await readCheckpointMeta(dir)).model, modelPath);
+  if (!isRecord(modelJson))
+    throw new UserError(`${modelPath}: not a tfjs model.json; the checkpoint is damaged, use another one`);
+  const { weights, checksums } = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+  if (await pathExists(join(dir, CHECKPOINT_JSON))) {
+    const meta = await readCheckpointMeta(dir);
+    checkWeightShapes(weights, meta.model, modelPath);
+    verifyChecksums(dir, checksums, meta.checksums);
+  }
   return weights;
 }
 /** Reads `optimizer.json` + `optimizer.bin` without tfjs. */
 export async function readOptimizerState(dir: string): Promise<OptimizerState> {
   const path = join(dir, OPTIMIZER_JSON);
   const raw = await readJson(path);
-  if (!isRecord(raw) || raw.kind !== 'adam') throw new UserError(`${path}: not an Adam optimizer state; the checkpoint is damaged or from another program`);
+  if (!isRecord(raw) || raw.kind !== 'adam')
+    throw new UserError(`${path}: not an Adam optimizer state; the checkpoint is damaged or from another program`);
   for (const field of ['learningRate', 'beta1', 'beta2', 'epsilon'] as const) {
-    if (typeof raw[field] !== 'number') throw new UserError(`${path}: field '${field}' must be a number; the checkpoint is damaged`);
+    if (typeof raw[field] !== 'number')
+      throw new UserError(`${path}: field '${field}' must be a number; the checkpoint is damaged`);
   }
-  if (!Number.isInteger(raw.iterations)) throw new UserError(`${path}: field 'iterations' must be an integer; the checkpoint is damaged`);
-  const arrays = await readManifestWeights(dir, path, raw.weightsManifest);
+  if (!Number.isInteger(raw.iterations))
+    throw new UserError(`${path}: field 'iterations' must be an integer; the checkpoint is damaged`);
+  const { weights: arrays, checksums } = await readManifestWeights(dir, path, raw.weightsManifest);
   const names = Array.isArray(raw.variables) ? raw.variables.map(String) : [];
   const moments = names.map((name) => {
     const m = arrays.get(`${name}/m`);
     const v = arrays.get(`${name}/v`);
-    if (!m || !v) throw new UserError(`${path}: the moments of '${name}' are missing; the checkpoint is damaged, use another one`);
+    if (!m || !v)
+      throw new UserError(`${path}: the moments of '${name}' are missing; the checkpoint is damaged, use another one`);
     return { name, shape: m.shape, m: m.values, v: v.values };
   });
+  verifyChecksums(dir, checksums, await recordedChecksums(dir));
   return {
     kind: 'adam',
     learningRate: raw.learningRate as number,
@@ -136,7 +178,9 @@ export async function writeOptimizerState(dir: string, state: OptimizerState): P
 
 /** The bytes of several buffers (or typed arrays' views), one after the other. */
 function concatBytes(parts: readonly (ArrayBuffer | ArrayBufferView)[]): Uint8Array {
-  const views = parts.map((p) => (p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength)));
+  const views = parts.map((p) =>
+    p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
+  );
   const out = new Uint8Array(views.reduce((sum, v) => sum + v.byteLength, 0));
   let offset = 0;
   for (const view of views) {
@@ -185,8 +229,11 @@ export function fileModelHandler(dir: string): tfTypes.io.IOHandler {
       if (!isRecord(modelJson) || !isRecord(modelJson.modelTopology)) {
         throw new UserError(`${modelPath}: no 'modelTopology'; not a tfjs layers model, use another checkpoint`);
       }
-      const weights = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
-      const weightSpecs = (modelJson.weightsManifest as { weights: tfTypes.io.WeightsManifestEntry[] }[]).flatMap((g) => g.weights);
+      const { weights, checksums } = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+      verifyChecksums(dir, checksums, await recordedChecksums(dir));
+      const weightSpecs = (modelJson.weightsManifest as { weights: tfTypes.io.WeightsManifestEntry[] }[]).flatMap(
+        (g) => g.weights,
+      );
       const weightData = concatBytes(weightSpecs.map((spec) => weights.get(spec.name)!.values));
       return {
         modelTopology: modelJson.modelTopology,
@@ -198,4 +245,3 @@ export function fileModelHandler(dir: string): tfTypes.io.IOHandler {
     },
   };
 }
-
