@@ -34,7 +34,9 @@ function checkSameWeights(kind: string, ours: tf.Variable[], spans: TensorSpan[]
   ours.forEach((v, i) => {
     const span = spans[i]!;
     if (v.shape.join('x') !== span.shape.join('x'))
-      throw new Error(`${kind} weight ${i} (${span.name}): replica ${v.shape}, trainer ${span.shape}`);
+      throw new Error(
+        `${kind} weight ${i} (${span.name}): replica ${v.shape.join('x')}, trainer ${span.shape.join('x')}`,
+      );
   });
 }
 
