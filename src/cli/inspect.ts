@@ -4,6 +4,7 @@
  * read straight from the files, so it works without TensorBoard and while runs are written.
  */
 import { UserError } from '../errors.ts';
+import { tensorboardCommand } from '../tensorboard/command.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
 import { parseCommand } from './args.ts';
 
@@ -120,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     if (crowded.length > 0) {
       console.log(
         `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it with\n` +
-          `  tensorboard --logdir ${logdir} --samples_per_plugin=images=0`,
+          `  ${tensorboardCommand(logdir)}`,
       );
     }
   }
