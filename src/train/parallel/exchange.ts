@@ -1,13 +1,14 @@
 /**
  * The memory the trainer shares with its worker threads: one batch of images and labels, one
- * row of gradients per worker, one row of per-worker numbers (loss, correct), and the current
- * weights. All of it lives in SharedArrayBuffers, so a step moves no tensor data through
- * messages: the trainer writes the batch, each worker reads its slice and writes its row, the
- * trainer averages the rows and writes the new weights back.
+ * row of gradients per worker, one row of per-worker numbers (loss, correct), the rows' average
+ * and the current weights. All of it lives in SharedArrayBuffers, so a step moves no tensor data
+ * through messages: the trainer writes the batch, each worker reads its slice and writes its row,
+ * then averages one segment of all rows; the trainer applies the average and writes the new
+ * weights back.
  *
  * A gradient row is the model's trainable weights in `model.trainableWeights` order, followed
  * by its moving statistics (batch norm's moving mean and variance, `model.nonTrainableWeights`
- * order) as the worker's own step left them: the trainer averages both the same way.
+ * order) as the worker's own step left them: both are averaged the same way.
  */
 import { IMAGE_CHANNELS, IMAGE_SIZE } from '../../model/resnet.ts';
 import type { Slice } from './slices.ts';
@@ -62,6 +63,7 @@ export interface ExchangeBuffers {
   gradients: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   weights: SharedArrayBuffer;
+  average: SharedArrayBuffer;
 }
 
 /** Typed views over the shared buffers; the trainer and every worker build the same ones. */
@@ -71,6 +73,8 @@ export class Exchange {
   readonly stats: Float64Array;
   /** The trainer's current weights (trainable, then moving statistics): what workers load. */
   readonly weights: Float32Array;
+  /** The rows' weighted average, each worker writing its own segment of it. */
+  readonly average: Float32Array;
   private readonly gradients: Float32Array;
 
   constructor(
@@ -83,7 +87,9 @@ export class Exchange {
     this.gradients = new Float32Array(buffers.gradients);
     this.stats = new Float64Array(buffers.stats);
     this.weights = new Float32Array(buffers.weights);
-    if (this.gradients.length !== workers * layout.rowSize || this.weights.length !== layout.rowSize) {
+    this.average = new Float32Array(buffers.average);
+    const rowSized = this.weights.length === layout.rowSize && this.average.length === layout.rowSize;
+    if (this.gradients.length !== workers * layout.rowSize || !rowSized) {
       throw new Error(`shared buffers do not fit ${workers} workers of ${layout.rowSize} floats`);
     }
   }
@@ -96,6 +102,7 @@ export class Exchange {
       gradients: new SharedArrayBuffer(workers * layout.rowSize * 4),
       stats: new SharedArrayBuffer(workers * STATS_PER_WORKER * 8),
       weights: new SharedArrayBuffer(layout.rowSize * 4),
+      average: new SharedArrayBuffer(layout.rowSize * 4),
     };
     return new Exchange(buffers, layout, workers);
   }
@@ -116,6 +123,15 @@ export class Exchange {
 
   sliceLabels(slice: Slice): Int32Array {
     return this.labels.subarray(slice.start, slice.start + slice.count);
+  }
+
+  /**
+   * `average[from, to) = Σ_w shares_w · row_w[from, to)` over the first `shares.length` rows:
+   * the workers split the row into segments and each averages one, in parallel.
+   */
+  averageSegment(from: number, to: number, shares: number[]): void {
+    const rows = shares.map((_, w) => this.row(w).subarray(from, to));
+    weightedAverage(rows, shares, this.average.subarray(from, to));
   }
 
   setStats(w: number, loss: number, correct: number): void {

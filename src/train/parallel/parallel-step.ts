@@ -1,10 +1,10 @@
 /**
  * A training step spread over worker threads (data parallel, like PyTorch's
  * DistributedDataParallel): the trainer writes the batch into shared memory, each worker
- * computes the gradients of its slice, the trainer averages them weighted by slice size and
- * applies one Adam update to its own master copy of the weights, then publishes the new weights
- * for the workers to load at the next step. The replicas are therefore identical by
- * construction; `checkReplicas` proves it bit for bit.
+ * computes the gradients of its slice, the workers average them weighted by slice size (each
+ * one segment of the row), and the trainer applies one Adam update to its own master copy of
+ * the weights, then publishes the new weights for the workers to load at the next step. The
+ * replicas are therefore identical by construction; `checkReplicas` proves it bit for bit.
  *
  * Batch norm uses each worker's own slice statistics in the forward pass (no synchronised batch
  * norm); the moving statistics kept by the master (and so by checkpoints) are the workers'
@@ -20,15 +20,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelOptions } from '../../model/resnet.ts';
 import { applyGradients, trainableVariables, type Batch, type StepResult, type TrainStep } from '../step.ts';
 import { weightsChecksum } from './checksum.ts';
-import {
-  Exchange,
-  IMAGE_FLOATS,
-  STAT_CORRECT,
-  STAT_LOSS,
-  parameterLayout,
-  weightedAverage,
-  type ParameterLayout,
-} from './exchange.ts';
+import { Exchange, IMAGE_FLOATS, STAT_CORRECT, STAT_LOSS, parameterLayout, type ParameterLayout } from './exchange.ts';
 import { WorkerPool } from './pool.ts';
 import { planSlices } from './slices.ts';
 
@@ -96,7 +88,7 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
   const movingSpecs = moving.map((v, i) => describe(v, i, model.nonTrainableWeights));
   const layout = parameterLayout(trainableSpecs, movingSpecs);
   const exchange = Exchange.allocate(layout, workers, options.maxBatch);
-  const average = new Float32Array(layout.rowSize);
+  const average = exchange.average;
   let weightsVersion = 0;
   let steps = 0;
   let timings: StepTimings = { workers: 0, average: 0, apply: 0, publish: 0 };
@@ -149,11 +141,7 @@ export async function createParallelTrainStep(options: ParallelStepOptions): Pro
     // Each row is the gradient of its slice's mean loss: weighted by the slices' shares, the
     // average is the gradient of the whole batch's mean loss.
     const shares = slices.map((s) => s.count / batch.size);
-    weightedAverage(
-      slices.map((_, w) => exchange.row(w)),
-      shares,
-      average,
-    );
+    await pool.reduce(shares);
     let loss = 0;
     let correct = 0;
     slices.forEach((_, w) => {

@@ -38,10 +38,20 @@ export interface ChecksumMessage {
   weightsVersion: number;
 }
 
-export type ToWorker = InitMessage | StepMessage | ChecksumMessage;
+/** Average `[from, to)` of the first `shares.length` gradient rows into the shared average. */
+export interface ReduceMessage {
+  type: 'reduce';
+  id: number;
+  from: number;
+  to: number;
+  shares: number[];
+}
+
+export type ToWorker = InitMessage | StepMessage | ChecksumMessage | ReduceMessage;
 
 export type FromWorker =
   | { type: 'ready'; index: number }
   | { type: 'stepped'; id: number }
+  | { type: 'reduced'; id: number }
   | { type: 'checksum'; id: number; checksum: string }
   | { type: 'failed'; message: string; stack?: string };

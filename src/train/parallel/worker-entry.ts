@@ -84,7 +84,7 @@ async function step(replica: Replica, message: StepMessage): Promise<void> {
     const { layout } = exchange;
     for (let i = 0; i < grads.length; i++)
       row.set((await grads[i]!.data()) as Float32Array, layout.trainable[i]!.offset);
-    // The moving statistics as this slice's batch statistics left them: the trainer averages them.
+    // The moving statistics as this slice's batch statistics left them: they are averaged too.
     for (let i = 0; i < moving.length; i++)
       row.set((await moving[i]!.data()) as Float32Array, layout.moving[i]!.offset);
     const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
@@ -115,6 +115,9 @@ port.on('message', (message: ToWorker) => {
       } else if (message.type === 'step') {
         await step(await replica!, message);
         reply({ type: 'stepped', id: message.id });
+      } else if (message.type === 'reduce') {
+        (await replica!).exchange.averageSegment(message.from, message.to, message.shares);
+        reply({ type: 'reduced', id: message.id });
       } else {
         reply({ type: 'checksum', id: message.id, checksum: await checksum(await replica!, message.weightsVersion) });
       }

@@ -65,3 +65,18 @@ test('the checksum sees every bit, including the sign of zero', () => {
   assert.notEqual(weightsChecksum([a]), weightsChecksum([Float32Array.of(2, 1, 0)]));
   assert.match(weightsChecksum([a]), /^[0-9a-f]{16}$/);
 });
+
+test('segments averaged separately (one per worker) make the whole weighted average', () => {
+  const layout = parameterLayout([{ name: 'w', shape: [7] }], [{ name: 'mean', shape: [2] }]);
+  const exchange = Exchange.allocate(layout, 3, 1);
+  for (let w = 0; w < 3; w++) exchange.row(w).set(Array.from({ length: 9 }, (_, i) => (w + 1) * (i + 1)));
+  const shares = [0.5, 0.25, 0.25];
+  exchange.averageSegment(0, 4, shares);
+  exchange.averageSegment(4, 9, shares);
+  const whole = weightedAverage([exchange.row(0), exchange.row(1), exchange.row(2)], shares, new Float32Array(9));
+  assert.deepEqual([...exchange.average], [...whole]);
+  assert.deepEqual([...whole].slice(0, 3), [1.75, 3.5, 5.25]);
+  // Only the rows of the slices count: a batch smaller than the workers uses the first rows.
+  exchange.averageSegment(0, 9, [1]);
+  assert.deepEqual([...exchange.average], [...exchange.row(0)]);
+});
