@@ -12,7 +12,8 @@ import { readCheckpointMeta, readCheckpointWeights } from '../../src/model/check
 import { UserError } from '../../src/errors.ts';
 import { run as exportOnnxCli } from '../../src/cli/export-onnx.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { cifarTestInput, layersModelOutputs, makeCheckpoint, maxRelativeRowError, SKIP_NO_CIFAR, type TestCheckpoint } from '../embed/fixtures.ts';
+import { cifarTestInput, layersModelOutputs, makeCheckpoint, maxRelativeRowError, type TestCheckpoint } from '../embed/fixtures.ts';
+import { needs } from '../helpers/requirements.ts';
 
 await initBackend('wasm', { log: () => undefined });
 
@@ -79,7 +80,7 @@ test('the exported graph is a plain ONNX model: opset 13, NHWC input with symbol
 });
 
 for (const [label, blocks] of [['seed ResNet (6,6,12)', [6, 6, 12]], ['small preset (1,1,1)', [1, 1, 1]]] as const) {
-  test(`export then infer: ONNX Runtime and the folded tfjs graph equal the layers model to 1e-4 on ${IMAGES} CIFAR-10 test images, ${label}`, { skip: realImages ? false : SKIP_NO_CIFAR }, async (t) => {
+  test(`export then infer: ONNX Runtime and the folded tfjs graph equal the layers model to 1e-4 on ${IMAGES} CIFAR-10 test images, ${label}`, { skip: needs('cifar') }, async (t) => {
     const input = realImages!;
     const { dir, model } = await checkpoint([...blocks], 5);
     const reference = await layersModelOutputs(model, input, IMAGES);
