@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { makeDirectory, checkLogDirectory } from '../util/directory.ts';
 import { GifWriter } from '../render/index.ts';
-import { listRunCheckpoints, listRuns, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
+import { listRunCheckpoints, listRunsWithCheckpoints, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
 import { RunEventLog, type EventLog } from './events.ts';
 import { processCheckpoint, type ProjectorOutput, type WritePoint } from './frame.ts';
 import { runPaths, stepLabel, type RunPaths } from './paths.ts';
@@ -208,7 +208,7 @@ export class Watcher {
    */
   private async nextCheckpoint(): Promise<{ session: RunSession; checkpoint: CheckpointRef } | null> {
     const { logdir } = this.options;
-    const runs = await listRuns(logdir, this.options.run);
+    const runs = await listRunsWithCheckpoints(logdir, this.options.run);
     const ordered = [...runs.filter((r) => r > this.lastRunServed), ...runs.filter((r) => r <= this.lastRunServed)];
     for (const run of ordered) {
       const checkpoints = await listRunCheckpoints(logdir, run);

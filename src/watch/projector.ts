@@ -4,7 +4,7 @@
  * can show the frame exactly as drawn); both share one metadata TSV (label, class name, test-set
  * index) and one sprite of the validation images, written once per run.
  */
-import { access } from 'node:fs/promises';
+import { pathExists as exists } from '../util/exists.ts';
 import { ProjectorWriter } from '../tensorboard/index.ts';
 import type { ProjectorOutput } from './frame.ts';
 import { stepLabel } from './paths.ts';
@@ -21,10 +21,6 @@ export function embeddingTensorName(step: number): string {
 
 export function frameTensorName(step: number): string {
   return `tsne:step-${stepLabel(step)}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
 }
 
 export async function createProjectorOutput(runDir: string, validation: ValidationSet): Promise<ProjectorOutput> {

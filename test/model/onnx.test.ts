@@ -14,6 +14,7 @@ import { run as exportOnnxCli } from '../../src/cli/export-onnx.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { cifarTestInput, layersModelOutputs, makeCheckpoint, maxRelativeRowError, type TestCheckpoint } from '../embed/fixtures.ts';
 import { needs } from '../helpers/requirements.ts';
+import { collectOutput } from '../../src/cli/output.ts';
 
 await initBackend('wasm', { log: () => undefined });
 
@@ -168,15 +169,9 @@ test('export-onnx CLI writes a model ONNX Runtime loads, atomically, to --out', 
   const outDir = await mkdtemp(join(tmpdir(), 'export-onnx-'));
   cleanups.push(() => rm(outDir, { recursive: true, force: true }));
   const out = join(outDir, 'nested', 'model.onnx');
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => lines.push(line);
-  try {
-    assert.equal((await exportOnnxCli([dir, '--out', out])) ?? 0, 0);
-  } finally {
-    console.log = log;
-  }
-  assert.match(lines.join('\n'), /model\.onnx/);
+  const output = collectOutput();
+  assert.equal((await exportOnnxCli([dir, '--out', out], output)) ?? 0, 0);
+  assert.match(output.lines.join('\n'), /model\.onnx/);
   const session = await ort.InferenceSession.create(await readFile(out));
   assert.deepEqual(session.inputNames, ['images']);
   assert.deepEqual(session.outputNames, ['logits', 'embedding']);

@@ -7,17 +7,12 @@ import { run } from '../../src/cli/inspect.ts';
 import { SummaryWriter, UserError, type RunSummary } from '../../src/tensorboard/index.ts';
 import { FIXTURE_DIR, FIXTURE_EVENT_FILE, FIXTURE_LOGDIR, fixture } from './helpers/fixtures.ts';
 import { needs } from '../helpers/requirements.ts';
+import { collectOutput } from '../../src/cli/output.ts';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
-  try {
-    const code = await run(argv);
-    return { code, out: lines.join('\n') };
-  } finally {
-    console.log = original;
-  }
+  const output = collectOutput();
+  const code = await run(argv, output);
+  return { code, out: output.lines.join('\n') };
 }
 
 test('inspect lists the fixture run with each tag, its dashboard, steps and latest value', { skip: needs('shared') }, async () => {
