@@ -124,7 +124,7 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** The 2-D frame as TSV, 6 decimals (x and y of one point per row). */
-export function formatFrame(positions: Float64Array): string {
+function formatFrame(positions: Float64Array): string {
   return formatNumberTable(positions, 2, 6);
 }
 
@@ -137,7 +137,7 @@ async function readText(path: string): Promise<string> {
 }
 
 /** A TSV of numbers (see `parseNumberTable`); errors name the file, the row and the column. */
-export async function readMatrix(path: string): Promise<NumberTable> {
+async function readMatrix(path: string): Promise<NumberTable> {
   return parseNumberTable(await readText(path), path, { prefix: 'tsne: ' });
 }
 

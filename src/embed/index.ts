@@ -19,7 +19,7 @@ export type { Embedder, EmbedResult } from './types.ts';
 export type { TfjsGraph } from './tfjs-engine.ts';
 export { OnnxEmbedder, probeOnnxRuntime, type OrtProbe } from './onnx-engine.ts';
 
-export const INFERENCE_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+const INFERENCE_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type InferenceEngine = (typeof INFERENCE_ENGINES)[number];
 
 export interface EmbedderOptions {

@@ -122,7 +122,7 @@ function coldStart(X: Float32Array, n: number, d: number, seed: number, std: num
  * The factor s minimising KL(P ‖ Q(s·Y)) for a layout Y with std 1, by golden-section search on
  * log s over [1, 1000]; each probe is one Barnes-Hut pass.
  */
-export function klOptimalScale(affinities: Affinities, Y: Float64Array, theta: number): number {
+function klOptimalScale(affinities: Affinities, Y: Float64Array, theta: number): number {
   const workspace = new GradientWorkspace(affinities.n);
   const scratch = new Float64Array(Y.length);
   const scaled = new Float64Array(Y.length);
