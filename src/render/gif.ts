@@ -14,6 +14,7 @@ import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { GIF_PALETTE, indexPixels, type Rgb } from './palette.ts';
 import type { RgbaImage } from './scatter.ts';
+import { concatBytes } from '../util/bytes.ts';
 
 // gifenc ships CommonJS only: its functions hang off the default export under Node.
 const { GIFEncoder } = gifenc;
@@ -155,18 +156,9 @@ export function encodeGifFrame(image: RgbaImage, step: number, delayMs: number, 
     dispose: 1,
     colorDepth: Math.max(2, Math.log2(palette.length)),
   });
-  return concat([stepComment(step), encoder.bytes()]);
+  return concatBytes([stepComment(step), encoder.bytes()]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 export interface GifWriterOptions {
   /** Time each frame stays, in milliseconds (GIF stores hundredths of a second). */
@@ -225,7 +217,7 @@ export class GifWriter {
       prefix = existing.subarray(0, info.trailerOffset);
     }
     const frame = encodeGifFrame(image, step, this.delayMs, this.palette);
-    await writeFileAtomic(this.path, concat([prefix, frame, Uint8Array.of(TRAILER)]));
+    await writeFileAtomic(this.path, concatBytes([prefix, frame, Uint8Array.of(TRAILER)]));
     return 'appended';
   }
 }

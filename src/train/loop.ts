@@ -31,15 +31,7 @@ import { CheckpointObserver, type SaveCheckpoint } from './observers/checkpoints
 import { progressLine } from './observers/progress.ts';
 import { trainScalars } from './observers/scalars.ts';
 
-export {
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_BLOCKS,
-  DEFAULT_LEARNING_RATE,
-  DEFAULT_LOG_EVERY,
-  DEFAULT_SEED,
-  type RunSettings,
-  type TrainOptions,
-} from './settings.ts';
+export type { RunSettings, TrainOptions } from './settings.ts';
 
 /** What a step is computed from; a `StepFactory` turns it into the loop's `TrainStep`. */
 export interface StepContext {
