@@ -12,6 +12,10 @@ const commands: Record<string, Command> = {
   train: { summary: 'train the ResNet on CIFAR-10, logging to TensorBoard and writing checkpoints', load: () => import('./cli/train.ts') },
   watch: { summary: 'turn every checkpoint into an aligned t-SNE frame (TensorBoard, PNG, GIF)', load: () => import('./cli/watch.ts') },
   demo: { summary: 'train a small preset with a watcher beside it, then say where to look', load: () => import('./cli/demo.ts') },
+  view: {
+    summary: 'serve the log directory: each run\'s timelapse page, live as frames arrive',
+    load: () => import('./cli/view.ts'),
+  },
   tsne: { summary: 'project a TSV of embeddings to 2-D (optionally warm-started and aligned)', load: () => import('./cli/tsne.ts') },
   inspect: { summary: 'list the runs, tags and steps of a TensorBoard log directory', load: () => import('./cli/inspect.ts') },
   'export-onnx': { summary: 'export a checkpoint to an ONNX model (batch norm folded)', load: () => import('./cli/export-onnx.ts') },

@@ -150,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`
 demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.length} frames, ${state.skipped.length} skipped, ${mean.toFixed(1)} s per frame on average
 
+  timelapse page ${shown(join(paths.embeddings, 'timelapse.html'))}  (live: npm run view -- --logdir ${shown(logdir)})
   animation      ${shown(paths.gif)}
   frames (PNG)   ${shown(paths.images)}/step-*.png
   2-D frames     ${shown(paths.frames)}/step-*.tsv

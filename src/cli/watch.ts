@@ -32,6 +32,8 @@ options:
   --seed N                  seed of the validation subset and of t-SNE (default: 0)
   --perplexity P            t-SNE perplexity (default: 30)
   --poll SECONDS            look for new checkpoints at least this often (default: 5)
+  --gif-tween K             in-between GIF frames from each checkpoint's frame to the next, points
+                            gliding along eased paths (default: 4; 0 = jump from frame to frame)
   --json                    one JSON object per line (NDJSON) instead of text, with per-stage timings
   -h, --help                show this help`;
 
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       perplexity: { type: 'string' },
       poll: { type: 'string' },
+      'gif-tween': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -66,6 +69,9 @@ export async function run(argv: string[]): Promise<number> {
   const pollSeconds = numberOption('watch', 'poll', values.poll, 5);
   // 0 or less would poll in a tight loop.
   if (!(pollSeconds > 0)) throw new UserError(`watch: --poll must be above 0 seconds, got '${values.poll}'`);
+  // More than a dozen makes each frame slow to render and the GIF huge, for no visible gain.
+  const gifTween = intOption('watch', 'gif-tween', values['gif-tween'], 4, 0);
+  if (gifTween > 12) throw new UserError(`watch: --gif-tween must be 0 to 12, got ${gifTween}`);
   const threads = optionalIntOption('watch', 'inference-threads', values['inference-threads'], 1);
   const reporter = values.json ? jsonReporter() : textReporter();
   const backend = parseBackendChoice(values.backend);
@@ -88,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     stages,
     reporter,
     pollSeconds,
+    gifTween,
   });
 
   // First signal: finish the frame in progress and close every writer. Second: abandon the

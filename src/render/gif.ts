@@ -7,6 +7,12 @@
  * `embedding-timelapse step=<step>`, which makes appending idempotent: a watcher restarted after
  * a crash sees which steps the file already holds. The file is replaced atomically, so a viewer
  * (or a crash) only ever sees a whole GIF.
+ *
+ * Tween frames (`watch --gif-tween K`: points gliding from one checkpoint's frame to the next)
+ * carry `embedding-timelapse tween=<k>/<K> step=<step>` instead: the k-th of K frames leading to
+ * `step`. They are appended in the same atomic write as the frame of `step` itself, so a file
+ * holds either all of a step's tweens and its frame or none of them: a restarted watcher neither
+ * duplicates nor loses one.
  */
 import { readFile } from 'node:fs/promises';
 import gifenc from 'gifenc';
@@ -21,10 +27,13 @@ const { GIFEncoder } = gifenc;
 
 const TRAILER = 0x3b;
 const STEP_COMMENT = 'embedding-timelapse step=';
+const TWEEN_COMMENT = /^embedding-timelapse tween=(\d+)\/(\d+) step=(\d+)$/;
 
 export interface GifFrameInfo {
   /** The training step written in the frame's comment, or null for frames written by others. */
   step: number | null;
+  /** For a tween frame: it is the `index`-th of `count` frames leading to the frame of `step`. */
+  tween?: { step: number; index: number; count: number };
   /** Delay before the next frame, in milliseconds. */
   delayMs: number;
   /** Byte offset of the frame's first block (comment or graphic control). */
@@ -85,6 +94,7 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
   const frames: GifFrameInfo[] = [];
   let loopCount: number | null = null;
   let pendingStep: number | null = null;
+  let pendingTween: GifFrameInfo['tween'];
   let pendingDelay = 0;
   let frameStart = -1;
   for (;;) {
@@ -101,7 +111,9 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
         pendingDelay = (data[1]! | (data[2]! << 8)) * 10;
       } else if (label === 0xfe) {
         const text = Buffer.from(data).toString('latin1');
-        if (text.startsWith(STEP_COMMENT)) pendingStep = Number(text.slice(STEP_COMMENT.length));
+        const tween = TWEEN_COMMENT.exec(text);
+        if (tween) pendingTween = { index: Number(tween[1]), count: Number(tween[2]), step: Number(tween[3]) };
+        else if (text.startsWith(STEP_COMMENT)) pendingStep = Number(text.slice(STEP_COMMENT.length));
       } else if (label === 0xff) {
         const id = Buffer.from(data.slice(0, 11)).toString('latin1');
         if (id === 'NETSCAPE2.0' && data.length >= 14) loopCount = data[12]! | (data[13]! << 8);
@@ -115,8 +127,10 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
       if (imageFields & 0x80) offset += 3 * (2 << (imageFields & 7));
       offset += 1; // LZW minimum code size
       offset = skipSubBlocks(offset).end;
-      frames.push({ step: pendingStep, delayMs: pendingDelay, offset: frameStart });
+      const tween = pendingTween ? { tween: pendingTween } : {};
+      frames.push({ step: pendingStep, delayMs: pendingDelay, offset: frameStart, ...tween });
       pendingStep = null;
+      pendingTween = undefined;
       pendingDelay = 0;
       frameStart = -1;
     } else {
@@ -139,13 +153,26 @@ function header(width: number, height: number, palette: readonly Rgb[]): Uint8Ar
   return Uint8Array.from(bytes);
 }
 
-function stepComment(step: number): Uint8Array {
-  const text = Buffer.from(`${STEP_COMMENT}${step}`, 'latin1');
-  return Uint8Array.from([0x21, 0xfe, text.length, ...text, 0]);
+function comment(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'latin1');
+  return Uint8Array.from([0x21, 0xfe, bytes.length, ...bytes, 0]);
+}
+
+/** Which frame this is: the frame of a step, or the index-th of count tweens leading to it. */
+export type GifFrameLabel = { step: number; tween?: { index: number; count: number } };
+
+function frameComment({ step, tween }: GifFrameLabel): Uint8Array {
+  if (!tween) return comment(`${STEP_COMMENT}${step}`);
+  return comment(`embedding-timelapse tween=${tween.index}/${tween.count} step=${step}`);
 }
 
 /** One frame's blocks: step comment, graphic control, image descriptor, LZW data. */
-export function encodeGifFrame(image: RgbaImage, step: number, delayMs: number, palette: readonly Rgb[] = GIF_PALETTE): Uint8Array {
+export function encodeGifFrame(
+  image: RgbaImage,
+  label: number | GifFrameLabel,
+  delayMs: number,
+  palette: readonly Rgb[] = GIF_PALETTE,
+): Uint8Array {
   const indices = indexPixels(image.rgba, palette);
   const encoder = GIFEncoder({ auto: false });
   // first: false and no palette: gifenc writes only the graphic control extension, the image
@@ -156,13 +183,15 @@ export function encodeGifFrame(image: RgbaImage, step: number, delayMs: number, 
     dispose: 1,
     colorDepth: Math.max(2, Math.log2(palette.length)),
   });
-  return concatBytes([stepComment(step), encoder.bytes()]);
+  return concatBytes([frameComment(typeof label === 'number' ? { step: label } : label), encoder.bytes()]);
 }
 
 
 export interface GifWriterOptions {
   /** Time each frame stays, in milliseconds (GIF stores hundredths of a second). */
   delayMs?: number;
+  /** Time each tween frame stays (default 50 ms; browsers slow down anything under 20 ms). */
+  tweenDelayMs?: number;
   palette?: readonly Rgb[];
 }
 
@@ -172,11 +201,13 @@ export type AppendResult = 'appended' | 'already-present';
 export class GifWriter {
   readonly path: string;
   readonly delayMs: number;
+  readonly tweenDelayMs: number;
   readonly palette: readonly Rgb[];
 
   constructor(path: string, options: GifWriterOptions = {}) {
     this.path = path;
     this.delayMs = options.delayMs ?? 300;
+    this.tweenDelayMs = options.tweenDelayMs ?? 50;
     this.palette = options.palette ?? GIF_PALETTE;
   }
 
@@ -189,25 +220,27 @@ export class GifWriter {
     }
   }
 
-  /** The steps of the frames the file holds now (empty when there is no file yet). */
+  /** The steps of the frames the file holds now, tweens left out (empty when there is no file yet). */
   async steps(): Promise<number[]> {
     const bytes = await this.readExisting();
     if (bytes === null) return [];
-    return parseGif(bytes, this.path).frames.map((frame) => frame.step ?? -1);
+    return parseGif(bytes, this.path).frames.filter((frame) => !frame.tween).map((frame) => frame.step ?? -1);
   }
 
   /**
-   * Adds `image` as the frame for `step`. A step at or below the file's last step is already
-   * there (a restarted watcher redoing its last frame) and is left alone.
+   * Adds `image` as the frame for `step`, after `tweens` (the frames gliding towards it from the
+   * previous step), all in one atomic write. A step at or below the file's last step is already
+   * there (a restarted watcher redoing its last frame) and is left alone, tweens included.
    */
-  async append(image: RgbaImage, step: number): Promise<AppendResult> {
+  async append(image: RgbaImage, step: number, tweens: readonly RgbaImage[] = []): Promise<AppendResult> {
     const existing = await this.readExisting();
     let prefix: Uint8Array;
     if (existing === null) {
       prefix = header(image.width, image.height, this.palette);
     } else {
       const info = parseGif(existing, this.path);
-      const last = info.frames.at(-1)?.step ?? null;
+      const lastFrame = info.frames.at(-1);
+      const last = lastFrame?.step ?? lastFrame?.tween?.step ?? null;
       if (last !== null && step <= last) return 'already-present';
       if (info.width !== image.width || info.height !== image.height) {
         throw new UserError(
@@ -216,8 +249,12 @@ export class GifWriter {
       }
       prefix = existing.subarray(0, info.trailerOffset);
     }
-    const frame = encodeGifFrame(image, step, this.delayMs, this.palette);
-    await writeFileAtomic(this.path, concatBytes([prefix, frame, Uint8Array.of(TRAILER)]));
+    const count = tweens.length;
+    const blocks = tweens.map((tween, k) =>
+      encodeGifFrame(tween, { step, tween: { index: k + 1, count } }, this.tweenDelayMs, this.palette),
+    );
+    blocks.push(encodeGifFrame(image, step, this.delayMs, this.palette));
+    await writeFileAtomic(this.path, concatBytes([prefix, ...blocks, Uint8Array.of(TRAILER)]));
     return 'appended';
   }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { makeDirectory, checkLogDirectory } from '../util/directory.ts';
 import { GifWriter } from '../render/index.ts';
+import { TimelapsePage } from '../view/page.ts';
 import { listRunCheckpoints, listRunsWithCheckpoints, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
 import { RunEventLog, type EventLog } from './events.ts';
 import { processCheckpoint, type ProjectorOutput, type WritePoint } from './frame.ts';
@@ -29,6 +30,8 @@ export interface WatcherOptions {
   settings: ChainSettings;
   stages: FrameStages;
   reporter: Reporter;
+  /** In-between GIF frames per checkpoint (`--gif-tween`, default 0). */
+  gifTween?: number;
   /** How often to look again even without a file-system event (default 5 s). */
   pollSeconds?: number;
   /** Called as each stage of a frame starts (tests use it to kill the watcher mid-frame). */
@@ -50,6 +53,7 @@ interface RunSession {
   events: RunEventLog;
   gif: GifWriter;
   projector: ProjectorOutput;
+  page: TimelapsePage;
   previous: Float64Array | null;
   releaseLock: () => Promise<void>;
 }
@@ -190,7 +194,12 @@ export class Watcher {
     const last = state.frames.at(-1);
     const previous = last ? await readFrameTsv(paths.frameFile(last.step), validation.count) : null;
     const projector = await createProjectorOutput(paths.runDir, validation);
-    const session: RunSession = { name: run, paths, state, events, gif: new GifWriter(paths.gif), projector, previous, releaseLock };
+    const { embeddings: embeddingsDir, frameFile } = paths;
+    const page = new TimelapsePage({ run, embeddingsDir, points: validation, frameFile });
+    // A restarted watcher rewrites the page first: the previous one may have died before writing it.
+    if (state.frames.length > 0) await page.update(state.frames);
+    const gif = new GifWriter(paths.gif);
+    const session: RunSession = { name: run, paths, state, events, gif, projector, page, previous, releaseLock };
     this.sessions.set(run, session);
     if (last) {
       reporter.info(`${run}: continuing after step ${stepLabel(last.step)} (${state.frames.length} frames, ${state.skipped.length} skipped so far)`, {
@@ -251,6 +260,8 @@ export class Watcher {
         events: session.events as EventLog,
         gif: session.gif,
         projector: session.projector,
+        page: session.page,
+        gifTween: this.options.gifTween,
         onStage: onStage ? (stage) => onStage(session.name, checkpoint.step, stage) : undefined,
         onWritten: onWritten ? (what) => onWritten(session.name, checkpoint.step, what) : undefined,
       },

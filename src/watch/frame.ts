@@ -8,7 +8,7 @@
  *   TensorBoard events                                       written only for tags below step N
  *   state.json                                               last: the commit point
  */
-import { renderScatterFrame, type GifWriter } from '../render/index.ts';
+import { renderScatterFrame, tweenPositions, type GifWriter, type RgbaImage } from '../render/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import type { EventLog } from './events.ts';
 import type { RunPaths } from './paths.ts';
@@ -34,13 +34,17 @@ export interface FrameContext {
   events: EventLog;
   gif: GifWriter;
   projector: ProjectorOutput;
+  /** The run's timelapse page (src/view/), rewritten after the state: see `TimelapsePage`. */
+  page?: { update(frames: readonly FrameRecord[], latest: { step: number; positions: Float64Array }): Promise<void> };
+  /** In-between GIF frames from the previous frame to this one (`--gif-tween`); 0 = none. */
+  gifTween?: number;
   /** Called as each stage starts (tests use it to kill the watcher mid-frame). */
   onStage?: (stage: Stage) => void | Promise<void>;
   /** Called after each write of the write stage: 'files', 'projector', 'gif', 'events', 'state'. */
   onWritten?: (what: WritePoint) => void | Promise<void>;
 }
 
-export type WritePoint = 'files' | 'projector' | 'gif' | 'events' | 'state';
+export type WritePoint = 'files' | 'projector' | 'gif' | 'events' | 'state' | 'page';
 
 export type FrameOutcome =
   | { kind: 'frame'; report: FrameReport; positions: Float64Array }
@@ -104,15 +108,25 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
 
   const fromCheckpoint = loaded.validationAccuracy !== undefined;
   const accuracy = loaded.validationAccuracy ?? embedded.subsetAccuracy ?? null;
-  const picture = await stage('render', () =>
+  const scatter = (points: Float64Array, title: string) =>
     renderScatterFrame({
-      points: positions,
+      points,
       labels: validation.labels,
       classNames: validation.classNames,
-      title: `t-SNE embedding projection · step ${formatStep(checkpoint.step)}`,
+      title: `t-SNE embedding projection · ${title}`,
       caption: caption(checkpoint.step, accuracy, fromCheckpoint, validation.count),
-    }),
-  );
+    });
+  const { picture, tweens } = await stage('render', async () => {
+    const tweens: RgbaImage[] = [];
+    const tweenCount = previous ? (ctx.gifTween ?? 0) : 0;
+    const previousStep = ctx.state.frames.at(-1)?.step;
+    const from = previousStep === undefined ? '' : `${formatStep(previousStep)} → `;
+    const between = `step ${from}${formatStep(checkpoint.step)}`;
+    for (let k = 1; k <= tweenCount; k++) {
+      tweens.push((await scatter(tweenPositions(previous!, positions, k, tweenCount), between)).image);
+    }
+    return { picture: await scatter(positions, `step ${formatStep(checkpoint.step)}`), tweens };
+  });
 
   const record = await stage('write', async () => {
     const { paths } = ctx;
@@ -122,7 +136,7 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
     await written('files');
     await ctx.projector.addStep(checkpoint.step, embedded.embeddings, embedded.dim, positions);
     await written('projector');
-    await ctx.gif.append(picture.image, checkpoint.step);
+    await ctx.gif.append(picture.image, checkpoint.step, tweens);
     await written('gif');
     const frame: FrameRecord = {
       step: checkpoint.step,
@@ -138,6 +152,8 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
     ctx.state.frames.push(frame);
     await writeState(paths.state, ctx.state);
     await written('state');
+    await ctx.page?.update(ctx.state.frames, { step: checkpoint.step, positions });
+    await written('page');
     return frame;
   });
 

@@ -4,7 +4,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
-import { CLASS_COLORS, GIF_PALETTE, GifWriter, drawScatter, indexPixels, parseGif, renderScatter, scatterLayout } from '../../src/render/index.ts';
+import {
+  CLASS_COLORS, GIF_PALETTE, GifWriter, drawScatter, easeInOut, indexPixels, parseGif, renderScatter, scatterLayout,
+  tweenPositions,
+} from '../../src/render/index.ts';
 import { isUserError } from '../../src/errors.ts';
 import { decodeGif } from './gif-decoder.ts';
 
@@ -111,4 +114,41 @@ test('GifWriter refuses a frame of another size and reports a damaged file with 
     return isUserError(error) && /not a complete GIF \(truncated data at byte \d+\)/.test((error as Error).message);
   });
   assert.throws(() => parseGif(new Uint8Array(20)), /no GIF signature at byte 0/);
+});
+
+test('tween frames go in with their key frame in one write, labelled, never doubled or lost on restart', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gif-tween-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'animation.gif');
+  const from = clusters(200, 0);
+  const to = clusters(200, 0.6);
+  const draw = (points: Float64Array, title: string) =>
+    drawScatter({ points, labels: from.labels, classNames, title, width: 320, height: 240 });
+  const tweens = [1, 2, 3].map((k) => draw(tweenPositions(from.points, to.points, k, 3), `tween ${k}`));
+  const gif = new GifWriter(path);
+  assert.equal(await gif.append(draw(from.points, 'a'), 100), 'appended');
+  assert.equal(await gif.append(draw(to.points, 'b'), 200, tweens), 'appended');
+  const before = await readFile(path);
+  // A restarted watcher redoing step 200 with its tweens changes nothing.
+  assert.equal(await gif.append(draw(to.points, 'b'), 200, tweens), 'already-present');
+  assert.deepEqual(await readFile(path), before);
+  assert.deepEqual(await gif.steps(), [100, 200], 'steps() lists key frames only');
+
+  const decoded = decodeGif(new Uint8Array(before));
+  const labels = decoded.frames.map((f) => (f.tween ? `${f.tween.index}/${f.tween.count}>${f.tween.step}` : f.step));
+  assert.deepEqual(labels, [100, '1/3>200', '2/3>200', '3/3>200', 200]);
+  assert.deepEqual(decoded.decoded.map((f) => f.delayMs), [300, 50, 50, 50, 300]);
+  decoded.decoded.slice(1, 4).forEach((frame, k) => {
+    assert.deepEqual(frame.indices, indexPixels(tweens[k]!.rgba), `tween ${k + 1} pixels`);
+  });
+});
+
+test('tween positions ease from one frame to the next without reaching either end', () => {
+  const from = Float64Array.from([0, 0, 10, -10]);
+  const to = Float64Array.from([1, 2, 10, 10]);
+  const middle = tweenPositions(from, to, 2, 3);
+  assert.deepEqual([...middle], [0.5, 1, 10, 0]);
+  const xs = [1, 2, 3].map((k) => tweenPositions(from, to, k, 3)[0]!);
+  assert.ok(xs[0]! > 0 && xs[0]! < xs[1]! && xs[1]! < xs[2]! && xs[2]! < 1, `monotone inside (0, 1): ${xs}`);
+  assert.ok(Math.abs(easeInOut(0.25) + easeInOut(0.75) - 1) < 1e-12, 'symmetric');
 });

@@ -1,0 +1,180 @@
+/**
+ * The `view` server: the log directory over HTTP on 127.0.0.1, read only. `/` lists the runs and
+ * links each run's `embeddings/timelapse.html`; every other path is a file under the log
+ * directory, sent with an ETag so an open page can poll cheaply (HEAD) and fetch its data again
+ * only when the watcher has rewritten it.
+ *
+ * Nothing outside the log directory is ever sent: a path is decoded once, refused (403) when any
+ * segment is `..` or it holds a NUL, and the file's real path (symlinks resolved) must still be
+ * inside the log directory's real path.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, sep } from 'node:path';
+import { PAGE_FILE } from './page.ts';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.tsv': 'text/tab-separated-values; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.pbtxt': 'text/plain; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+export interface RunListing {
+  name: string;
+  /** Frames drawn so far (from the watcher's state), or null when it cannot be read. */
+  frames: number | null;
+  hasPage: boolean;
+}
+
+export function pageUrl(run: string): string {
+  return `/${encodeURIComponent(run)}/embeddings/${PAGE_FILE}`;
+}
+
+/** The runs of a log directory: its sub-folders, with their frame count and whether a page exists. */
+export async function listViewRuns(logdir: string): Promise<RunListing[]> {
+  const entries = await readdir(logdir, { withFileTypes: true });
+  const runs: RunListing[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const embeddings = join(logdir, entry.name, 'embeddings');
+    const hasPage = await stat(join(embeddings, PAGE_FILE)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    const frames = await readFile(join(embeddings, 'state.json'), 'utf8').then(
+      (text) => (JSON.parse(text) as { frames?: unknown[] }).frames?.length ?? null,
+      () => null,
+    );
+    runs.push({ name: entry.name, frames, hasPage });
+  }
+  return runs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function indexPage(logdir: string, runs: RunListing[]): string {
+  const rows = runs.map((run) => {
+    const frames = run.frames === null ? 'no frames yet' : `${run.frames} frame${run.frames === 1 ? '' : 's'}`;
+    const name = escapeHtml(run.name);
+    const link = run.hasPage
+      ? `<a href="${pageUrl(run.name)}">${name}</a>`
+      : `${name} <small>(waiting for the watcher)</small>`;
+    return `<li>${link} · ${frames}</li>`;
+  });
+  const list =
+    rows.length > 0
+      ? `<ul>${rows.join('\n')}</ul>`
+      : '<p>No runs yet. Start <code>train</code> and <code>watch</code>.</p>';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>embedding-timelapse runs</title>
+<meta http-equiv="refresh" content="10">
+<style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#262626}li{margin:4px 0}small{color:#777}</style>
+</head>
+<body><h1>Runs in ${escapeHtml(logdir)}</h1>${list}</body></html>
+`;
+}
+
+export type Resolved = { ok: true; path: string } | { ok: false; status: 400 | 403 | 404 };
+
+/**
+ * Maps a request target to a file under `root` (`rootReal` is its real path), or says why not:
+ * 400 unreadable, 403 outside the log directory, 404 not a file.
+ */
+export async function resolveRequestPath(root: string, rootReal: string, target: string): Promise<Resolved> {
+  if (!target.startsWith('/')) return { ok: false, status: 400 };
+  const rawPath = target.split(/[?#]/, 1)[0]!;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return { ok: false, status: 400 };
+  }
+  if (decoded.includes('\0')) return { ok: false, status: 400 };
+  const segments = decoded.split(/[/\\]/).filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return { ok: false, status: 403 };
+  const candidate = join(root, ...segments);
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch {
+    return { ok: false, status: 404 };
+  }
+  if (real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep))
+    return { ok: false, status: 403 };
+  const info = await stat(real).catch(() => null);
+  if (!info?.isFile()) return { ok: false, status: 404 };
+  return { ok: true, path: real };
+}
+
+function send(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache' });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'bad request',
+  403: 'forbidden: outside the log directory',
+  404: 'not found',
+};
+
+async function serveFile(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  const info = await stat(path);
+  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}"`;
+  const headers = {
+    'content-type': CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+    'cache-control': 'no-cache',
+    etag,
+  };
+  if (request.headers['if-none-match'] === etag) {
+    response.writeHead(304, headers);
+    response.end();
+    return;
+  }
+  response.writeHead(200, { ...headers, 'content-length': info.size });
+  if (request.method === 'HEAD') {
+    response.end();
+    return;
+  }
+  // The watcher replaces files by rename, so the open file stays whole while it is streamed.
+  createReadStream(path)
+    .on('error', () => response.destroy())
+    .pipe(response);
+}
+
+export async function createViewServer(logdir: string): Promise<Server> {
+  const rootReal = await realpath(logdir);
+  return createServer((request, response) => {
+    void handle(request, response).catch(() => {
+      if (!response.headersSent) send(response, 500, 'internal error');
+      else response.destroy();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' });
+      response.end();
+      return;
+    }
+    const target = request.url ?? '/';
+    if (target === '/' || target.startsWith('/?')) {
+      send(response, 200, indexPage(logdir, await listViewRuns(logdir)), 'text/html; charset=utf-8');
+      return;
+    }
+    const resolved = await resolveRequestPath(logdir, rootReal, target);
+    if (!resolved.ok) {
+      send(response, resolved.status, `${resolved.status} ${STATUS_TEXT[resolved.status]}\n`);
+      return;
+    }
+    await serveFile(request, response, resolved.path);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The timelapse page as one self-contained HTML file: the player's script and style are inlined
+ * (src/view/client/), the data sits in a JSON block, and the only outside file is the
+ * projector's sprite beside it (`projector/sprite.png`, an <img>-style background, which a
+ * browser loads from file:// too). No network, no CDN.
+ */
+import { readFileSync } from 'node:fs';
+import { CLASS_COLORS, cssColor } from '../render/palette.ts';
+import type { TimelapseData } from './encode.ts';
+
+const CLIENT_DIR = new URL('./client/', import.meta.url);
+const SCRIPT = readFileSync(new URL('page.js', CLIENT_DIR), 'utf8');
+const STYLE = readFileSync(new URL('page.css', CLIENT_DIR), 'utf8');
+const SIZE_MARK = '%%PAGE_SIZE%%';
+
+/** JSON that is safe inside <script>: no `</script>`, no `<!--`. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(2)} MB`;
+}
+
+function pageText(data: TimelapseData): string {
+  const title = `${escapeHtml(data.run)} · embedding timelapse`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>${title}</title>
+<style>
+${STYLE}</style>
+</head>
+<body data-size="${SIZE_MARK}">
+<header>
+  <h1>t-SNE timelapse · <span id="run"></span></h1>
+  <span class="meta" id="points"></span>
+  <span class="meta">page <span id="size"></span></span>
+</header>
+<main>
+  <div id="stage">
+    <canvas id="scatter" aria-label="t-SNE scatter of the test images"></canvas>
+    <div id="card">
+      <div id="thumb"></div>
+      <div class="what"><div class="cls"></div><div class="idx"></div><div class="pt hint"></div></div>
+    </div>
+  </div>
+  <aside>
+    <div id="legend"></div>
+    <div class="hint">Click a class to highlight it, double-click to show only it.</div>
+    <div id="charts"></div>
+    <div class="hint">Click a chart to jump to that step.</div>
+    <div id="pinned" class="hint"></div>
+    <div class="hint">Keys: space play/pause, ← → step.</div>
+  </aside>
+</main>
+<footer>
+  <button id="play" type="button">Play</button>
+  <input id="slider" type="range" min="0" max="0" step="1" value="0" aria-label="step">
+  <span id="stepLabel"></span>
+  <label>speed <select id="speed">
+    <option value="0.5">0.5×</option><option value="1" selected>1×</option><option value="2">2×</option>
+    <option value="4">4×</option>
+  </select></label>
+</footer>
+<script id="timelapse-colors" type="application/json">${scriptJson(CLASS_COLORS.map(cssColor))}</script>
+<script id="timelapse-data" type="application/json">${scriptJson(data)}</script>
+<script>
+${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * The page's HTML. It states its own size: the size text is part of the page, so it is filled
+ * in until the number it shows is the number it makes (two rounds at most in practice).
+ */
+export function renderTimelapseHtml(data: TimelapseData): string {
+  const template = pageText(data);
+  const baseBytes = Buffer.byteLength(template) - SIZE_MARK.length;
+  let label = formatBytes(baseBytes);
+  for (let round = 0; round < 5; round++) {
+    const next = formatBytes(baseBytes + Buffer.byteLength(label));
+    if (next === label) break;
+    label = next;
+  }
+  return template.replace(SIZE_MARK, label);
+}

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QUANT_MAX, decodeUint16, dequantise, encodeTimelapse, type TimelapseFrame } from '../../src/view/encode.ts';
+import { TimelapsePage } from '../../src/view/page.ts';
+import { formatBytes, renderTimelapseHtml } from '../../src/view/template.ts';
+import { frameToTsv } from '../../src/watch/state.ts';
+import { createRandom } from '../../src/util/random.ts';
+
+function frames(count: number, steps: number[], seed = 1): TimelapseFrame[] {
+  const random = createRandom(seed);
+  return steps.map((step, k) => ({
+    step,
+    positions: Float64Array.from({ length: 2 * count }, () => 6 * random() - 3 + k * 0.1),
+    accuracy: k % 2 === 0 ? 0.1 * k : null,
+    neighborhoodHit: 0.2,
+    knnPreservation: 0.5,
+    displacement: k === 0 ? 0 : 0.3,
+  }));
+}
+
+function dataBlock(html: string): ReturnType<typeof encodeTimelapse> {
+  const match = /<script id="timelapse-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(match, 'the page holds its data block');
+  return JSON.parse(match[1]!);
+}
+
+test('frames are quantised to 16 bits over the bounds of all frames, within half a code of the watcher frames', () => {
+  const input = frames(50, [0, 100, 200]);
+  const data = encodeTimelapse({
+    run: 'r',
+    classNames: ['a', 'b'],
+    labels: new Uint8Array(50),
+    testIndices: new Int32Array(50),
+    frames: input,
+    sprite: null,
+  });
+  assert.deepEqual(data.steps, [0, 100, 200]);
+  const { bounds } = data;
+  const halfCode = Math.max(bounds.maxX - bounds.minX, bounds.maxY - bounds.minY) / QUANT_MAX / 2;
+  input.forEach((frame, k) => {
+    const codes = decodeUint16(data.frames[k]!);
+    assert.equal(codes.length, 100);
+    const back = dequantise(codes, bounds);
+    for (let i = 0; i < back.length; i++)
+      assert.ok(Math.abs(back[i]! - frame.positions[i]!) <= halfCode + 1e-12, `coordinate ${i}`);
+  });
+  assert.deepEqual(data.metrics.accuracy, [0, null, 0.2]);
+  // 4 bytes per point per frame, as base64.
+  assert.equal(Buffer.from(data.frames[0]!, 'base64').length, 4 * 50);
+});
+
+test('the page is self-contained, escapes its data, and states its own size exactly', () => {
+  const data = encodeTimelapse({
+    run: 'run </script><b>',
+    classNames: ['cat</script>', 'dog'],
+    labels: Uint8Array.from([0, 1, 1]),
+    testIndices: Int32Array.from([7, 9000, 12]),
+    frames: frames(3, [5]),
+    sprite: { src: 'projector/sprite.png', tile: 32, side: 2 },
+  });
+  const html = renderTimelapseHtml(data);
+  const bytes = Buffer.byteLength(html);
+  const stated = /data-size="([^"]+)"/.exec(html)?.[1];
+  assert.equal(stated, formatBytes(bytes));
+  assert.doesNotMatch(
+    html,
+    /<script[^>]+src=|<link(?! rel="icon" href="data:,">)|https?:\/\//,
+    'nothing loaded from elsewhere',
+  );
+  assert.equal(html.match(/<\/script>/g)!.length, 3, 'the names cannot close a script block');
+  assert.deepEqual(dataBlock(html).classNames, ['cat</script>', 'dog']);
+});
+
+test('the page is written atomically; a new TimelapsePage (restarted watcher) rebuilds it from frames', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'timelapse-page-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const count = 4;
+  const points = {
+    labels: Uint8Array.from([0, 1, 2, 1]),
+    testIndices: Int32Array.from([3, 1, 4, 1]),
+    classNames: ['a', 'b', 'c'],
+    count,
+  };
+  const made = frames(count, [0, 10, 20]);
+  const frameFile = (step: number) => join(dir, 'frames', `step-${step}.tsv`);
+  await mkdir(join(dir, 'frames'));
+  for (const frame of made) await writeFile(frameFile(frame.step), frameToTsv(Float64Array.from(frame.positions)));
+  const records = made.map(({ positions: _, ...rest }) => rest);
+
+  const first = new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile });
+  await first.update(records.slice(0, 2), { step: 10, positions: made[1]!.positions });
+  assert.deepEqual(dataBlock(await readFile(first.path, 'utf8')).steps, [0, 10]);
+  assert.deepEqual((await readdir(dir)).sort(), ['frames', 'timelapse.html'], 'no temporary file left');
+
+  const restarted = new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile });
+  await restarted.update(records);
+  const data = dataBlock(await readFile(restarted.path, 'utf8'));
+  assert.deepEqual(data.steps, [0, 10, 20]);
+  assert.deepEqual(data.sprite, { src: 'projector/sprite.png', tile: 32, side: 2 });
+  const back = dequantise(decodeUint16(data.frames[2]!), data.bounds);
+  assert.ok(Math.abs(back[3]! - made[2]!.positions[3]!) < 1e-3);
+
+  await writeFile(frameFile(20), '1\t2\n');
+  await assert.rejects(
+    new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile }).update(records),
+    /step-20\.tsv is 1 × 2, expected 4 × 2/,
+  );
+});
