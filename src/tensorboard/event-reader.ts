@@ -2,7 +2,7 @@
  * Reading what TensorBoard reads: the events of one file, of one run (all its event files in
  * name order), the runs under a log directory, and the last step written per tag.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { decodeEvent, type ReadEvent } from './protos.ts';
