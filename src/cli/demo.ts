@@ -27,11 +27,14 @@ export const DEMO_TRAINING = {
   batchSize: 64,
 } as const;
 
+const thousands = (n: number) => n.toLocaleString('en-US');
+
 const HELP = `usage: embedding-timelapse demo [options]
 
-Trains the small ResNet preset (${DEMO_TRAINING.epochs} epochs of ${DEMO_TRAINING.maxSamples.toLocaleString('en-US')} training images, a checkpoint every
-${DEMO_TRAINING.checkpointEvery.toLocaleString('en-US')}) while a watcher turns each checkpoint into a frame, then prints where the
-PNGs, the GIF and the TensorBoard files are. Takes a few minutes on 2 CPU cores.
+Trains the small ResNet preset (${DEMO_TRAINING.epochs} epochs of ${thousands(DEMO_TRAINING.maxSamples)} training
+images, a checkpoint every ${thousands(DEMO_TRAINING.checkpointEvery)}) while a watcher turns each checkpoint into
+a frame, then prints where the PNGs, the GIF and the TensorBoard files are. Takes a few minutes
+on 2 CPU cores.
 
 options:
   --logdir DIR        log directory (default: logs)
