@@ -13,24 +13,37 @@ export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
 
-/** Turns a Node file-system error into one actionable line about `path`. */
+/**
+ * Turns a Node file-system error into one actionable line about `path`. What to do depends on
+ * whether the command was reading (`action` starts with read, list, open or load: fix the
+ * permissions) or writing (choose another place).
+ */
 export function describeFsError(error: unknown, action: string, path: string): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reading = /^(read|list|open|load)\b/.test(action);
+  const what = `cannot ${action} ${path}`;
   switch (code) {
     case 'ENOENT':
-      return `cannot ${action} ${path}: it does not exist; check the path`;
+      return `${what}: it does not exist; check the path`;
     case 'EACCES':
     case 'EPERM':
-      return `cannot ${action} ${path}: permission denied; choose a directory you can write to`;
+      return reading
+        ? `${what}: permission denied; make it readable for this user (chmod, chown) or run as a user who can read it`
+        : `${what}: permission denied; choose a directory you can write to`;
     case 'EROFS':
-      return `cannot ${action} ${path}: the file system is read-only; choose another directory`;
+      return `${what}: the file system is read-only; choose another directory`;
     case 'ENOSPC':
-      return `cannot ${action} ${path}: the disk is full; free some space and start again`;
+      return `${what}: the disk is full; free some space and start again`;
     case 'ENOTDIR':
-      return `cannot ${action} ${path}: a part of the path is a file, not a directory`;
+      return `${what}: a part of the path is a file, not a directory; check the path`;
     case 'EISDIR':
-      return `cannot ${action} ${path}: it is a directory, not a file`;
+      return `${what}: it is a directory, not a file; check the path`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `${what}: too many open files; close other programs or raise the limit (ulimit -n), then start again`;
+    case 'EIO':
+      return `${what}: input/output error; check the disk (or network file system) and start again`;
     default:
-      return `cannot ${action} ${path}: ${(error as Error | undefined)?.message ?? String(error)}`;
+      return `${what}: ${(error as Error | undefined)?.message ?? String(error)}`;
   }
 }

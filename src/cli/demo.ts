@@ -13,6 +13,7 @@ import { timestampRunName } from '../train/runs.ts';
 import { runPaths } from '../watch/paths.ts';
 import { lastHandledStep, readState } from '../watch/state.ts';
 import { intOption, parseCommand } from './args.ts';
+import { onStopSignals } from './signals.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
@@ -105,28 +106,39 @@ export async function run(argv: string[]): Promise<number> {
     ...dataArgs,
   ]);
 
+  // Each child stops cleanly on the first signal (the trainer after a checkpoint, the watcher
+  // after its frame) and at once on a second; the demo passes both on and waits for them.
   let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    interrupted = true;
-    console.log(`demo: ${signal}, stopping the trainer and the watcher`);
-    trainer.kill(signal);
-    watcher.kill(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const releaseSignals = onStopSignals({
+    first(signal) {
+      interrupted = true;
+      console.log(`demo: ${signal}, stopping the trainer and the watcher`);
+      trainer.kill(signal);
+      watcher.kill(signal);
+    },
+    again(signal) {
+      console.log(`demo: ${signal} again, stopping them at once`);
+      trainer.kill(signal);
+      watcher.kill(signal);
+    },
+  });
   try {
     const watcherEnded = exited(watcher);
-    const training = await Promise.race([exited(trainer), watcherEnded.then(() => null)]);
+    const trainerEnded = exited(trainer);
+    const training = await Promise.race([trainerEnded, watcherEnded.then(() => null)]);
+    if (interrupted) {
+      await Promise.all([trainerEnded, watcherEnded]);
+      return 130;
+    }
     if (training === null) {
       trainer.kill('SIGTERM');
       await exited(trainer);
       throw new UserError('demo: the watcher stopped before training ended; see its [watch] lines above');
     }
     const trainSeconds = seconds();
-    if (training.code !== 0 || interrupted) {
+    if (training.code !== 0) {
       watcher.kill('SIGTERM');
       await watcherEnded;
-      if (interrupted) return 130;
       throw new UserError(`demo: training failed (exit ${training.code ?? training.signal}); see its [train] lines above`);
     }
 
@@ -137,6 +149,10 @@ export async function run(argv: string[]): Promise<number> {
     for (;;) {
       const state = await readState(paths.state);
       if (state !== null && lastHandledStep(state) >= lastStep) break;
+      if (interrupted) {
+        await watcherEnded;
+        return 130;
+      }
       if (watcher.exitCode !== null || watcher.signalCode !== null) throw new UserError('demo: the watcher stopped early; see its [watch] lines above');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -166,8 +182,7 @@ look at it:
 (without --samples_per_plugin=images=0 TensorBoard keeps only 10 images per tag)`);
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
     if (trainer.exitCode === null && trainer.signalCode === null) trainer.kill('SIGKILL');
     if (watcher.exitCode === null && watcher.signalCode === null) watcher.kill('SIGKILL');
   }

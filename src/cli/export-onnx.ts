@@ -5,6 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseCommand } from './args.ts';
+import { UserError, isUserError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { exportCheckpointToOnnx, ONNX_OPSET } from '../model/onnx.ts';
 import { stdio, type CommandOutput } from './output.ts';
@@ -33,7 +34,14 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
 
   const started = performance.now();
   const { bytes, net, meta } = await exportCheckpointToOnnx(checkpointDir);
-  await writeFileAtomic(out, bytes);
+  try {
+    await writeFileAtomic(out, bytes);
+  } catch (error) {
+    // The checkpoint may well be read-only (a shared log directory): say how to write elsewhere.
+    if (isUserError(error) && values.out === undefined)
+      throw new UserError(`${error.message} (or pass --out FILE to write the model elsewhere)`);
+    throw error;
+  }
   const seconds = (performance.now() - started) / 1000;
   output.line(
     `wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, opset ${ONNX_OPSET}, step ${meta.step}, blocks ` +

@@ -4,12 +4,21 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
+import { numberOption, optionalIntOption, parseCommand } from './args.ts';
+import { onStopSignals } from './signals.ts';
 import { initBackend, parseBackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
 import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
 import { parseBlocks, RESNET_PRESETS } from '../model/resnet.ts';
-import { DEFAULT_BATCH_SIZE, describeIntervals, newestRunWithCheckpoints, timestampRunName, train } from '../train/index.ts';
+import {
+  checkRunStart,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_LEARNING_RATE,
+  describeIntervals,
+  newestRunWithCheckpoints,
+  timestampRunName,
+  train,
+} from '../train/index.ts';
 
 const HELP = `usage: embedding-timelapse train [options]
 
@@ -35,7 +44,8 @@ options:
                            always at step 0, each epoch end and the end)
   --log-every <steps>      steps between train/loss and train/accuracy points (default 5)
   --resume                 continue the run's newest checkpoint (weights, Adam moments, step,
-                           epoch, data order)
+                           epoch, data order) with the run's own --lr, --checkpoint-every and
+                           --log-every; giving one of them again changes it from there on
   --backend <name>         auto (default), wasm, webgpu, cpu, tfjs-node, tfjs-node-gpu
   -h, --help               this text
 
@@ -44,23 +54,17 @@ Ctrl-C (or SIGTERM) stops after the current step with a checkpoint; continue wit
 /** Routes SIGINT/SIGTERM to an AbortController while training runs. */
 function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
+  const release = onStopSignals({
+    first(name) {
+      log(`${name}: stopping after this step and writing a checkpoint (press Ctrl-C again to quit at once)`);
+      controller.abort();
+    },
+    again(name) {
       log(`${name} again: quitting without a checkpoint`);
       process.exit(130);
-    }
-    log(`${name}: stopping after this step and writing a checkpoint (press Ctrl-C again to quit at once)`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     },
-  };
+  });
+  return { signal: controller.signal, release };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -86,8 +90,12 @@ export async function run(argv: string[]): Promise<number> {
   if (args === null) return 0;
   const { values } = args;
   const optionalInt = (name: string, value: string | undefined, min: number) => optionalIntOption('train', name, value, min);
-  const learningRate = numberOption('train', 'lr', values.lr, 1e-3);
-  if (learningRate <= 0) throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
+  // Left undefined when not given: a resumed run then keeps its own (src/train/settings.ts).
+  const learningRate =
+    values.lr === undefined ? undefined : numberOption('train', 'lr', values.lr, DEFAULT_LEARNING_RATE);
+  if (learningRate !== undefined && learningRate <= 0) {
+    throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
+  }
   const logdir = values.logdir ?? 'logs';
   const resume = values.resume ?? false;
   const backendChoice = parseBackendChoice(values.backend);
@@ -116,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
     resume,
     epochs: optionalInt('epochs', values.epochs, 1),
     learningRate,
-    logEvery: intOption('train', 'log-every', values['log-every'], 5, 1),
+    logEvery: optionalInt('log-every', values['log-every'], 1),
     ...(values.blocks !== undefined ? { blocks: parseBlocks(values.blocks) } : {}),
     maxSamples: optionalInt('max-samples', values['max-samples'], 1),
     valSamples: optionalInt('val-samples', values['val-samples'], 1),
@@ -125,9 +133,12 @@ export async function run(argv: string[]): Promise<number> {
     checkpointEvery: optionalInt('checkpoint-every', values['checkpoint-every'], 1),
   };
 
-  const backend = await initBackend(backendChoice);
+  // Options and data before the backends: a mistake answers at once, not after the probes
+  // (which take a second and may load GPU drivers).
+  await checkRunStart(options);
   const source = await ensureCifarSource(dataFlag);
   const dataset = await loadCifar10(source);
+  const backend = await initBackend(backendChoice);
 
   const stop = stopOnSignals((line) => process.stderr.write(`\n${line}\n`));
   try {

@@ -10,6 +10,7 @@ import { Watcher } from '../watch/daemon.ts';
 import { jsonReporter, textReporter } from '../watch/report.ts';
 import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
 import { parseInferenceEngine } from '../embed/index.ts';
+import { onStopSignals } from './signals.ts';
 
 const HELP = `usage: embedding-timelapse watch [options]
 
@@ -19,12 +20,15 @@ written to TensorBoard (image embeddings/tsne, scalars embeddings/*, projector),
 <run>/embeddings/images/step-<step>.png and <run>/embeddings/images/animation.gif.
 Start it before or after the trainer; it follows runs that appear later. Stop with Ctrl-C
 (the frame in progress is finished; press again to abandon it). A restarted watcher continues.
+A run that cannot be drawn (a damaged file, another watcher's lock) is named in one line and
+left alone; the other runs go on.
 
 options:
   --logdir DIR              log directory holding the runs (default: logs)
   --run NAME                only this run (default: every run under --logdir)
   --val-size N              test images per frame, class-stratified (default: 2000; 10000 = all)
-  --once                    process the checkpoints that exist now, then exit
+  --once                    process the checkpoints that exist now, then exit (status 1 if a
+                            run had to be left alone, after the others are drawn)
   --backend NAME            tfjs backend for --inference tfjs: auto, wasm, webgpu, cpu, tfjs-node,
                             tfjs-node-gpu (default: auto)
   --inference ENGINE        auto, onnx (ONNX Runtime) or tfjs (default: auto)
@@ -84,10 +88,11 @@ export async function run(argv: string[]): Promise<number> {
     log: (line) => reporter.info(line),
   });
 
+  const once = values.once ?? false;
   const watcher = new Watcher({
     logdir: resolve(values.logdir ?? 'logs'),
     run: values.run,
-    once: values.once ?? false,
+    once,
     settings: { valSize, seed, perplexity },
     stages,
     reporter,
@@ -97,28 +102,30 @@ export async function run(argv: string[]): Promise<number> {
 
   // First signal: finish the frame in progress and close every writer. Second: abandon the
   // frame (everything written so far is whole, and a restarted watcher redoes that frame).
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
+  const releaseSignals = onStopSignals({
+    first(signal) {
       reporter.info(`${signal}: finishing the current frame, then stopping (send it again to abandon the frame)`);
       watcher.stop();
-      return;
-    }
-    reporter.info(`${signal}: abandoning the current frame; a restarted watcher will redo it`);
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+    again(signal) {
+      reporter.info(`${signal}: abandoning the current frame; a restarted watcher will redo it`);
+      process.exit(130);
+    },
+  });
   try {
     const summary = await watcher.run();
-    reporter.info(`watcher stopped: ${summary.frames} frame${summary.frames === 1 ? '' : 's'} drawn, ${summary.skipped} skipped`, {
+    const failed = summary.failedRuns.length;
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const leftAlone =
+      failed === 0 ? '' : `; ${plural(failed, 'run')} left alone (${summary.failedRuns.join(', ')}, see above)`;
+    reporter.info(`watcher stopped: ${plural(summary.frames, 'frame')} drawn, ${summary.skipped} skipped${leftAlone}`, {
       frames: summary.frames,
       skipped: summary.skipped,
+      failedRuns: summary.failedRuns,
     });
-    return 0;
+    // A batch job (--once) must notice a run it could not draw; the others were finished first.
+    return once && failed > 0 ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
   }
 }

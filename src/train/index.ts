@@ -37,3 +37,4 @@ export { CheckpointSchedule, DEFAULT_INTERVALS, describeIntervals } from './sche
 export { ProgressBar, formatProgress, formatDuration, type ProgressState } from './progress.ts';
 export { worstSampleGrids, worstIndicesPerClass, tileImages, type GridImage } from './worst-samples.ts';
 export { newestRunWithCheckpoints, timestampRunName } from './runs.ts';
+export { checkRunStart } from './start.ts';

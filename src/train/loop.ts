@@ -161,6 +161,7 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
       `resuming ${start.resumedFrom}: epoch ${position.epoch + 1} of ${settings.epochs}, ` +
         `${position.positionInEpoch} samples into it, ${position.samplesSeen} samples seen`,
     );
+    if (start.changedOnResume?.length) log(`resuming with ${start.changedOnResume.join(', ')}, as asked`);
   }
   const { trainSplit, valSplit } = runSplits(settings, dataset, options.dataSource);
 

@@ -29,15 +29,19 @@ export interface TrainOptions {
   maxSamples?: number;
   /** Default 256. */
   batchSize?: number;
-  learningRate: number;
+  /** Adam's learning rate. Default 1e-3; when resuming, the run's own unless given. */
+  learningRate?: number;
   /** Default 0. */
   seed?: number;
-  /** Fixed checkpoint interval in samples (undefined: dense early, sparse later). */
+  /**
+   * Fixed checkpoint interval in samples (undefined: dense early, sparse later; when resuming,
+   * the run's own unless given).
+   */
   checkpointEvery?: number;
   /** Evaluate on a stratified subset of this many test images (default: all). */
   valSamples?: number;
-  /** Steps between `train/*` scalars. */
-  logEvery: number;
+  /** Steps between `train/*` scalars. Default 5; when resuming, the run's own unless given. */
+  logEvery?: number;
   /**
    * Continue the newest checkpoint of `<logdir>/<run>/checkpoints/`. Batch size, seed and the
    * sample counts then come from the checkpoint (given ones must match, or the data order would
@@ -116,7 +120,12 @@ export function dataRecordOf(meta: CheckpointMeta, dir: string): DataSettings & 
 }
 
 /** Throws when an option given now contradicts the checkpoint being resumed. */
-export function checkResumable(options: TrainOptions, meta: CheckpointMeta, data: DataSettings, dir: string): void {
+export function checkResumable(
+  options: Omit<TrainOptions, 'dataSource'>,
+  meta: CheckpointMeta,
+  data: DataSettings,
+  dir: string,
+): void {
   const given = <T>(value: T | undefined, then: T, flag: string, show = (v: T) => String(v)) => {
     if (value === undefined || show(value) === show(then)) return;
     throw new UserError(
@@ -139,16 +148,64 @@ export function resumedEpochs(options: TrainOptions, meta: CheckpointMeta): numb
 }
 
 /** The options shared by fresh and resumed runs: taken as given. */
-export function givenSettings(
+export function givenSettings(options: TrainOptions): Pick<RunSettings, 'logdir' | 'run' | 'backend'> {
+  return { logdir: options.logdir, run: options.run, backend: options.backend ?? null };
+}
+
+/** The schedule and step size of a fresh run: as given, else the defaults. */
+export function freshSchedule(
   options: TrainOptions,
-): Pick<RunSettings, 'logdir' | 'run' | 'learningRate' | 'logEvery' | 'checkpointEvery' | 'backend'> {
+): Pick<RunSettings, 'learningRate' | 'logEvery' | 'checkpointEvery'> {
   return {
-    logdir: options.logdir,
-    run: options.run,
-    learningRate: options.learningRate,
-    logEvery: options.logEvery,
+    learningRate: options.learningRate ?? DEFAULT_LEARNING_RATE,
+    logEvery: options.logEvery ?? DEFAULT_LOG_EVERY,
     checkpointEvery: options.checkpointEvery ?? null,
-    backend: options.backend ?? null,
+  };
+}
+
+/**
+ * The schedule and step size of a resumed run: the run's own, from its checkpoint, unless an
+ * option gives another value (each such change is listed in `changed`, for one line to the
+ * user). Checkpoints written before these were recorded fall back to the options or defaults.
+ */
+export function resumedSchedule(
+  options: TrainOptions,
+  meta: CheckpointMeta,
+): { schedule: Pick<RunSettings, 'learningRate' | 'logEvery' | 'checkpointEvery'>; changed: string[] } {
+  const recorded = meta.run ?? {};
+  const fallback = freshSchedule(options);
+  const changed: string[] = [];
+  const pick = <T extends number | null>(
+    flag: string,
+    given: T | undefined,
+    then: unknown,
+    isValid: (value: unknown) => value is T,
+    fresh: T,
+    show = (value: T) => String(value),
+  ): T => {
+    if (!isValid(then)) return fresh; // not recorded: as a fresh run
+    if (given === undefined) return then;
+    if (given !== then) changed.push(`${flag} ${show(given)} (the run had ${show(then)})`);
+    return given;
+  };
+  const positive = (value: unknown): value is number => typeof value === 'number' && value > 0;
+  const intervalOrNull = (value: unknown): value is number | null =>
+    value === null || (Number.isInteger(value) && (value as number) > 0);
+  const interval = (value: number | null) => (value === null ? 'the default schedule' : String(value));
+  return {
+    schedule: {
+      learningRate: pick('--lr', options.learningRate, recorded.learningRate, positive, fallback.learningRate),
+      logEvery: pick('--log-every', options.logEvery, recorded.logEvery, positive, fallback.logEvery),
+      checkpointEvery: pick(
+        '--checkpoint-every',
+        options.checkpointEvery,
+        recorded.checkpointEvery,
+        intervalOrNull,
+        fallback.checkpointEvery,
+        interval,
+      ),
+    },
+    changed,
   };
 }
 

@@ -7,14 +7,22 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.ts';
 import type { Cifar10 } from '../data/index.ts';
 import { buildResNet, resolveModelOptions } from '../model/resnet.ts';
-import { latestCheckpoint, listCheckpoints, loadCheckpoint, type OptimizerState } from '../model/checkpoint.ts';
+import {
+  latestCheckpoint,
+  listCheckpoints,
+  loadCheckpoint,
+  readCheckpointMeta,
+  type OptimizerState,
+} from '../model/checkpoint.ts';
 import {
   DEFAULT_BLOCKS,
   checkResumable,
   dataRecordOf,
   freshDataSettings,
+  freshSchedule,
   givenSettings,
   resumedEpochs,
+  resumedSchedule,
   type RunSettings,
   type TrainOptions,
 } from './settings.ts';
@@ -31,6 +39,8 @@ export interface RunStart {
   resumedFrom?: string;
   /** The validation accuracy recorded in the checkpoint resumed from (its loss is not kept). */
   lastValidation?: { loss: number; accuracy: number };
+  /** Options given now that change the resumed run's own settings, e.g. "--log-every 10 (the run had 5)". */
+  changedOnResume?: string[];
 }
 
 /** The checkpoints directory of a run. */
@@ -38,19 +48,41 @@ export function checkpointsDirOf(settings: Pick<RunSettings, 'logdir' | 'run'>):
   return join(settings.logdir, settings.run, 'checkpoints');
 }
 
+/**
+ * The checks of `startRun` that need no tfjs, so the CLI can answer a mistake before it probes
+ * the backends: a fresh run must not have checkpoints; a resumed one must have one whose data
+ * record the options agree with.
+ */
+export async function checkRunStart(options: Omit<TrainOptions, 'dataSource'>): Promise<void> {
+  const checkpointsDir = checkpointsDirOf(options);
+  if (!options.resume) {
+    const existing = await listCheckpoints(checkpointsDir);
+    if (existing.length > 0) {
+      throw new UserError(
+        `run '${options.run}' in ${options.logdir} already has ${existing.length} checkpoint(s); ` +
+          `pass --resume to continue it, or choose another --run`,
+      );
+    }
+    return;
+  }
+  const latest = await latestCheckpoint(checkpointsDir);
+  if (!latest) {
+    throw new UserError(
+      `--resume: no complete checkpoint in ${checkpointsDir}; check --logdir and --run, or start without --resume`,
+    );
+  }
+  const meta = await readCheckpointMeta(latest.dir);
+  const { positionInEpoch: _, ...data } = dataRecordOf(meta, latest.dir);
+  checkResumable(options, meta, data, latest.dir);
+}
+
 /** A fresh run at step 0, or the newest checkpoint when `options.resume`. */
-export function startRun(options: TrainOptions, dataset: Cifar10): Promise<RunStart> {
+export async function startRun(options: TrainOptions, dataset: Cifar10): Promise<RunStart> {
+  await checkRunStart(options);
   return options.resume ? resumeRun(options) : startFresh(options, dataset);
 }
 
 async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunStart> {
-  const existing = await listCheckpoints(checkpointsDirOf(options));
-  if (existing.length > 0) {
-    throw new UserError(
-      `run '${options.run}' in ${options.logdir} already has ${existing.length} checkpoint(s); ` +
-        `pass --resume to continue it, or choose another --run`,
-    );
-  }
   const model = resolveModelOptions({
     blocks: options.blocks ?? [...DEFAULT_BLOCKS],
     widths: options.widths,
@@ -58,7 +90,13 @@ async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunS
     numClasses: dataset.classNames.length,
   });
   const data = freshDataSettings(options, dataset);
-  const settings: RunSettings = { ...givenSettings(options), epochs: options.epochs ?? 1, model, data };
+  const settings: RunSettings = {
+    ...givenSettings(options),
+    ...freshSchedule(options),
+    epochs: options.epochs ?? 1,
+    model,
+    data,
+  };
   return {
     settings,
     model: buildResNet({ ...model, seed: data.seed }),
@@ -69,24 +107,24 @@ async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunS
 async function resumeRun(options: TrainOptions): Promise<RunStart> {
   const checkpointsDir = checkpointsDirOf(options);
   const latest = await latestCheckpoint(checkpointsDir);
-  if (!latest) {
-    throw new UserError(
-      `--resume: no complete checkpoint in ${checkpointsDir}; check --logdir and --run, or start without --resume`,
-    );
-  }
+  if (!latest)
+    throw new UserError(`--resume: no complete checkpoint in ${checkpointsDir}; it went away while starting`);
   const loaded = await loadCheckpoint(latest.dir);
   const { meta } = loaded;
   try {
     const { positionInEpoch, ...data } = dataRecordOf(meta, latest.dir);
     checkResumable(options, meta, data, latest.dir);
+    const { schedule, changed } = resumedSchedule(options, meta);
     const settings: RunSettings = {
       ...givenSettings(options),
+      ...schedule,
       epochs: resumedEpochs(options, meta),
       model: meta.model,
       data,
     };
     return {
       settings,
+      changedOnResume: changed,
       model: loaded.model,
       optimizerState: loaded.optimizerState,
       position: { epoch: meta.epoch, positionInEpoch, samplesSeen: meta.samplesSeen },

@@ -3,9 +3,12 @@
  * appear), and turns each into one frame, exactly once and in step order per run, one frame at a
  * time. What is done lives in each run's state file, so a restarted watcher goes on from there.
  */
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
+import { UserError, isUserError } from '../errors.ts';
 import { makeDirectory, checkLogDirectory } from '../util/directory.ts';
+import { pathExists } from '../util/exists.ts';
 import { GifWriter } from '../render/index.ts';
 import { TimelapsePage } from '../view/page.ts';
 import { listRunCheckpoints, listRunsWithCheckpoints, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
@@ -17,8 +20,8 @@ import { createProjectorOutput } from './projector.ts';
 import type { Reporter, Stage } from './report.ts';
 import type { FrameStages, ValidationSet } from './stages.ts';
 import {
-  checkSettings, emptyState, lastHandledStep, readFrameTsv, readState, writeState,
-  type ChainSettings, type RunState,
+  checkSettings, checkValidationFingerprint, emptyState, lastHandledStep, readFrameTsv, readState,
+  validationFingerprint, writeState, type ChainSettings, type RunState,
 } from './state.ts';
 
 export interface WatcherOptions {
@@ -34,6 +37,8 @@ export interface WatcherOptions {
   gifTween?: number;
   /** How often to look again even without a file-system event (default 5 s). */
   pollSeconds?: number;
+  /** How long a live whole-logdir watcher leaves a broken or locked run alone before trying it again (default 30 s). */
+  retryRunSeconds?: number;
   /** Called as each stage of a frame starts (tests use it to kill the watcher mid-frame). */
   onStage?: (run: string, step: number, stage: Stage) => void | Promise<void>;
   /** Called after each write of a frame (tests kill the watcher between two writes). */
@@ -43,6 +48,11 @@ export interface WatcherOptions {
 export interface WatchSummary {
   frames: number;
   skipped: number;
+  /**
+   * Runs a whole-logdir watcher left alone (a damaged file, another watcher's lock), each
+   * reported in one line when it happened; empty when every run could be drawn.
+   */
+  failedRuns: string[];
 }
 
 /** Everything the watcher holds open for one run. */
@@ -67,7 +77,9 @@ export class Watcher {
   private wake: (() => void) | null = null;
   private changed = true;
   private lastRunServed = '';
-  private readonly summary: WatchSummary = { frames: 0, skipped: 0 };
+  private readonly summary = { frames: 0, skipped: 0 };
+  /** Runs left alone, with the reason reported and when a live watcher may try again. */
+  private readonly failedRuns = new Map<string, { reason: string; retryAt: number }>();
 
   constructor(options: WatcherOptions) {
     this.options = options;
@@ -86,8 +98,12 @@ export class Watcher {
   async run(): Promise<WatchSummary> {
     const { logdir, once, reporter } = this.options;
     // A live watcher may start before the trainer has made the log directory; --once may not.
-    if (once) await checkLogDirectory(logdir);
-    else await makeDirectory(logdir, 'create log directory');
+    if (once) {
+      await checkLogDirectory(logdir);
+      await this.checkRunExists();
+    } else {
+      await makeDirectory(logdir, 'create log directory');
+    }
     let fsWatcher: FSWatcher | null = null;
     if (!once) {
       fsWatcher = watchForCheckpoints(logdir, () => this.poke(), this.options.run);
@@ -100,7 +116,7 @@ export class Watcher {
         this.changed = false;
         const next = await this.nextCheckpoint();
         if (next) {
-          await this.processOne(next);
+          await this.guardRun(next.session.name, () => this.processOne(next));
           busySinceIdle = true;
           continue;
         }
@@ -111,7 +127,7 @@ export class Watcher {
         }
         await this.waitForChange();
       }
-      if (once && this.sessions.size === 0) {
+      if (once && this.sessions.size === 0 && this.failedRuns.size === 0) {
         const where = this.options.run === undefined ? `${logdir}/*/checkpoints/` : `${logdir}/${this.options.run}/checkpoints/`;
         reporter.info(`no checkpoints found in ${where}; check --logdir${this.options.run === undefined ? '' : ' and --run'}`);
       }
@@ -119,7 +135,56 @@ export class Watcher {
       await fsWatcher?.close();
       await this.close();
     }
-    return { ...this.summary };
+    return { ...this.summary, failedRuns: [...this.failedRuns.keys()] };
+  }
+
+  /** `--once --run NAME` for a run that is not there is a mistake, not "nothing to do". */
+  private async checkRunExists(): Promise<void> {
+    const { logdir, run } = this.options;
+    if (run === undefined) return;
+    if (await pathExists(join(logdir, run))) return;
+    const runs = await listRunsWithCheckpoints(logdir);
+    const known = runs.length === 0 ? 'it has no runs with checkpoints' : `runs with checkpoints: ${runs.join(', ')}`;
+    throw new UserError(`no run '${run}' in ${logdir} (${known}); check --run and --logdir`);
+  }
+
+  /**
+   * Runs `work` for one run. Watching a whole log directory, a user-fixable failure of one run
+   * (a damaged event or state file, another watcher's lock, an output that cannot be written)
+   * must not stop the others: the run is reported in one line and left alone. With `--run`,
+   * that run is all the user asked for, so its failure ends the watcher.
+   */
+  private async guardRun<T>(run: string, work: () => Promise<T>): Promise<T | null> {
+    try {
+      const result = await work();
+      this.failedRuns.delete(run);
+      return result;
+    } catch (error) {
+      if (this.options.run !== undefined || !isUserError(error)) throw error;
+      await this.leaveRunAlone(run, error.message);
+      return null;
+    }
+  }
+
+  private async leaveRunAlone(run: string, reason: string): Promise<void> {
+    const session = this.sessions.get(run);
+    if (session) {
+      this.sessions.delete(run);
+      await session.events.close().catch(() => undefined);
+      await session.releaseLock();
+    }
+    const earlier = this.failedRuns.get(run);
+    const retryAt = Date.now() + 1000 * (this.options.retryRunSeconds ?? 30);
+    this.failedRuns.set(run, { reason, retryAt });
+    // A live watcher tries the run again now and then; it says so again only when the reason changes.
+    if (earlier?.reason !== reason) {
+      this.options.reporter.error(`leaving run '${run}' alone: ${reason}`, { run, reason });
+    }
+  }
+
+  private mayTry(run: string): boolean {
+    const failed = this.failedRuns.get(run);
+    return failed === undefined || (!this.options.once && Date.now() >= failed.retryAt);
   }
 
   private poke(): void {
@@ -171,12 +236,18 @@ export class Watcher {
     if (existing) return existing;
     const { logdir } = this.options;
     const paths = runPaths(join(logdir, run));
+    // The data first: a wrong --data must fail before anything is created in the run.
+    await this.getValidation();
+    const hadEmbeddings = await pathExists(paths.embeddings);
     await makeDirectory(paths.embeddings);
-    const releaseLock = await acquireRunLock(paths.lock, run);
+    let releaseLock: (() => Promise<void>) | null = null;
     try {
+      releaseLock = await acquireRunLock(paths.lock, run);
       return await this.openLockedSession(run, paths, releaseLock);
     } catch (error) {
-      await releaseLock();
+      await releaseLock?.();
+      // A watcher that could not start leaves no empty embeddings/ behind (rmdir keeps a full one).
+      if (!hadEmbeddings) await rmdir(paths.embeddings).catch(() => undefined);
       throw error;
     }
   }
@@ -184,13 +255,22 @@ export class Watcher {
   private async openLockedSession(run: string, paths: RunPaths, releaseLock: () => Promise<void>): Promise<RunSession> {
     const { settings, reporter } = this.options;
     await removeStaleTemporaries([paths.runDir, paths.embeddings, paths.frames, paths.images, paths.projector]);
+    const validation = await this.getValidation();
+    const fingerprint = validationFingerprint(validation);
     const saved = await readState(paths.state);
-    if (saved) checkSettings(saved, settings, paths.state);
-    const state = saved ?? emptyState(settings);
+    if (saved) {
+      checkSettings(saved, settings, paths.state);
+      checkValidationFingerprint(saved, fingerprint, paths.state);
+    }
+    const state = saved ?? emptyState(settings, fingerprint);
+    if (state.validationFingerprint === undefined) {
+      // A chain from before fingerprints: these images are taken to be its images from now on.
+      state.validationFingerprint = fingerprint;
+      await writeState(paths.state, state);
+    }
     const events = await RunEventLog.open(paths.runDir);
     const restored = await events.restore(state.frames, paths.imageFile);
     if (restored > 0) reporter.info(`${run}: wrote ${restored} TensorBoard points the event files had lost, from ${paths.state}`);
-    const validation = await this.getValidation();
     const last = state.frames.at(-1);
     const previous = last ? await readFrameTsv(paths.frameFile(last.step), validation.count) : null;
     const projector = await createProjectorOutput(paths.runDir, validation);
@@ -220,20 +300,30 @@ export class Watcher {
     const runs = await listRunsWithCheckpoints(logdir, this.options.run);
     const ordered = [...runs.filter((r) => r > this.lastRunServed), ...runs.filter((r) => r <= this.lastRunServed)];
     for (const run of ordered) {
-      const checkpoints = await listRunCheckpoints(logdir, run);
-      if (checkpoints.length === 0) continue;
-      const session = await this.openSession(run);
-      const handled = new Set([...session.state.frames.map((f) => f.step), ...session.state.skipped.map((s) => s.step)]);
-      const last = lastHandledStep(session.state);
-      for (const checkpoint of checkpoints) {
-        if (handled.has(checkpoint.step)) continue;
-        if (checkpoint.step < last) {
-          await this.recordSkip(session, checkpoint.step, `it appeared after step ${stepLabel(last)} was already drawn, and frames only go forward`);
-          continue;
-        }
+      if (!this.mayTry(run)) continue;
+      const next = await this.guardRun(run, () => this.nextOfRun(run));
+      if (next) {
         this.lastRunServed = run;
-        return { session, checkpoint };
+        return next;
       }
+    }
+    return null;
+  }
+
+  private async nextOfRun(run: string): Promise<{ session: RunSession; checkpoint: CheckpointRef } | null> {
+    const checkpoints = await listRunCheckpoints(this.options.logdir, run);
+    if (checkpoints.length === 0) return null;
+    const session = await this.openSession(run);
+    const handled = new Set([...session.state.frames.map((f) => f.step), ...session.state.skipped.map((s) => s.step)]);
+    const last = lastHandledStep(session.state);
+    for (const checkpoint of checkpoints) {
+      if (handled.has(checkpoint.step)) continue;
+      if (checkpoint.step < last) {
+        const why = `it appeared after step ${stepLabel(last)} was already drawn, and frames only go forward`;
+        await this.recordSkip(session, checkpoint.step, why);
+        continue;
+      }
+      return { session, checkpoint };
     }
     return null;
   }

@@ -7,6 +7,7 @@
  * `state.json` is written atomically and last for every frame: it is the commit point. Whatever
  * else a killed watcher left behind for a later step is redone (idempotently) on restart.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -45,12 +46,25 @@ export interface ChainSettings {
 
 export interface RunState extends ChainSettings {
   format: number;
+  /**
+   * SHA-256 of the validation subset's pixels and labels: which images the frames show. Absent
+   * in state files written before it was recorded; the watcher adds it when it continues one.
+   */
+  validationFingerprint?: string;
   frames: FrameRecord[];
   skipped: SkipRecord[];
 }
 
-export function emptyState(settings: ChainSettings): RunState {
-  return { format: STATE_FORMAT, ...settings, frames: [], skipped: [] };
+export function emptyState(settings: ChainSettings, validationFingerprint: string): RunState {
+  return { format: STATE_FORMAT, ...settings, validationFingerprint, frames: [], skipped: [] };
+}
+
+/** `sha256:<hex>` of the subset's labels and NHWC pixels, in order. */
+export function validationFingerprint(validation: { images: Uint8Array; labels: Uint8Array }): string {
+  const hash = createHash('sha256');
+  hash.update(validation.labels);
+  hash.update(validation.images);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** The highest step that became a frame or was skipped: nothing at or below it is done again. */
@@ -79,7 +93,8 @@ export async function readState(path: string): Promise<RunState | null> {
   if (
     state === null || typeof state !== 'object' || state.format !== STATE_FORMAT ||
     !Array.isArray(state.frames) || !Array.isArray(state.skipped) ||
-    !Number.isInteger(state.valSize) || !Number.isInteger(state.seed) || typeof state.perplexity !== 'number'
+    !Number.isInteger(state.valSize) || !Number.isInteger(state.seed) || typeof state.perplexity !== 'number' ||
+    (state.validationFingerprint !== undefined && typeof state.validationFingerprint !== 'string')
   ) {
     throw new UserError(`${path} is not a watcher state file of format ${STATE_FORMAT}; move it away and the watcher starts the chain over`);
   }
@@ -104,6 +119,26 @@ export function checkSettings(state: RunState, wanted: ChainSettings, statePath:
       `${statePath} continues a chain made with ${differences.join(', ')}; use the same options, or move the embeddings folder away to start over`,
     );
   }
+}
+
+/**
+ * Throws a one-line error when the validation images differ from those the chain was drawn from
+ * (another `--data` of the same size): the frames, `metadata.tsv` and `sprite.png` would no longer
+ * describe the same points. A state file without a fingerprint is accepted.
+ */
+export function checkValidationFingerprint(state: RunState, fingerprint: string, statePath: string): void {
+  const recorded = state.validationFingerprint;
+  if (recorded === undefined || recorded === fingerprint) return;
+  throw new UserError(
+    `${statePath} continues a chain drawn from other test images ` +
+      `(fingerprint ${shortHash(recorded)}, now ${shortHash(fingerprint)}): ` +
+      '--data (or CIFAR10_PATH) points to other data than when the chain started; use that data again, ' +
+      'or move the embeddings folder away to start over',
+  );
+}
+
+function shortHash(fingerprint: string): string {
+  return fingerprint.replace(/^sha256:/, '').slice(0, 12);
 }
 
 /** A 2-D frame as TSV: one `x\ty` row per point, exact (the projector reads the same format). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,33 @@ test('SIGINT finishes the step, writes a checkpoint and exits 0; --resume contin
     assert.equal(finalMeta.samplesSeen, 400);
     assert.equal(finalMeta.epoch, 1);
     assert.match(resumedErr, /resuming .*step-0+\d+: epoch 1 of 1/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a wrong --data or --run is one line, before any backend is probed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'et-train-cli-'));
+  try {
+    const logdir = join(dir, 'logs');
+    await mkdir(join(logdir, 'taken', 'checkpoints', 'step-000000000'), { recursive: true });
+    await writeFile(join(logdir, 'taken', 'checkpoints', 'step-000000000', 'checkpoint.json'), '{}');
+    const cases = [
+      [['--data', join(dir, 'nothing-here')], /^embedding-timelapse: CIFAR-10 data not found at .*nothing-here: /],
+      [['--run', 'taken'], /^embedding-timelapse: run 'taken' in .* already has 1 checkpoint\(s\); pass --resume/],
+    ] as const;
+    for (const [args, message] of cases) {
+      const child = spawn(process.execPath, ['bin/embedding-timelapse.js', 'train', '--logdir', logdir, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+      assert.equal(stderr.trim().split('\n').length, 1, `no backend line or driver noise first: ${stderr}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

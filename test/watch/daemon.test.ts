@@ -62,7 +62,7 @@ test('--once draws every complete checkpoint in step order, with every output', 
   await writeFakeCheckpoint(logdir, 'run-a', 1024, 5);
   await writeHalfCheckpoint(logdir, 'run-a', 4096);
   const { w, log, lines } = watcher(logdir);
-  assert.deepEqual(await w.run(), { frames: 3, skipped: 0 });
+  assert.deepEqual(await w.run(), { frames: 3, skipped: 0, failedRuns: [] });
 
   const runDir = join(logdir, 'run-a');
   assert.deepEqual(log.loaded.map((dir) => dir.slice(-9)), ['000000512', '000001024', '000002048']);
@@ -106,7 +106,7 @@ test('a corrupt checkpoint is skipped with one line, recorded, and later ones go
   await writeFakeCheckpoint(logdir, 'r', 200, 2, { corrupt: true });
   await writeFakeCheckpoint(logdir, 'r', 300, 3);
   const first = watcher(logdir);
-  assert.deepEqual(await first.w.run(), { frames: 2, skipped: 1 });
+  assert.deepEqual(await first.w.run(), { frames: 2, skipped: 1, failedRuns: [] });
   assert.equal(first.skips.length, 1);
   assert.match(first.skips[0]!, /^skipped r step 000000200: .*step-000000200 cannot be used: .*checkpoint\.json is not valid JSON/);
   assert.doesNotMatch(first.skips[0]!, /\n/);
@@ -118,7 +118,7 @@ test('a corrupt checkpoint is skipped with one line, recorded, and later ones go
 
   // A restart does nothing again and says nothing again about the skipped one.
   const second = watcher(logdir);
-  assert.deepEqual(await second.w.run(), { frames: 0, skipped: 0 });
+  assert.deepEqual(await second.w.run(), { frames: 0, skipped: 0, failedRuns: [] });
   assert.equal(second.skips.length, 0);
 });
 
@@ -132,7 +132,7 @@ test('a restarted watcher continues the chain from its state, never repeating a 
   // A checkpoint older than the last frame appearing late cannot be drawn: frames go forward.
   await writeFakeCheckpoint(logdir, 'r', 1500, 5);
   const again = watcher(logdir);
-  assert.deepEqual(await again.w.run(), { frames: 2, skipped: 1 });
+  assert.deepEqual(await again.w.run(), { frames: 2, skipped: 1, failedRuns: [] });
   assert.match(again.skips[0]!, /step 000001500: it appeared after step 000002000 was already drawn/);
   assert.ok(again.lines.some((line) => /continuing after step 000002000 \(2 frames/.test(line)));
   const runDir = join(logdir, 'r');
@@ -144,7 +144,7 @@ test('a restart with another --val-size is refused with a clear line', { skip: n
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   await watcher(logdir).w.run();
-  const other = watcher(logdir, { settings: { valSize: 100, seed: 0, perplexity: 30 } });
+  const other = watcher(logdir, { run: 'r', settings: { valSize: 100, seed: 0, perplexity: 30 } });
   await assert.rejects(other.w.run(), (error) => isUserError(error) && /--val-size 200 \(now 100\)/.test((error as Error).message));
 });
 
@@ -182,7 +182,7 @@ test('the live watcher finds runs and checkpoints that appear after it started, 
   await waitForFrames(join(logdir, 'later'), 3);
   await waitForFrames(join(logdir, 'second'), 1);
   w.stop();
-  assert.deepEqual(await running, { frames: 4, skipped: 0 });
+  assert.deepEqual(await running, { frames: 4, skipped: 0, failedRuns: [] });
   await assertFramesEverywhere(join(logdir, 'later'), [100, 200, 300]);
   await assertFramesEverywhere(join(logdir, 'second'), [50]);
 });
@@ -230,7 +230,8 @@ test('an output that cannot be written stops the watcher with one line and leave
   await writeFakeCheckpoint(logdir, 'r', 20, 2);
   const { mkdir } = await import('node:fs/promises');
   await mkdir(join(runDir, 'embeddings', 'images', 'step-000000020.png'));
-  const { w } = watcher(logdir);
+  // With --run it is the only run asked for: its failure ends the watcher (see failures.test.ts otherwise).
+  const { w } = watcher(logdir, { run: 'r' });
   await assert.rejects(w.run(), (error) => isUserError(error) && /cannot write .*step-000000020\.png/.test((error as Error).message));
   assert.equal(await readFile(join(runDir, 'embeddings', 'state.json'), 'utf8'), stateBefore);
   assert.deepEqual(await gifSteps(runDir), [10]);
@@ -244,14 +245,16 @@ test('a second watcher on a run is refused while the first lives; a dead watcher
   await mkdir(join(embeddings, 'images'), { recursive: true });
   // Our parent process is alive and is not us: it stands for another watcher.
   await writeFile(join(embeddings, 'watcher.lock'), `${process.ppid}\n`);
-  await assert.rejects(watcher(logdir).w.run(), (error) => isUserError(error) && new RegExp(`already being drawn by another watcher \\(process ${process.ppid}`).test((error as Error).message));
+  const refused = new RegExp(`already being drawn by another watcher \\(process ${process.ppid}`);
+  const locked = watcher(logdir, { run: 'r' });
+  await assert.rejects(locked.w.run(), (error) => isUserError(error) && refused.test(error.message));
 
   const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   const deadPid = Number(gone.stdout);
   await writeFile(join(embeddings, 'watcher.lock'), `${deadPid}\n`);
   const leftover = join(embeddings, 'images', `.step-000000010.png.${deadPid}.0badcafe.tmp`);
   await writeFile(leftover, 'half a PNG');
-  assert.deepEqual(await watcher(logdir).w.run(), { frames: 1, skipped: 0 });
+  assert.deepEqual(await watcher(logdir).w.run(), { frames: 1, skipped: 0, failedRuns: [] });
   await assert.rejects(access(leftover), /ENOENT/);
   await assert.rejects(access(join(embeddings, 'watcher.lock')), /ENOENT/, 'the lock is released when the watcher stops');
 });

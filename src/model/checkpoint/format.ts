@@ -4,7 +4,8 @@
  *
  *   model.json + weights.bin        tfjs LayersModel artifacts (topology, weights manifest, float32)
  *   optimizer.json + optimizer.bin  Adam state: hyper-parameters, iterations, first/second moments
- *   checkpoint.json                 written last: step, epoch, samples seen, model and data options
+ *   checkpoint.json                 written last: step, epoch, samples seen, model and data options,
+ *                                   the SHA-256 of weights.bin and optimizer.bin
  *
  * A checkpoint is assembled in a hidden sibling directory (`.step-…tmp`) and renamed into place
  * when complete, so a directory named `step-\d{9}` with a `checkpoint.json` is complete.
@@ -40,6 +41,11 @@ export interface CheckpointMeta {
   validationAccuracy?: number;
   /** Free-form: the options the run was started with. */
   run?: Record<string, unknown>;
+  /**
+   * `sha256:<hex>` of each weight file (`weights.bin`, `optimizer.bin`) as written, checked on
+   * every load. Absent in checkpoints written before they were recorded.
+   */
+  checksums?: Record<string, string>;
 }
 
 /** Adam's state as plain arrays, in the model's trainable-weight order. */

@@ -17,6 +17,7 @@ import {
   type CheckpointMeta,
   type OptimizerState,
 } from './format.ts';
+import { weightFileChecksums } from './checksums.ts';
 import { fileModelHandler, writeOptimizerState } from './weights-io.ts';
 
 /**
@@ -66,8 +67,11 @@ export async function captureOptimizerState(
 export interface SaveCheckpointInput {
   model: tflTypes.LayersModel;
   optimizer: tfTypes.AdamOptimizer;
-  /** Everything of checkpoint.json except `format` and `step` (= samplesSeen); `time` defaults to now. */
-  meta: Omit<CheckpointMeta, 'format' | 'step' | 'time'> & { time?: string };
+  /**
+   * Everything of checkpoint.json except `format`, `step` (= samplesSeen) and `checksums` (of the
+   * files as written); `time` defaults to now.
+   */
+  meta: Omit<CheckpointMeta, 'format' | 'step' | 'time' | 'checksums'> & { time?: string };
 }
 
 /**
@@ -93,6 +97,7 @@ export async function saveCheckpoint(checkpointsDir: string, input: SaveCheckpoi
       step: input.meta.samplesSeen,
       ...input.meta,
       time: input.meta.time ?? new Date().toISOString(),
+      checksums: await weightFileChecksums(temporary),
     };
     await writeFileSynced(join(temporary, CHECKPOINT_JSON), JSON.stringify(meta, null, 2) + '\n');
     await rename(temporary, finalDir);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, describeFsError } from '../../errors.ts';
 import type { ModelOptions } from '../resnet.ts';
+import { isChecksum } from './checksums.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_JSON, type CheckpointMeta, type WeightArray } from './format.ts';
 
 /** Reads and parses a JSON file; `whenMissing` replaces the message when it (or its directory) is not there. */
@@ -68,6 +69,9 @@ export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
   if (!isRecord(raw.data)) throw bad('data', 'an object');
   if (raw.validationAccuracy !== undefined && typeof raw.validationAccuracy !== 'number')
     throw bad('validationAccuracy', 'a number');
+  if (raw.checksums !== undefined && !(isRecord(raw.checksums) && Object.values(raw.checksums).every(isChecksum))) {
+    throw bad('checksums', "an object of 'sha256:<64 hex digits>' strings");
+  }
   return { ...(raw as unknown as CheckpointMeta), iterations: iterations as number };
 }
 

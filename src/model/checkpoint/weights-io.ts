@@ -19,6 +19,7 @@ import {
   type OptimizerState,
   type WeightArray,
 } from './format.ts';
+import { sha256Checksum, verifyChecksums } from './checksums.ts';
 import { checkWeightShapes, isIntList, isRecord, readCheckpointMeta, readJson } from './validate.ts';
 interface ManifestWeight {
   name: string;
@@ -27,15 +28,22 @@ interface ManifestWeight {
   quantization?: unknown;
 }
 
-/** Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. */
-async function readManifestWeights(
-  dir: string,
-  manifestOwner: string,
-  manifest: unknown,
-): Promise<Map<string, WeightArray>> {
+interface ManifestContents {
+  weights: Map<string, WeightArray>;
+  /** File name (as in the manifest's paths) → checksum of the bytes read. */
+  checksums: Map<string, string>;
+}
+
+/**
+ * Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. The
+ * checksums of what was read are checked by the caller, after the checks of the structure:
+ * "truncated" or "weight x is missing" says more than "checksum mismatch".
+ */
+async function readManifestWeights(dir: string, manifestOwner: string, manifest: unknown): Promise<ManifestContents> {
   if (!Array.isArray(manifest))
     throw new UserError(`${manifestOwner}: 'weightsManifest' is missing; the checkpoint is damaged, use another one`);
   const weights = new Map<string, WeightArray>();
+  const checksums = new Map<string, string>();
   for (const group of manifest) {
     if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new UserError(
@@ -51,6 +59,7 @@ async function readManifestWeights(
       } catch (error) {
         throw new UserError(describeFsError(error, 'read', path));
       }
+      checksums.set(String(relative), sha256Checksum(parts.at(-1)!));
     }
     const bytes = Buffer.concat(parts);
     const file = group.paths.map(String).join('+');
@@ -88,7 +97,13 @@ async function readManifestWeights(
       );
     }
   }
-  return weights;
+  return { weights, checksums };
+}
+
+/** The checksums `checkpoint.json` records, when the directory has one (a checkpoint). */
+async function recordedChecksums(dir: string): Promise<Record<string, string> | undefined> {
+  if (!(await pathExists(join(dir, CHECKPOINT_JSON)))) return undefined;
+  return (await readCheckpointMeta(dir)).checksums;
 }
 
 /**
@@ -101,9 +116,12 @@ export async function readCheckpointWeights(dir: string): Promise<Map<string, We
   const modelJson = await readJson(modelPath);
   if (!isRecord(modelJson))
     throw new UserError(`${modelPath}: not a tfjs model.json; the checkpoint is damaged, use another one`);
-  const weights = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
-  if (await pathExists(join(dir, CHECKPOINT_JSON)))
-    checkWeightShapes(weights, (await readCheckpointMeta(dir)).model, modelPath);
+  const { weights, checksums } = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+  if (await pathExists(join(dir, CHECKPOINT_JSON))) {
+    const meta = await readCheckpointMeta(dir);
+    checkWeightShapes(weights, meta.model, modelPath);
+    verifyChecksums(dir, checksums, meta.checksums);
+  }
   return weights;
 }
 /** Reads `optimizer.json` + `optimizer.bin` without tfjs. */
@@ -118,7 +136,7 @@ export async function readOptimizerState(dir: string): Promise<OptimizerState> {
   }
   if (!Number.isInteger(raw.iterations))
     throw new UserError(`${path}: field 'iterations' must be an integer; the checkpoint is damaged`);
-  const arrays = await readManifestWeights(dir, path, raw.weightsManifest);
+  const { weights: arrays, checksums } = await readManifestWeights(dir, path, raw.weightsManifest);
   const names = Array.isArray(raw.variables) ? raw.variables.map(String) : [];
   const moments = names.map((name) => {
     const m = arrays.get(`${name}/m`);
@@ -127,6 +145,7 @@ export async function readOptimizerState(dir: string): Promise<OptimizerState> {
       throw new UserError(`${path}: the moments of '${name}' are missing; the checkpoint is damaged, use another one`);
     return { name, shape: m.shape, m: m.values, v: v.values };
   });
+  verifyChecksums(dir, checksums, await recordedChecksums(dir));
   return {
     kind: 'adam',
     learningRate: raw.learningRate as number,
@@ -197,7 +216,8 @@ export function fileModelHandler(dir: string): tfTypes.io.IOHandler {
       if (!isRecord(modelJson) || !isRecord(modelJson.modelTopology)) {
         throw new UserError(`${modelPath}: no 'modelTopology'; not a tfjs layers model, use another checkpoint`);
       }
-      const weights = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+      const { weights, checksums } = await readManifestWeights(dir, modelPath, modelJson.weightsManifest);
+      verifyChecksums(dir, checksums, await recordedChecksums(dir));
       const weightSpecs = (modelJson.weightsManifest as { weights: tfTypes.io.WeightsManifestEntry[] }[]).flatMap(
         (g) => g.weights,
       );

@@ -60,13 +60,14 @@ export interface FakeStageLog {
   inits: (Float64Array | null)[];
 }
 
-export function fakeStages(log: FakeStageLog = { loaded: [], inits: [] }): FrameStages {
+/** `pixelOffset` changes every pixel of the validation images: other data of the same size. */
+export function fakeStages(log: FakeStageLog = { loaded: [], inits: [] }, { pixelOffset = 0 } = {}): FrameStages {
   let current = -1;
   return {
     async validation(size: number): Promise<ValidationSet> {
       const labels = fixtureLabels().subarray(0, size);
       const images = new Uint8Array(size * 32 * 32 * 3);
-      for (let i = 0; i < images.length; i++) images[i] = (i * 7 + (i >> 12)) & 255;
+      for (let i = 0; i < images.length; i++) images[i] = (i * 7 + (i >> 12) + pixelOffset) & 255;
       return { images, labels: Uint8Array.from(labels), testIndices: Int32Array.from(labels, (_, i) => i * 5), classNames: CLASS_NAMES, count: size };
     },
     async load(dir) {
