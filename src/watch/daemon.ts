@@ -208,6 +208,11 @@ export class Watcher {
     });
   }
 
+  /** `await using watcher = new Watcher(...)`: closes it on every way out. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Writers closed, locks released, workers and models freed. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
