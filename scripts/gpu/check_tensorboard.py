@@ -31,7 +31,7 @@ def main():
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "tensorboard.main", "--logdir", logdir, "--port", str(port),
-         "--host", "127.0.0.1", "--samples_per_plugin=images=0",
+         "--host", "127.0.0.1", "--samples_per_plugin=images=100000",  # images=0 serves none
          "--load_fast=" + ("true" if load_fast else "false"), "--reload_interval=1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { UserError } from '../errors.ts';
 import { listCheckpoints } from '../model/checkpoint.ts';
+import { tensorboardCommand } from '../tensorboard/command.ts';
 import { timestampRunName } from '../train/runs.ts';
 import { runPaths } from '../watch/paths.ts';
 import { lastHandledStep, readState } from '../watch/state.ts';
@@ -88,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
 
   console.log(`demo: training run '${runName}' in ${logdir}/ with a watcher beside it (Ctrl-C stops both)`);
+  console.log(`demo: to watch it live, run in another terminal: ${tensorboardCommand(logdir)}`);
   // Started first, before the run exists: the watcher picks the run up when it appears.
   const watcher = startChild('watch', [
     'watch', '--logdir', logdir, '--run', runName, '--val-size', String(valSize),
@@ -173,13 +175,14 @@ demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.len
   animation      ${shown(paths.gif)}
   frames (PNG)   ${shown(paths.images)}/step-*.png
   2-D frames     ${shown(paths.frames)}/step-*.tsv
-  TensorBoard    ${shown(paths.runDir)}/events.out.tfevents.*  (training and watcher)
+  TensorBoard    ${shown(paths.runDir)}/events.out.tfevents.*  (training)
+                 ${shown(paths.events)}/events.out.tfevents.*  (watcher: run '${runName}/embeddings')
   projector      ${shown(join(paths.runDir, 'projector_config.pbtxt'))}
   checkpoints    ${shown(paths.checkpoints)}/
 
 look at it:
-  tensorboard --logdir ${logdir} --samples_per_plugin=images=0
-(without --samples_per_plugin=images=0 TensorBoard keeps only 10 images per tag)`);
+  ${tensorboardCommand(logdir)}
+(--samples_per_plugin keeps every frame on the slider; without it TensorBoard keeps 10 per tag)`);
     return 0;
   } finally {
     releaseSignals();

@@ -4,6 +4,7 @@
  * read straight from the files, so it works without TensorBoard and while runs are written.
  */
 import { UserError } from '../errors.ts';
+import { tensorboardCommand } from '../tensorboard/command.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
 import { parseCommand } from './args.ts';
 import { stdio, type CommandOutput } from './output.ts';
@@ -152,9 +153,8 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
     const crowded = runs.flatMap((r) => r.tags).filter((t) => t.plugin === 'images' && t.points > DEFAULT_IMAGES_KEPT);
     if (crowded.length > 0) {
       output.line(
-        `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it ` +
-          `with\n` +
-          `  tensorboard --logdir ${logdir} --samples_per_plugin=images=0`,
+        `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it with\n` +
+          `  ${tensorboardCommand(logdir)}`,
       );
     }
   }

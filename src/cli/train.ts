@@ -10,6 +10,7 @@ import { initBackend, parseBackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10 } from '../data/index.ts';
 import { latestCheckpoint, readCheckpointMeta } from '../model/checkpoint.ts';
 import { parseBlocks, RESNET_PRESETS } from '../model/resnet.ts';
+import { tensorboardCommand } from '../tensorboard/command.ts';
 import {
   checkRunStart,
   DEFAULT_BATCH_SIZE,
@@ -146,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     if (result.lastValidation && Number.isFinite(result.lastValidation.loss)) {
       process.stderr.write(`validation accuracy ${(result.lastValidation.accuracy * 100).toFixed(2)}%\n`);
     }
-    process.stderr.write(`tensorboard --logdir ${logdir} --samples_per_plugin=images=0   # to look at it\n`);
+    process.stderr.write(`${tensorboardCommand(logdir)}   # to look at it\n`);
   } finally {
     stop.release();
   }

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 // choose.ts, not backend/index.ts: parsing the option must not load tfjs.
 import { parseBackendChoice } from '../backend/choose.ts';
 import { UserError } from '../errors.ts';
+import { tensorboardCommand } from '../tensorboard/command.ts';
 import { Watcher } from '../watch/daemon.ts';
 import { jsonReporter, textReporter } from '../watch/report.ts';
 import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
@@ -113,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   try {
+    reporter.info(`to look at it: ${tensorboardCommand(values.logdir ?? 'logs')}`);
     const summary = await watcher.run();
     const failed = summary.failedRuns.length;
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

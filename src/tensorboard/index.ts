@@ -62,4 +62,5 @@ export {
   type EmbeddingInfo,
   type SpriteMetadata,
 } from './protos.ts';
+export { tensorboardCommand, TENSORBOARD_FLAGS, IMAGES_KEPT_PER_TAG } from './command.ts';
 export { summarizeLogdir, summarizeRun, type RunSummary, type TagSummary, type ProjectorSummary } from './summarize.ts';

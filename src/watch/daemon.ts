@@ -273,7 +273,7 @@ export class Watcher {
       state.validationFingerprint = fingerprint;
       await writeState(paths.state, state);
     }
-    const events = await RunEventLog.open(paths.runDir);
+    const events = await RunEventLog.open(paths.events, paths.runDir);
     const restored = await events.restore(state.frames, paths.imageFile);
     if (restored > 0) reporter.info(`${run}: wrote ${restored} TensorBoard points the event files had lost, from ${paths.state}`);
     const last = state.frames.at(-1);

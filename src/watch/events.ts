@@ -1,15 +1,28 @@
 /**
- * The watcher's TensorBoard points for one run: its own event file in the run directory (name
- * ending `.watcher`, beside the trainer's), and the guard that keeps every tag's steps strictly
- * increasing across restarts.
+ * The watcher's TensorBoard points for one run, and the guard that keeps every tag's steps
+ * strictly increasing across restarts.
  *
- * On start the run's event files are read back (the reader stops cleanly at a record a killed
- * process left half-written); a point is written only when its step is above the last step of its
- * tag actually on disk. Together with the state file this makes "redo the frame after a crash"
+ * They go to an event file of their own in `<run>/embeddings/`, which TensorBoard shows as the
+ * run `<run>/embeddings`. Not beside the trainer's: by default (`--reload_multifile=false`)
+ * TensorBoard polls only the newest event file of a directory, so with two writers in one
+ * directory the older writer's curves froze while both ran (measured with TensorBoard 2.21).
+ * Runs drawn before that have the watcher's points in `<run>/events.out.tfevents.*.watcher`:
+ * those stay (TensorBoard keeps showing them under `<run>`), a restarted watcher writes its new
+ * points to `<run>/embeddings/`, and both count for the guard, so no step is written twice.
+ *
+ * On start the event files are read back (the reader stops cleanly at a record a killed process
+ * left half-written); a point is written only when its step is above the last step of its tag
+ * actually on disk. Together with the state file this makes "redo the frame after a crash"
  * safe: what reached the event file is not written again, what did not is written now.
  */
 import { readFile } from 'node:fs/promises';
-import { lastStepsByTag, summaryFileWriter, type SummaryWriter } from '../tensorboard/index.ts';
+import {
+  lastStepsByTag,
+  listEventFiles,
+  readEventFile,
+  summaryFileWriter,
+  type SummaryWriter,
+} from '../tensorboard/index.ts';
 import type { FrameRecord } from './state.ts';
 
 export const TAGS = {
@@ -39,18 +52,34 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
+/** The watcher's event files of the layout before `<run>/embeddings/`: in the run directory itself. */
+async function earlierWatcherFiles(runDir: string): Promise<string[]> {
+  return (await listEventFiles(runDir)).filter((file) => file.endsWith(`.${EVENT_FILE_SUFFIX}`));
+}
+
 export class RunEventLog implements EventLog {
   private writer: SummaryWriter | null = null;
 
   private constructor(
-    readonly runDir: string,
+    readonly eventsDir: string,
     private readonly last: Map<string, number>,
   ) {}
 
-  /** Reads back the last step of every tag in the run's event files. */
-  static async open(runDir: string): Promise<RunEventLog> {
-    const steps = await lastStepsByTag(runDir);
-    return new RunEventLog(runDir, new Map(steps));
+  /**
+   * Reads back the last step of every tag in `eventsDir` (where the points go) and in the
+   * watcher's earlier event files in `runDir`.
+   */
+  static async open(eventsDir: string, runDir: string): Promise<RunEventLog> {
+    const steps = await lastStepsByTag(eventsDir);
+    for (const file of await earlierWatcherFiles(runDir)) {
+      for (const event of await readEventFile(file)) {
+        for (const value of event.summary?.value ?? []) {
+          const tag = value.tag ?? '';
+          steps.set(tag, Math.max(steps.get(tag) ?? -1, event.step));
+        }
+      }
+    }
+    return new RunEventLog(eventsDir, steps);
   }
 
   lastStep(tag: string): number {
@@ -59,7 +88,7 @@ export class RunEventLog implements EventLog {
 
   private ensureWriter(): SummaryWriter {
     // Created on first use: a watcher with nothing to write leaves no empty event file behind.
-    this.writer ??= summaryFileWriter(this.runDir, { filenameSuffix: EVENT_FILE_SUFFIX });
+    this.writer ??= summaryFileWriter(this.eventsDir, { filenameSuffix: EVENT_FILE_SUFFIX });
     return this.writer;
   }
 

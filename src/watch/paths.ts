@@ -1,6 +1,8 @@
 /**
  * Where the watcher keeps each run's outputs, all under `<logdir>/<run>/embeddings/` except the
- * event file and the projector config, which TensorBoard looks for in the run directory itself.
+ * projector config, which TensorBoard's projector looks for in the run directory itself. The
+ * watcher's event files are in `embeddings/` too: TensorBoard shows them as the run
+ * `<run>/embeddings` (why a directory of their own: events.ts).
  */
 import { join } from 'node:path';
 import { stepLabel } from '../model/checkpoint/format.ts';
@@ -14,6 +16,8 @@ export function runPaths(runDir: string) {
     runDir,
     checkpoints: join(runDir, 'checkpoints'),
     embeddings,
+    /** The watcher's TensorBoard event files. */
+    events: embeddings,
     state: join(embeddings, 'state.json'),
     lock: join(embeddings, 'watcher.lock'),
     projector: join(embeddings, 'projector'),

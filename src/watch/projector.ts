@@ -1,11 +1,19 @@
 /**
  * The run's entries in TensorBoard's embedding projector: per step, the 128-d embeddings
- * (`embedding:step-N`) and our aligned 2-D frame (`tsne:step-N`, shape [N, 2], so the projector
- * can show the frame exactly as drawn); both share one metadata TSV (label, class name, test-set
- * index) and one sprite of the validation images, written once per run.
+ * (`embedding:step-N`) and our aligned 2-D frame (`tsne:step-N`); both share one metadata TSV
+ * (label, class name, test-set index) and one sprite of the validation images, written once per
+ * run.
+ *
+ * The frame is stored as 3-D points (x, y, 0): the projector always starts with its own PCA
+ * and, given only 2 columns, shows "Total variance described: NaN%" and draws nothing
+ * (TensorBoard 2.21). With a third, constant column its PCA is a rotation of our frame, so the
+ * projector draws the frame as we drew it, up to rotation and mirroring.
  */
+import { readFile } from 'node:fs/promises';
+import { ProjectorWriter, tensorTsv } from '../tensorboard/index.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
 import { pathExists as exists } from '../util/exists.ts';
-import { ProjectorWriter } from '../tensorboard/index.ts';
+import { parseNumberTable } from '../util/tsv.ts';
 import type { ProjectorOutput } from './frame.ts';
 import { stepLabel } from './paths.ts';
 import type { ValidationSet } from './stages.ts';
@@ -23,6 +31,35 @@ export function frameTensorName(step: number): string {
   return `tsne:step-${stepLabel(step)}`;
 }
 
+/** Columns of a `tsne:step-N` entry: x, y and a zero depth (see the header). */
+export const FRAME_COLUMNS = 3;
+
+/** Interleaved 2-D positions `[x0, y0, x1, y1, …]` as rows of (x, y, 0). */
+export function framePoints(positions: Float64Array, count: number): Float64Array {
+  const points = new Float64Array(count * FRAME_COLUMNS);
+  for (let i = 0; i < count; i++) {
+    points[i * FRAME_COLUMNS] = positions[2 * i]!;
+    points[i * FRAME_COLUMNS + 1] = positions[2 * i + 1]!;
+  }
+  return points;
+}
+
+/**
+ * Rewrites the 2-column `tsne:step-N` entries a watcher wrote before frames had a third column,
+ * so a restarted watcher leaves a run whose every frame the projector can draw.
+ */
+async function addDepthToFlatFrames(writer: ProjectorWriter): Promise<void> {
+  for (const entry of (await writer.readConfig()).embeddings ?? []) {
+    if (!entry.tensor_name?.startsWith('tsne:') || entry.tensor_shape?.[1] !== 2 || !entry.tensor_path) continue;
+    const path = writer.resolve(entry.tensor_path).absolute;
+    const advice = 'move the embeddings folder away to start over';
+    const frame = parseNumberTable(await readFile(path, 'utf8'), path, { advice });
+    const points = framePoints(frame.data, frame.rows);
+    await writeFileAtomic(path, tensorTsv(points, frame.rows, FRAME_COLUMNS, entry.tensor_name));
+    await writer.addEntry({ ...entry, tensor_shape: [frame.rows, FRAME_COLUMNS] });
+  }
+}
+
 export async function createProjectorOutput(runDir: string, validation: ValidationSet): Promise<ProjectorOutput> {
   const writer = new ProjectorWriter(runDir);
   // Written once per run; a restarted watcher finds them (same subset: checked via the state).
@@ -38,6 +75,7 @@ export async function createProjectorOutput(runDir: string, validation: Validati
     await writer.writeSprite(SPRITE, validation.images, validation.count, TILE, TILE);
   }
   const sprite = { imagePath: SPRITE, tileWidth: TILE, tileHeight: TILE };
+  await addDepthToFlatFrames(writer);
 
   return {
     async addStep(step, embeddings, dim, positions) {
@@ -53,9 +91,9 @@ export async function createProjectorOutput(runDir: string, validation: Validati
       });
       await writer.addEmbedding({
         tensorName: frameTensorName(step),
-        values: positions,
+        values: framePoints(positions, validation.count),
         count: validation.count,
-        dims: 2,
+        dims: FRAME_COLUMNS,
         tensorPath: `${PROJECTOR_DIR}/step-${label}-tsne.tsv`,
         metadataPath: METADATA,
         sprite,

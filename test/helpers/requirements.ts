@@ -23,7 +23,9 @@ export const SWIFTSHADER_ENV = join(SHARED_DIR, 'tools', 'swiftshader', 'env.sh'
 
 export type Requirement = 'shared' | 'cifar' | 'tensorboard' | 'chromium' | 'swiftshader';
 
-const TENSORBOARD_PYTHON_PACKAGES = 'python3-numpy python3-protobuf python3-grpcio python3-pil python3-packaging';
+// python3-markupsafe: werkzeug (in the serve script's bundle) imports it; ../shared/tools/README.md omits it.
+const TENSORBOARD_PYTHON_PACKAGES =
+  'python3-numpy python3-protobuf python3-grpcio python3-pil python3-packaging python3-markupsafe';
 
 /** Why the requirement is missing (one line, with what to do), or undefined when present. */
 function missing(requirement: Requirement): string | undefined {
@@ -37,7 +39,8 @@ function missing(requirement: Requirement): string | undefined {
     }
     case 'tensorboard': {
       if (!existsSync(TENSORBOARD_SERVE)) return `needs the real TensorBoard at ${TENSORBOARD_SERVE} (../shared)`;
-      const probe = spawnSync('/usr/bin/python3', ['-c', 'import numpy, google.protobuf, grpc, PIL, packaging'], { stdio: 'ignore' });
+      const imports = 'import numpy, google.protobuf, grpc, PIL, packaging, markupsafe';
+      const probe = spawnSync('/usr/bin/python3', ['-c', imports], { stdio: 'ignore' });
       return probe.status === 0 ? undefined : `needs python3 with TensorBoard's packages: apt-get install ${TENSORBOARD_PYTHON_PACKAGES}`;
     }
     case 'chromium': {

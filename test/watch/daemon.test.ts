@@ -8,6 +8,9 @@ import { Watcher, type WatcherOptions } from '../../src/watch/daemon.ts';
 import { textReporter, type Reporter } from '../../src/watch/report.ts';
 import { isUserError } from '../../src/errors.ts';
 import { readFrameTsv } from '../../src/watch/state.ts';
+import {
+  formatProjectorConfig, listEventFiles, parseProjectorConfig, readEventFileDetailed, summarizeLogdir,
+} from '../../src/tensorboard/index.ts';
 import { fakeStages, writeFakeCheckpoint, writeHalfCheckpoint, type FakeStageLog } from './helpers/fake-stages.ts';
 import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag } from './helpers/inspect-run.ts';
 import { needs } from '../helpers/requirements.ts';
@@ -67,6 +70,15 @@ test('--once draws every complete checkpoint in step order, with every output', 
   const runDir = join(logdir, 'run-a');
   assert.deepEqual(log.loaded.map((dir) => dir.slice(-9)), ['000000512', '000001024', '000002048']);
   await assertFramesEverywhere(runDir, [512, 1024, 2048]);
+  // The watcher's events in a directory of their own (TensorBoard's run 'run-a/embeddings'),
+  // none beside the trainer's: TensorBoard follows only the newest event file of a directory.
+  assert.deepEqual((await listEventFiles(runDir)).length, 0);
+  assert.equal((await listEventFiles(join(runDir, 'embeddings'))).length, 1);
+  // What `inspect` lists: the projector under the run, the watcher's tags under run-a/embeddings.
+  const runs = await summarizeLogdir(logdir);
+  const entriesPerRun = runs.map((r) => [r.name, r.projector?.embeddings.length ?? 0]);
+  assert.deepEqual(entriesPerRun, [['run-a', 6], ['run-a/embeddings', 0]]);
+  assert.deepEqual(runs[1]!.tags.map((tag) => tag.tag).sort(), [...WATCHER_TAGS].sort());
 
   // The chain: PCA start for the first frame, then each frame starts from the previous one.
   assert.equal(log.inits[0], null);
@@ -86,7 +98,8 @@ test('--once draws every complete checkpoint in step order, with every output', 
     'embedding:step-000002048', 'tsne:step-000002048',
   ]);
   for (const entry of entries) {
-    const dims = entry.name.startsWith('tsne') ? 2 : 128;
+    // The frame as (x, y, 0): the projector draws nothing for 2 columns.
+    const dims = entry.name.startsWith('tsne') ? 3 : 128;
     assert.deepEqual(entry.shape, [VAL, dims]);
     assert.equal(entry.rows, VAL);
     assert.equal(entry.columns, dims);
@@ -98,6 +111,7 @@ test('--once draws every complete checkpoint in step order, with every output', 
   const frame = await readFrameTsv(join(runDir, 'embeddings', 'frames', 'step-000002048.tsv'), VAL);
   const tsneRows = (await readFile(join(runDir, 'embeddings', 'projector', 'step-000002048-tsne.tsv'), 'utf8')).trim().split('\n');
   assert.ok(Math.abs(Number(tsneRows[7]!.split('\t')[1]) - frame[15]!) < 1e-5);
+  assert.equal(tsneRows[7]!.split('\t')[2], '0');
 });
 
 test('a corrupt checkpoint is skipped with one line, recorded, and later ones go on', { skip: needs('shared') }, async (t) => {
@@ -154,12 +168,68 @@ test('TensorBoard points lost before reaching the disk are written back from the
   await writeFakeCheckpoint(logdir, 'r', 20, 2);
   await watcher(logdir).w.run();
   const runDir = join(logdir, 'r');
-  for (const name of await readdir(runDir)) if (name.includes('tfevents')) await unlink(join(runDir, name));
+  const eventsDir = join(runDir, 'embeddings');
+  for (const name of await readdir(eventsDir)) if (name.includes('tfevents')) await unlink(join(eventsDir, name));
   await writeFakeCheckpoint(logdir, 'r', 30, 3);
   const again = watcher(logdir);
   await again.w.run();
   assert.ok(again.lines.some((line) => /wrote 12 TensorBoard points the event files had lost/.test(line)));
   await assertFramesEverywhere(runDir, [10, 20, 30]);
+});
+
+/**
+ * Turns a run drawn by this watcher into one drawn before `<run>/embeddings/` held the events:
+ * the watcher's event file in the run directory, cut before `keepBelow`'s points (as if they
+ * never reached the disk), and 2-column `tsne:step-N` projector entries.
+ */
+async function toEarlierLayout(runDir: string, keepBelow: number): Promise<void> {
+  const { rename, truncate, writeFile } = await import('node:fs/promises');
+  const [file] = await listEventFiles(join(runDir, 'embeddings'));
+  const moved = join(runDir, file!.split('/').at(-1)!);
+  await rename(file!, moved);
+  const { events, offsets } = await readEventFileDetailed(moved);
+  const cut = events.findIndex((event) => event.step >= keepBelow && event.summary !== undefined);
+  if (cut >= 0) await truncate(moved, offsets[cut]!);
+  const configPath = join(runDir, 'projector_config.pbtxt');
+  const config = parseProjectorConfig(await readFile(configPath, 'utf8'));
+  for (const entry of config.embeddings ?? []) {
+    if (entry.tensor_name!.startsWith('tsne:')) entry.tensor_shape = [VAL, 2];
+  }
+  await writeFile(configPath, formatProjectorConfig(config));
+  for (const name of await readdir(join(runDir, 'embeddings', 'projector'))) {
+    if (!name.endsWith('-tsne.tsv')) continue;
+    const path = join(runDir, 'embeddings', 'projector', name);
+    const rows = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    await writeFile(path, rows.map((row) => row.split('\t').slice(0, 2).join('\t')).join('\n') + '\n');
+  }
+}
+
+test('a run with the watcher\'s events in the run directory (earlier layout) goes on in embeddings/', { skip: needs('shared') }, async (t) => {
+  const logdir = await tempLogdir(t);
+  for (const [k, step] of [10, 20, 30].entries()) await writeFakeCheckpoint(logdir, 'r', step, k + 1);
+  await watcher(logdir).w.run();
+  const runDir = join(logdir, 'r');
+  await toEarlierLayout(runDir, 30);
+  const before = await projectorEntries(runDir);
+  const flat = before.filter((e) => e.name.startsWith('tsne')).map((e) => [e.shape[1], e.columns]);
+  assert.deepEqual(flat, [[2, 2], [2, 2], [2, 2]]);
+
+  await writeFakeCheckpoint(logdir, 'r', 40, 4);
+  const again = watcher(logdir);
+  assert.deepEqual(await again.w.run(), { frames: 1, skipped: 0, failedRuns: [] });
+  // Step 30's points, lost from the earlier file, come back in the new place; 40 follows them.
+  const restored = /wrote 6 TensorBoard points the event files had lost/;
+  assert.ok(again.lines.some((line) => restored.test(line)), again.lines.join('\n'));
+  const earlier = await listEventFiles(runDir);
+  assert.equal(earlier.length, 1, 'the earlier file stays where TensorBoard shows it');
+  const earlierEvents = (await readEventFileDetailed(earlier[0]!)).events.filter((e) => e.summary);
+  const earlierSteps = [...new Set(earlierEvents.map((e) => e.step))];
+  assert.deepEqual(earlierSteps, [10, 20]);
+  await assertFramesEverywhere(runDir, [10, 20, 30, 40]);
+  // Every frame's projector entry now has the third column the projector needs.
+  for (const entry of (await projectorEntries(runDir)).filter((e) => e.name.startsWith('tsne'))) {
+    assert.deepEqual([entry.shape, entry.columns, entry.rows], [[VAL, 3], 3, VAL], entry.name);
+  }
 });
 
 test('the live watcher finds runs and checkpoints that appear after it started, in either order', { skip: needs('shared') }, async (t) => {

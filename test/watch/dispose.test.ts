@@ -21,7 +21,7 @@ test('a SummaryWriter and the watcher event log close themselves at the end of a
 
     let closes = 0;
     {
-      await using log = await RunEventLog.open(dir);
+      await using log = await RunEventLog.open(join(dir, 'embeddings'), dir);
       t.mock.method(log, 'close', async () => void closes++);
       assert.equal(closes, 0);
     }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readRunEvents } from '../../src/tensorboard/index.ts';
-import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag } from './helpers/inspect-run.ts';
+import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag, watcherEvents } from './helpers/inspect-run.ts';
 import { needs } from '../helpers/requirements.ts';
 
 const CIFAR = process.env.CIFAR10_PATH;
@@ -141,9 +141,9 @@ test('training with the watcher beside it, a SIGKILL mid-frame, a corrupt checkp
   assert.ok(framesBeforeKill >= 1 && framesBeforeKill < frameSteps.length);
   const tags = await stepsByTag(runDir);
   for (const tag of WATCHER_TAGS) assert.deepEqual(tags.get(tag), frameSteps, tag);
-  // Strictly increasing steps for every tag of the run, the trainer's included.
+  // Strictly increasing steps for every tag of both TensorBoard runs: the trainer's and the watcher's.
   const lastByTag = new Map<string, number>();
-  for (const event of await readRunEvents(runDir)) {
+  for (const event of [...(await readRunEvents(runDir)), ...(await watcherEvents(runDir))]) {
     for (const value of event.summary?.value ?? []) {
       const previous = lastByTag.get(value.tag!) ?? -1;
       assert.ok(event.step > previous, `${value.tag}: step ${event.step} after ${previous}`);
@@ -154,7 +154,7 @@ test('training with the watcher beside it, a SIGKILL mid-frame, a corrupt checkp
   const entries = await projectorEntries(runDir);
   assert.equal(entries.length, 2 * frameSteps.length);
   for (const entry of entries) {
-    const dims = entry.name.startsWith('tsne') ? 2 : 128;
+    const dims = entry.name.startsWith('tsne') ? 3 : 128;
     assert.deepEqual([entry.rows, entry.columns, entry.metadataRows], [VAL, dims, VAL], entry.name);
     assert.ok(entry.spriteBytes > 1000);
   }

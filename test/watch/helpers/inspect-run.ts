@@ -1,13 +1,25 @@
 /** Reading back what the watcher wrote for a run, for the tests' checks. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseProjectorConfig, readRunEvents } from '../../../src/tensorboard/index.ts';
+import { listEventFiles, parseProjectorConfig, readEventFile, readRunEvents } from '../../../src/tensorboard/index.ts';
 import { GifWriter } from '../../../src/render/index.ts';
 
-/** Steps per tag, in file order, for every `embeddings/` tag of the run's event files. */
+/**
+ * The watcher's events, oldest first: those of the layout before `<run>/embeddings/` (files
+ * ending `.watcher` in the run directory), then those in `<run>/embeddings/`.
+ */
+export async function watcherEvents(runDir: string) {
+  const earlier = (await listEventFiles(runDir)).filter((file) => file.endsWith('.watcher'));
+  const events = [];
+  for (const file of earlier) events.push(...(await readEventFile(file)));
+  events.push(...(await readRunEvents(join(runDir, 'embeddings'))));
+  return events;
+}
+
+/** Steps per tag, in file order, for every `embeddings/` tag of the watcher's event files. */
 export async function stepsByTag(runDir: string): Promise<Map<string, number[]>> {
   const steps = new Map<string, number[]>();
-  for (const event of await readRunEvents(runDir)) {
+  for (const event of await watcherEvents(runDir)) {
     for (const value of event.summary?.value ?? []) {
       const tag = value.tag ?? '';
       if (!tag.startsWith('embeddings/')) continue;
