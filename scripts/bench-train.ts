@@ -3,7 +3,7 @@
  * on every tfjs backend this machine has, at batch 64 and 256.
  *
  *   npm run bench:train -- [--backend all|wasm,webgpu,…] [--batch 64,256] [--blocks 6,6,12]
- *                          [--iterations 3] [--json] [--profile]
+ *                          [--iterations 3] [--workers 1,2] [--json] [--profile]
  *
  * Inputs are random images (throughput does not depend on pixel values). Each measurement runs one
  * untimed warm-up (XNNPACK operator creation, shader compilation), then `--iterations` timed ones.
@@ -11,6 +11,12 @@
  * inside `tf.tidy`, one host read (the loss) per step. `--profile` prints the time per kernel
  * of one training step (on webgpu the device's timestamps, when it has them, and the step's
  * wall time, dispatches and uploads beside them).
+ *
+ * `--workers 1,2,…` (wasm and cpu) also measures data-parallel training on that many worker
+ * threads (src/train/parallel/): the same step as `train --workers N`, fed the same random batch.
+ * 1 is the single-thread path. Those rows add the trainer's own share of a step (average of the
+ * gradients, Adam update, publishing the weights), in milliseconds, and how many cores the
+ * process kept busy (CPU time / wall time): on a shared machine, what the run actually got.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,7 +25,9 @@ import { initBackend, parseBackendChoice, type ConcreteBackend } from '../src/ba
 import { profileKernels, formatProfile } from '../src/backend/profile.ts';
 import { countDeviceWork } from '../src/backend/webgpu_counters.ts';
 import { createAdamOptimizer } from '../src/backend/optimizers/fused_adam.ts';
-import { buildResNet, parseBlocks } from '../src/model/index.ts';
+import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/index.ts';
+import { createTrainStep } from '../src/train/step.ts';
+import { createParallelTrainStep } from '../src/train/parallel/index.ts';
 import { isUserError } from '../src/errors.ts';
 
 const ALL_BACKENDS: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
@@ -28,8 +36,18 @@ const CPU_REASON = 'pure JavaScript, about 5 img/s forward: minutes per measurem
 interface Measurement {
   backend: string;
   batch: number;
-  forward_img_s: number;
+  workers: number;
+  forward_img_s: number | null;
   train_img_s: number;
+  /** Milliseconds per step the trainer spends outside the workers (parallel rows only). */
+  master_ms?: number;
+  /**
+   * CPU seconds the whole process (every thread) used per wall-clock second of the timed steps
+   * (`--workers` rows): on a machine shared with other work, how many cores the run got.
+   */
+  cores_used?: number;
+  /** CPU milliseconds (every thread) per trained image: the work, whatever the machine's load. */
+  cpu_ms_per_img?: number;
 }
 
 function randomBatch(batch: number): { x: tf.Tensor4D; labels: tf.Tensor2D } {
@@ -101,7 +119,7 @@ async function measure(
         `\nper-kernel profile of one training step, ${backend}, batch ${batch}:\n${formatProfile(kernels)}\n`,
       );
     }
-    return { backend, batch, forward_img_s: round(forward), train_img_s: round(train) };
+    return { backend, batch, workers: 1, forward_img_s: round(forward), train_img_s: round(train) };
   } finally {
     tf.dispose([x, labels]);
     optimizer.dispose();
@@ -127,6 +145,62 @@ async function reportDeviceWork(backend: string, batch: number, step: () => Prom
   );
 }
 
+/** The training step `train --workers N` runs (N = 1: the single-thread step of the trainer). */
+async function measureWorkers(
+  backend: string,
+  blocks: number[],
+  batch: number,
+  iterations: number,
+  workers: number,
+): Promise<Measurement> {
+  const modelOptions = resolveModelOptions({ blocks });
+  const model = buildResNet({ ...modelOptions, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 12.9898) % 1);
+  const input = { images, labels: Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), size: batch };
+  const parallel =
+    workers > 1
+      ? await createParallelTrainStep({
+          model,
+          modelOptions,
+          optimizer,
+          numClasses: 10,
+          workers,
+          maxBatch: batch,
+          backend,
+        })
+      : undefined;
+  const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
+  let masterMs = 0;
+  let cpuStart = process.cpuUsage();
+  let wallStart = 0;
+  let calls = 0;
+  try {
+    const train = await imagesPerSecond(batch, iterations, async () => {
+      // The first call is imagesPerSecond's untimed warm-up: count from the second.
+      if (calls++ === 1) [cpuStart, wallStart] = [process.cpuUsage(), performance.now()];
+      const { loss } = await step(input);
+      if (!Number.isFinite(loss)) {
+        throw new Error(`training diverged on ${backend} with ${workers} workers: loss ${loss}`);
+      }
+      if (parallel) {
+        const t = parallel.lastTimings();
+        masterMs += (t.average + t.apply + t.publish) / (iterations + 1);
+      }
+    });
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const wallMs = performance.now() - wallStart;
+    const usage = { cores_used: round(cpuMs / wallMs), cpu_ms_per_img: round(cpuMs / (batch * iterations)) };
+    const master = parallel ? { master_ms: round(masterMs) } : {};
+    return { backend, batch, workers, forward_img_s: null, train_img_s: round(train), ...usage, ...master };
+  } finally {
+    await parallel?.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
@@ -147,11 +221,13 @@ async function main(): Promise<void> {
       iterations: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      workers: { type: 'string' },
     },
   });
   const blocks = parseBlocks(values.blocks!);
   const batches = positiveList(values.batch!, 'batch');
   const [iterations] = positiveList(values.iterations!, 'iterations');
+  const workerCounts = values.workers === undefined ? [] : positiveList(values.workers, 'workers');
   const asked =
     values.backend === 'all'
       ? undefined
@@ -173,20 +249,43 @@ async function main(): Promise<void> {
       note(`skipped ${candidate}: ${error.message}`);
       continue;
     }
-    for (const batch of batches) {
-      const row = await measure(name === 'tensorflow' ? candidate : name, blocks, batch, iterations!, values.profile!);
+    const report = (row: Measurement) => {
       rows.push(row);
       if (values.json) process.stdout.write(JSON.stringify(row) + '\n');
-      else
-        note(`  ${row.backend} batch ${row.batch}: forward ${row.forward_img_s} img/s, train ${row.train_img_s} img/s`);
+      else {
+        const forward = row.forward_img_s === null ? '' : `forward ${row.forward_img_s} img/s, `;
+        const master = row.master_ms === undefined ? '' : `, trainer's share ${row.master_ms} ms per step`;
+        const usage = `${row.cores_used} cores busy, ${row.cpu_ms_per_img} CPU ms per image`;
+        const cores = row.cores_used === undefined ? '' : ` (${usage}${master})`;
+        const what = `${row.backend} batch ${row.batch}, ${row.workers} worker(s)`;
+        note(`  ${what}: ${forward}train ${row.train_img_s} img/s${cores}`);
+      }
+    };
+    for (const batch of batches) {
+      if (workerCounts.length === 0 || ['wasm', 'cpu'].includes(name) === false) {
+        report(await measure(name === 'tensorflow' ? candidate : name, blocks, batch, iterations!, values.profile!));
+        continue;
+      }
+      for (const workers of workerCounts) report(await measureWorkers(name, blocks, batch, iterations!, workers));
     }
   }
   if (!values.json) {
     console.log(`\nResNet blocks [${blocks.join(',')}], ${iterations} timed iterations after one warm-up\n`);
-    console.log('| backend | batch | forward img/s | train img/s |');
-    console.log('|---|---|---|---|');
-    for (const row of rows)
-      console.log(`| ${row.backend} | ${row.batch} | ${row.forward_img_s} | ${row.train_img_s} |`);
+    const columns = ['backend', 'batch', 'workers', 'forward img/s', 'train img/s', 'trainer ms/step', 'cores busy'];
+    console.log(`| ${[...columns, 'CPU ms/img'].join(' | ')} |`);
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const row of rows) {
+      const cells = [row.backend, row.batch, row.workers, row.forward_img_s ?? '–', row.train_img_s];
+      cells.push(row.master_ms ?? '–', row.cores_used ?? '–', row.cpu_ms_per_img ?? '–');
+      console.log(`| ${cells.join(' | ')} |`);
+    }
+    for (const row of rows) {
+      const same = (r: Measurement) => r.batch === row.batch && r.backend === row.backend;
+      const one = rows.find((r) => r.workers === 1 && r.forward_img_s === null && same(r));
+      if (!one || row.workers === 1) continue;
+      const speedup = (row.train_img_s / one.train_img_s).toFixed(2);
+      console.log(`${row.workers} workers: ${speedup}x one worker (batch ${row.batch})`);
+    }
   }
 }
 

@@ -8,6 +8,10 @@
  *   npx tsx scripts/loss-curve.ts --kernels ours --samples 10000 > ours.ndjson
  *   npx tsx scripts/loss-curve.ts --kernels minimal --samples 10000 > minimal.ndjson
  *   npx tsx scripts/loss-curve.ts --compare minimal.ndjson ours.ndjson
+ *
+ * `--workers N` trains with N data-parallel worker threads (src/train/parallel/) instead of one
+ * thread, from the same seed, data order and augmentation: compare `--workers 1` with
+ * `--workers 2` the same way.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,8 +21,9 @@ import { wasmBinaryFolder } from '../src/backend/probes.ts';
 import { conv2DBackpropFilterConfig } from '../src/backend/kernels/conv2d_backprop_filter.ts';
 import { conv2DBackpropInputConfig } from '../src/backend/kernels/conv2d_backprop_input.ts';
 import { ensureCifarSource, loadCifar10, TrainBatches } from '../src/data/index.ts';
-import { buildResNet, parseBlocks } from '../src/model/resnet.ts';
+import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/resnet.ts';
 import { createTrainStep } from '../src/train/step.ts';
+import { createParallelTrainStep } from '../src/train/parallel/index.ts';
 
 const { values, positionals } = parseCommandArgs('loss-curve', process.argv.slice(2), {
   kernels: { type: 'string', default: 'ours' },
@@ -26,6 +31,7 @@ const { values, positionals } = parseCommandArgs('loss-curve', process.argv.slic
   blocks: { type: 'string', default: '6,6,12' },
   'batch-size': { type: 'string' },
   data: { type: 'string' },
+  workers: { type: 'string' },
   compare: { type: 'boolean', default: false },
 });
 
@@ -62,9 +68,20 @@ if (values.kernels === 'minimal') {
 const batchSize = intOption('loss-curve', 'batch-size', values['batch-size'], 256, 1);
 const samples = intOption('loss-curve', 'samples', values.samples, 10_000, 1);
 const data = await loadCifar10(await ensureCifarSource(values.data), { log: (line) => console.error(line) });
-const model = buildResNet({ blocks: parseBlocks(values.blocks!), seed: 0 });
+const workers = intOption('loss-curve', 'workers', values.workers, 1, 1);
+if (workers > 1 && values.kernels === 'minimal') {
+  throw new Error("--workers runs the project's kernels in every worker; use it with --kernels ours");
+}
+const modelOptions = resolveModelOptions({ blocks: parseBlocks(values.blocks!) });
+const model = buildResNet({ ...modelOptions, seed: 0 });
 const optimizer = tf.train.adam(1e-3);
-const step = createTrainStep(model, optimizer, 10);
+const parallel =
+  workers > 1
+    ? await createParallelTrainStep({
+        model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batchSize, backend: 'wasm',
+      })
+    : undefined;
+const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
 const batches = new TrainBatches(data.train, { batchSize, seed: 0 });
 let seen = 0;
 let index = 0;
@@ -75,3 +92,4 @@ for (const batch of batches.batches(0)) {
   seen += batch.count;
   console.log(JSON.stringify({ step: index++, samples: seen, loss, seconds: +((performance.now() - started) / 1000).toFixed(1) }));
 }
+await parallel?.close();

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../errors.ts';
+import { stdio, type CommandOutput } from './output.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -14,7 +15,9 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UserError(`${command}: ${describeParseError(error as NodeJS.ErrnoException)}; see 'embedding-timelapse ${command} --help'`);
+    throw new UserError(
+      `${command}: ${describeParseError(error as NodeJS.ErrnoException)}; see 'embedding-timelapse ${command} --help'`,
+    );
   }
 }
 
@@ -44,10 +47,15 @@ export interface CommandSpec<T extends Options> {
  * was printed (the command then exits 0); otherwise the option values and the positionals
  * (exactly one when `spec.positional` is set, none otherwise).
  */
-export function parseCommand<T extends Options>(command: string, argv: string[], spec: CommandSpec<T>) {
+export function parseCommand<T extends Options>(
+  command: string,
+  argv: string[],
+  spec: CommandSpec<T>,
+  output: CommandOutput = stdio,
+) {
   const { values, positionals } = parseCommandArgs(command, argv, { ...spec.options, ...HELP_OPTION });
   if ((values as { help?: boolean }).help) {
-    console.log(spec.help);
+    output.line(spec.help);
     return null;
   }
   const seeHelp = `see 'embedding-timelapse ${command} --help'`;
@@ -71,7 +79,12 @@ export function intOption(command: string, name: string, value: string | undefin
 }
 
 /** Like `intOption`, for an option whose absence means "let the callee choose" (undefined). */
-export function optionalIntOption(command: string, name: string, value: string | undefined, min = 0): number | undefined {
+export function optionalIntOption(
+  command: string,
+  name: string,
+  value: string | undefined,
+  min = 0,
+): number | undefined {
   return value === undefined ? undefined : intOption(command, name, value, min, min);
 }
 

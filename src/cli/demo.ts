@@ -4,14 +4,16 @@
  * last checkpoint, then says where everything is and how to look at it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { UserError } from '../errors.ts';
 import { listCheckpoints } from '../model/checkpoint.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
+import { timestampRunName } from '../train/runs.ts';
 import { runPaths } from '../watch/paths.ts';
+import { lastHandledStep, readState } from '../watch/state.ts';
 import { intOption, parseCommand } from './args.ts';
 import { onStopSignals } from './signals.ts';
 
@@ -28,11 +30,14 @@ export const DEMO_TRAINING = {
   batchSize: 64,
 } as const;
 
+const thousands = (n: number) => n.toLocaleString('en-US');
+
 const HELP = `usage: embedding-timelapse demo [options]
 
-Trains the small ResNet preset (${DEMO_TRAINING.epochs} epochs of ${DEMO_TRAINING.maxSamples.toLocaleString('en-US')} training images, a checkpoint every
-${DEMO_TRAINING.checkpointEvery.toLocaleString('en-US')}) while a watcher turns each checkpoint into a frame, then prints where the
-PNGs, the GIF and the TensorBoard files are. Takes a few minutes on 2 CPU cores.
+Trains the small ResNet preset (${DEMO_TRAINING.epochs} epochs of ${thousands(DEMO_TRAINING.maxSamples)} training
+images, a checkpoint every ${thousands(DEMO_TRAINING.checkpointEvery)}) while a watcher turns each checkpoint into
+a frame, then prints where the PNGs, the GIF and the TensorBoard files are. Takes a few minutes
+on 2 CPU cores.
 
 options:
   --logdir DIR        log directory (default: logs)
@@ -41,10 +46,6 @@ options:
   --data PATH         CIFAR-10 archive or folder (default: $CIFAR10_PATH, else download)
   --backend NAME      tfjs backend for training (default: auto)
   -h, --help          show this help`;
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
 
 /** Runs `embedding-timelapse <args>` as a child, its output prefixed line by line. */
 function startChild(label: string, args: string[]): ChildProcess {
@@ -67,19 +68,6 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-interface DemoState {
-  frames: { step: number; frameSeconds: number }[];
-  skipped: { step: number }[];
-}
-
-async function readDemoState(path: string): Promise<DemoState | null> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as DemoState;
-  } catch {
-    return null;
-  }
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand('demo', argv, {
     help: HELP,
@@ -94,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args === null) return 0;
   const { values } = args;
   const logdir = values.logdir ?? 'logs';
-  const runName = values.run ?? `demo-${timestamp()}`;
+  const runName = values.run ?? `demo-${timestampRunName()}`;
   const valSize = intOption('demo', 'val-size', values['val-size'], 1000, 1);
   const dataArgs = values.data ? ['--data', values.data] : [];
   const paths = runPaths(join(resolve(logdir), runName));
@@ -106,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   // Started first, before the run exists: the watcher picks the run up when it appears.
   const watcher = startChild('watch', [
     'watch', '--logdir', logdir, '--run', runName, '--val-size', String(valSize),
-    // Training takes the other core; one inference thread keeps the two from fighting.
+    // Training takes the other cores (--workers below); one inference thread keeps the two from fighting.
     '--inference-threads', '1', '--poll', '1', ...dataArgs,
   ]);
   const trainer = startChild('train', [
@@ -117,6 +105,8 @@ export async function run(argv: string[]): Promise<number> {
     '--checkpoint-every', String(DEMO_TRAINING.checkpointEvery),
     '--val-samples', String(DEMO_TRAINING.valSamples),
     '--batch-size', String(DEMO_TRAINING.batchSize),
+    // Worker threads for the trainer on every core but the watcher's.
+    '--workers', String(Math.max(1, availableParallelism() - 1)),
     ...(values.backend ? ['--backend', values.backend] : []),
     ...dataArgs,
   ]);
@@ -162,9 +152,8 @@ export async function run(argv: string[]): Promise<number> {
     const lastStep = checkpoints.at(-1)?.step ?? -1;
     console.log(`demo: training finished after ${trainSeconds} s with ${checkpoints.length} checkpoints; waiting for the watcher to draw the rest`);
     for (;;) {
-      const state = await readDemoState(paths.state);
-      const handled = state ? Math.max(-1, ...state.frames.map((f) => f.step), ...state.skipped.map((s) => s.step)) : -1;
-      if (handled >= lastStep) break;
+      const state = await readState(paths.state);
+      if (state !== null && lastHandledStep(state) >= lastStep) break;
       if (interrupted) {
         await watcherEnded;
         return 130;
@@ -175,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
     watcher.kill('SIGTERM');
     await watcherEnded;
 
-    const state = (await readDemoState(paths.state))!;
+    const state = (await readState(paths.state))!;
     const frameTimes = state.frames.map((f) => f.frameSeconds);
     const mean = frameTimes.reduce((a, b) => a + b, 0) / Math.max(1, frameTimes.length);
     const shown = (path: string) => {

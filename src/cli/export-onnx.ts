@@ -8,6 +8,7 @@ import { parseCommand } from './args.ts';
 import { UserError, isUserError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { exportCheckpointToOnnx, ONNX_OPSET } from '../model/onnx.ts';
+import { stdio, type CommandOutput } from './output.ts';
 
 const HELP = `usage: embedding-timelapse export-onnx <checkpoint-dir> [--out model.onnx]
 
@@ -19,12 +20,13 @@ options:
   --out <file>   where to write the model (default: <checkpoint-dir>/model.onnx)
   -h, --help     show this help`;
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommand('export-onnx', argv, {
-    help: HELP,
-    options: { out: { type: 'string' } },
-    positional: 'checkpoint directory',
-  });
+export async function run(argv: string[], output: CommandOutput = stdio): Promise<number> {
+  const args = parseCommand(
+    'export-onnx',
+    argv,
+    { help: HELP, options: { out: { type: 'string' } }, positional: 'checkpoint directory' },
+    output,
+  );
   if (args === null) return 0;
   const { values, positionals } = args;
   const checkpointDir = resolve(positionals[0]!);
@@ -41,9 +43,9 @@ export async function run(argv: string[]): Promise<number> {
     throw error;
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(
-    `wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, opset ${ONNX_OPSET}, step ${meta.step}, ` +
-      `blocks ${meta.model.blocks.join(',')}) in ${seconds.toFixed(2)} s: ` +
+  output.line(
+    `wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, opset ${ONNX_OPSET}, step ${meta.step}, blocks ` +
+      `${meta.model.blocks.join(',')}) in ${seconds.toFixed(2)} s: ` +
       `input images [N,32,32,3] NHWC in [-1,1] → logits [N,${net.numClasses}], embedding [N,${net.embeddingSize}]`,
   );
   return 0;

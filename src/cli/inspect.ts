@@ -7,6 +7,7 @@ import { UserError } from '../errors.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
 import { parseCommand } from './args.ts';
+import { stdio, type CommandOutput } from './output.ts';
 
 const HELP = `usage: embedding-timelapse inspect <logdir> [options]
 
@@ -30,7 +31,7 @@ function formatNumber(value: number): string {
   return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : String(Number(value.toPrecision(5)));
 }
 
-function oneLine(text: string, width = 40): string {
+function clipToLine(text: string, width = 40): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return JSON.stringify(flat.length > width ? `${flat.slice(0, width - 1)}…` : flat);
 }
@@ -39,28 +40,44 @@ function describeLatest(tag: TagSummary): string {
   const latest = tag.latest;
   if (latest.scalar !== undefined) {
     let text = `${formatNumber(latest.scalar)}`;
-    if (tag.scalarRange && tag.points > 1) text += `  (min ${formatNumber(tag.scalarRange[0])}, max ${formatNumber(tag.scalarRange[1])})`;
+    if (tag.scalarRange && tag.points > 1)
+      text += `  (min ${formatNumber(tag.scalarRange[0])}, max ${formatNumber(tag.scalarRange[1])})`;
     if (tag.nonFinite) text += `  (${tag.nonFinite} non-finite)`;
     return text;
   }
-  if (latest.image) return `${latest.image.width}×${latest.image.height} PNG${latest.image.count > 1 ? ` ×${latest.image.count}` : ''}`;
+  if (latest.image)
+    return `${latest.image.width}×${latest.image.height} PNG${latest.image.count > 1 ? ` ×${latest.image.count}` : ''}`;
   if (latest.histogram) {
     const h = latest.histogram;
     return `${h.buckets} buckets, ${formatNumber(h.count)} values in [${formatNumber(h.min)}, ${formatNumber(h.max)}]`;
   }
-  if (latest.text !== undefined) return oneLine(latest.text);
+  if (latest.text !== undefined) return clipToLine(latest.text);
   return '';
 }
 
 function table(rows: string[][], indent: string): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 function formatRun(run: RunSummary): string[] {
   const lines: string[] = [];
-  const when = run.lastWallTime ? `, last write ${new Date(run.lastWallTime * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
-  lines.push(`run '${run.name}'  (${run.eventFiles} event file${run.eventFiles === 1 ? '' : 's'}, ${run.events} events${when})`);
+  const when = run.lastWallTime
+    ? `, last write ${new Date(run.lastWallTime * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')}`
+    : '';
+  lines.push(
+    `run '${run.name}'  (${run.eventFiles} event file${run.eventFiles === 1 ? '' : 's'}, ${run.events} events${when})`,
+  );
   if (run.tags.length > 0) {
     const rows = [['plugin', 'tag', 'points', 'steps', 'latest']];
     for (const tag of run.tags) {
@@ -76,30 +93,45 @@ function formatRun(run: RunSummary): string[] {
       lines.push(`  projector: ${projector.error}`);
     } else {
       const entries = projector.embeddings;
-      const names = entries.length <= 3 ? entries.map((e) => e.name).join(', ') : `${entries[0]!.name} … ${entries[entries.length - 1]!.name}`;
+      const names =
+        entries.length <= 3
+          ? entries.map((e) => e.name).join(', ')
+          : `${entries[0]!.name} … ${entries[entries.length - 1]!.name}`;
       const shapes = [...new Set(entries.map((e) => e.shape.join('×')))].join(', ');
       const sprite = entries.find((e) => e.sprite)?.sprite;
-      lines.push(`  projector: ${entries.length} embedding${entries.length === 1 ? '' : 's'} (${names}), shape ${shapes}${sprite ? `, sprite tiles ${sprite.join('×')}` : ''}`);
+      lines.push(
+        `  projector: ${entries.length} embedding${entries.length === 1 ? '' : 's'} (${names}), shape ${shapes}` +
+          `${sprite ? `, sprite tiles ${sprite.join('×')}` : ''}`,
+      );
       for (const entry of entries) {
-        if (entry.missingFiles.length > 0) lines.push(`  ! projector entry '${entry.name}' names missing files: ${entry.missingFiles.join(', ')}`);
+        if (entry.missingFiles.length > 0)
+          lines.push(`  ! projector entry '${entry.name}' names missing files: ${entry.missingFiles.join(', ')}`);
       }
     }
   }
   for (const tag of run.tags) {
     if (tag.stepsOutOfOrder > 0) {
-      lines.push(`  ! tag '${tag.tag}': ${tag.stepsOutOfOrder} point(s) whose step does not increase; TensorBoard draws them out of order`);
+      lines.push(
+        `  ! tag '${tag.tag}': ${tag.stepsOutOfOrder} point(s) whose step does not increase; TensorBoard draws them ` +
+          `out of order`,
+      );
     }
   }
   for (const error of run.errors) lines.push(`  ! ${error}`);
   return lines;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommand('inspect', argv, {
-    help: HELP,
-    options: { run: { type: 'string' }, json: { type: 'boolean' } },
-    positional: 'log directory',
-  });
+export async function run(argv: string[], output: CommandOutput = stdio): Promise<number> {
+  const args = parseCommand(
+    'inspect',
+    argv,
+    {
+      help: HELP,
+      options: { run: { type: 'string' }, json: { type: 'boolean' } },
+      positional: 'log directory',
+    },
+    output,
+  );
   if (args === null) return 0;
   const { values, positionals } = args;
   const logdir = positionals[0]!;
@@ -108,18 +140,19 @@ export async function run(argv: string[]): Promise<number> {
     const wanted = values.run;
     const available = runs.map((r) => r.name);
     runs = runs.filter((r) => r.name === wanted);
-    if (runs.length === 0) throw new UserError(`inspect: no run '${wanted}' in ${logdir}; runs: ${available.join(', ') || 'none'}`);
+    if (runs.length === 0)
+      throw new UserError(`inspect: no run '${wanted}' in ${logdir}; runs: ${available.join(', ') || 'none'}`);
   }
   if (values.json) {
-    for (const summary of runs) console.log(JSON.stringify(summary));
+    for (const summary of runs) output.line(JSON.stringify(summary));
   } else if (runs.length === 0) {
-    console.log(`${logdir}: no runs yet (no event files or projector configs found)`);
+    output.line(`${logdir}: no runs yet (no event files or projector configs found)`);
   } else {
-    console.log(`${logdir}: ${runs.length} run${runs.length === 1 ? '' : 's'}\n`);
-    console.log(runs.map((r) => formatRun(r).join('\n')).join('\n\n'));
+    output.line(`${logdir}: ${runs.length} run${runs.length === 1 ? '' : 's'}\n`);
+    output.line(runs.map((r) => formatRun(r).join('\n')).join('\n\n'));
     const crowded = runs.flatMap((r) => r.tags).filter((t) => t.plugin === 'images' && t.points > DEFAULT_IMAGES_KEPT);
     if (crowded.length > 0) {
-      console.log(
+      output.line(
         `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it with\n` +
           `  ${tensorboardCommand(logdir)}`,
       );

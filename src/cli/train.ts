@@ -48,6 +48,9 @@ options:
                            epoch, data order) with the run's own --lr, --checkpoint-every and
                            --log-every; giving one of them again changes it from there on
   --backend <name>         auto (default), wasm, webgpu, cpu, tfjs-node, tfjs-node-gpu
+  --workers <n>            worker threads training in parallel on wasm, each on its slice of
+                           every batch (default: one per core, each >= 16 images of a batch;
+                           1: a single thread). A run may resume with another count
   -h, --help               this text
 
 Ctrl-C (or SIGTERM) stops after the current step with a checkpoint; continue with --resume.`;
@@ -86,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       'log-every': { type: 'string' },
       resume: { type: 'boolean' },
       backend: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   if (args === null) return 0;
@@ -132,6 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     batchSize: optionalInt('batch-size', values['batch-size'], 1),
     seed: optionalInt('seed', values.seed, 0),
     checkpointEvery: optionalInt('checkpoint-every', values['checkpoint-every'], 1),
+    workers: optionalInt('workers', values.workers, 1),
   };
 
   // Options and data before the backends: a mistake answers at once, not after the probes

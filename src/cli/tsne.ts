@@ -11,6 +11,7 @@ import { formatNumberTable, parseNumberTable, type NumberTable } from '../util/t
 import { alignFrame, normalizeFrame } from '../align/index.ts';
 import { displacement, neighborhoodHit, tsneFrame } from '../tsne/index.ts';
 import { intOption, numberOption, parseCommand } from './args.ts';
+import { stdio, type CommandOutput } from './output.ts';
 
 const USAGE = `usage: embedding-timelapse tsne --input emb.tsv --out out2d.tsv [options]
 
@@ -31,25 +32,32 @@ options:
   --json              print the result as one JSON object
   --help              this text`;
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommand('tsne', argv, {
-    help: USAGE,
-    options: {
-      input: { type: 'string' },
-      out: { type: 'string' },
-      labels: { type: 'string' },
-      init: { type: 'string' },
-      perplexity: { type: 'string' },
-      seed: { type: 'string' },
-      stability: { type: 'string' },
-      png: { type: 'string' },
-      json: { type: 'boolean', default: false },
+export async function run(argv: string[], output: CommandOutput = stdio): Promise<number> {
+  const args = parseCommand(
+    'tsne',
+    argv,
+    {
+      help: USAGE,
+      options: {
+        input: { type: 'string' },
+        out: { type: 'string' },
+        labels: { type: 'string' },
+        init: { type: 'string' },
+        perplexity: { type: 'string' },
+        seed: { type: 'string' },
+        stability: { type: 'string' },
+        png: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
     },
-  });
+    output,
+  );
   if (args === null) return 0;
   const { values } = args;
-  if (values.input === undefined) throw new UserError("tsne: --input is required (a TSV of embeddings); see 'embedding-timelapse tsne --help'");
-  if (values.out === undefined) throw new UserError("tsne: --out is required (where to write the 2-D TSV); see 'embedding-timelapse tsne --help'");
+  if (values.input === undefined)
+    throw new UserError("tsne: --input is required (a TSV of embeddings); see 'embedding-timelapse tsne --help'");
+  if (values.out === undefined)
+    throw new UserError("tsne: --out is required (where to write the 2-D TSV); see 'embedding-timelapse tsne --help'");
   const perplexity = numberOption('tsne', 'perplexity', values.perplexity, 30);
   if (!(perplexity > 0)) throw new UserError(`tsne: --perplexity must be positive, got '${values.perplexity}'`);
   const seed = intOption('tsne', 'seed', values.seed, 0);
@@ -59,14 +67,19 @@ export async function run(argv: string[]): Promise<number> {
   const input = await readMatrix(values.input);
   const { rows: n, cols: d } = input;
   if (n < 4) throw new UserError(`tsne: ${values.input} has ${n} rows; t-SNE needs at least 4 points`);
-  if (perplexity >= n) throw new UserError(`tsne: --perplexity ${perplexity} must be below the number of points (${n})`);
+  if (perplexity >= n)
+    throw new UserError(`tsne: --perplexity ${perplexity} must be below the number of points (${n})`);
   const labels = values.labels === undefined ? undefined : await readLabels(values.labels, n);
   let previous: Float64Array | undefined;
   if (values.init !== undefined) {
     const init = await readMatrix(values.init);
-    if (init.cols !== 2) throw new UserError(`tsne: ${values.init} has ${init.cols} columns; a 2-D frame has 2 (x and y)`);
+    if (init.cols !== 2)
+      throw new UserError(`tsne: ${values.init} has ${init.cols} columns; a 2-D frame has 2 (x and y)`);
     if (init.rows !== n) {
-      throw new UserError(`tsne: ${values.init} has ${init.rows} rows but ${values.input} has ${n}; --init must be a frame of the same points`);
+      throw new UserError(
+        `tsne: ${values.init} has ${init.rows} rows but ${values.input} has ${n}; --init must be a frame of the ` +
+          `same points`,
+      );
     }
     previous = normalizeFrame(Float64Array.from(init.data));
   }
@@ -92,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   await writeFileAtomic(values.out, formatFrame(positions));
   if (values.png !== undefined) await writePng(values.png, positions, labels, n, report);
 
-  if (values.json) console.log(JSON.stringify(report));
+  if (values.json) output.line(JSON.stringify(report));
   else {
     const parts = [
       `${n} points × ${d}: ${result.warm ? 'warm start from ' + values.init : 'cold start (PCA)'}`,
@@ -102,8 +115,8 @@ export async function run(argv: string[]): Promise<number> {
     ];
     if (report.neighborhoodHit !== undefined) parts.push(`neighbourhood hit ${report.neighborhoodHit}`);
     if (report.displacement !== undefined) parts.push(`displacement ${report.displacement}`);
-    console.log(parts.join(', '));
-    console.log(`wrote ${values.out}${values.png ? ` and ${values.png}` : ''}`);
+    output.line(parts.join(', '));
+    output.line(`wrote ${values.out}${values.png ? ` and ${values.png}` : ''}`);
   }
   return 0;
 }
@@ -111,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** The 2-D frame as TSV, 6 decimals (x and y of one point per row). */
-export function formatFrame(positions: Float64Array): string {
+function formatFrame(positions: Float64Array): string {
   return formatNumberTable(positions, 2, 6);
 }
 
@@ -124,18 +137,20 @@ async function readText(path: string): Promise<string> {
 }
 
 /** A TSV of numbers (see `parseNumberTable`); errors name the file, the row and the column. */
-export async function readMatrix(path: string): Promise<NumberTable> {
+async function readMatrix(path: string): Promise<NumberTable> {
   return parseNumberTable(await readText(path), path, { prefix: 'tsne: ' });
 }
 
-/** Labels as class indices (0–255) plus names: numeric labels are used as they are, names get indices in order of appearance. */
+/** Labels as class indices (0–255) plus names: numeric labels are used as they are, names get indices in order of
+ * appearance. */
 async function readLabels(path: string, n: number): Promise<{ values: Uint8Array; names: string[] }> {
   const lines = (await readText(path)).split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   // Projector metadata: with several columns the first row is a header and the first column is used.
   const hasHeader = lines.length > 0 && lines[0].includes('\t');
   const rows = (hasHeader ? lines.slice(1) : lines).map((line) => line.split('\t')[0].trim());
-  if (rows.length !== n) throw new UserError(`tsne: ${path} has ${rows.length} labels but the input has ${n} rows; give one label per row`);
+  if (rows.length !== n)
+    throw new UserError(`tsne: ${path} has ${rows.length} labels but the input has ${n} rows; give one label per row`);
   const numeric = rows.every((label) => /^\d+$/.test(label) && Number(label) < 256);
   if (numeric) {
     const values = Uint8Array.from(rows, Number);
@@ -147,7 +162,8 @@ async function readLabels(path: string, n: number): Promise<{ values: Uint8Array
   const values = new Uint8Array(n);
   rows.forEach((label, i) => {
     if (!index.has(label)) {
-      if (names.length === 256) throw new UserError(`tsne: ${path} has more than 256 distinct labels; the plot can colour at most 256`);
+      if (names.length === 256)
+        throw new UserError(`tsne: ${path} has more than 256 distinct labels; the plot can colour at most 256`);
       index.set(label, names.length);
       names.push(label);
     }
@@ -163,9 +179,12 @@ async function writePng(
   n: number,
   report: { kl: number; knnPreservation: number; displacement?: number },
 ): Promise<void> {
-  if (!existsSync(new URL('../render/index.ts', import.meta.url))) throw new UserError('tsne: --png needs src/render/index.ts, which is missing from this installation');
+  if (!existsSync(new URL('../render/index.ts', import.meta.url)))
+    throw new UserError('tsne: --png needs src/render/index.ts, which is missing from this installation');
   const { renderScatter } = await import('../render/index.ts');
-  const caption = `KL ${report.kl}, 10-NN preservation ${report.knnPreservation}${report.displacement !== undefined ? `, displacement ${report.displacement}` : ''}`;
+  const caption =
+    `KL ${report.kl}, 10-NN preservation ${report.knnPreservation}` +
+    `${report.displacement !== undefined ? `, displacement ${report.displacement}` : ''}`;
   const png = renderScatter({
     points: positions,
     labels: labels?.values ?? new Uint8Array(n),

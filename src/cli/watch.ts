@@ -10,6 +10,7 @@ import { tensorboardCommand } from '../tensorboard/command.ts';
 import { Watcher } from '../watch/daemon.ts';
 import { jsonReporter, textReporter } from '../watch/report.ts';
 import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
+import { parseInferenceEngine } from '../embed/index.ts';
 import { onStopSignals } from './signals.ts';
 
 const HELP = `usage: embedding-timelapse watch [options]
@@ -63,10 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (args === null) return 0;
   const { values } = args;
-  const inference = values.inference ?? 'auto';
-  if (inference !== 'auto' && inference !== 'onnx' && inference !== 'tfjs') {
-    throw new UserError(`watch: --inference must be auto, onnx or tfjs, got '${inference}'`);
-  }
+  const inference = parseInferenceEngine(values.inference);
   const valSize = intOption('watch', 'val-size', values['val-size'], 2000, 1);
   const seed = intOption('watch', 'seed', values.seed, 0);
   const perplexity = numberOption('watch', 'perplexity', values.perplexity, 30);

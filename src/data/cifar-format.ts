@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 
 export const IMAGE_SIZE = 32;
 export const CHANNELS = 3;
-export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 export const IMAGE_BYTES = PIXELS * CHANNELS;
 export const RECORD_BYTES = 1 + IMAGE_BYTES;
 export const NUM_CLASSES = 10;
@@ -36,7 +36,7 @@ export interface BatchFile {
 const REPLACE = 'replace it with a fresh copy of the CIFAR-10 binary version';
 
 /** Number of records in a batch file of `size` bytes; one clear line when the size is impossible. */
-export function recordCount(displayName: string, size: number): number {
+function recordCount(displayName: string, size: number): number {
   if (size === 0) throw new UserError(`${displayName} is empty; ${REPLACE}`);
   if (size % RECORD_BYTES !== 0) {
     const whole = Math.floor(size / RECORD_BYTES);

@@ -20,7 +20,7 @@ export type { Embedder, EmbedResult } from './types.ts';
 export type { TfjsGraph } from './tfjs-engine.ts';
 export { OnnxEmbedder, probeOnnxRuntime, type OrtProbe } from './onnx-engine.ts';
 
-export const INFERENCE_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+const INFERENCE_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type InferenceEngine = (typeof INFERENCE_ENGINES)[number];
 
 export interface EmbedderOptions {
@@ -50,7 +50,7 @@ export interface EmbedderOptions {
 export function parseInferenceEngine(value: string | undefined, fallback: InferenceEngine = 'auto'): InferenceEngine {
   if (value === undefined) return fallback;
   if ((INFERENCE_ENGINES as readonly string[]).includes(value)) return value as InferenceEngine;
-  throw new UserError(`--inference must be one of ${INFERENCE_ENGINES.join(', ')}, got '${value}'`);
+  throw new UserError(`--inference must be ${INFERENCE_ENGINES.slice(0, -1).join(', ')} or ${INFERENCE_ENGINES.at(-1)}, got '${value}'`);
 }
 
 /** Parses `--inference-threads` (undefined: all cores). */

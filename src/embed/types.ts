@@ -22,12 +22,12 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
-export const IMAGE_VALUES = 32 * 32 * 3;
+const IMAGE_VALUES = 32 * 32 * 3;
 /** Images per forward pass: large enough for efficient convolutions, small enough for memory. */
 export const DEFAULT_BATCH_SIZE = 256;
 
 /** Checks an `embed` call's arguments (a programming error, not a user's). */
-export function checkEmbedInput(input: Float32Array, n: number): void {
+function checkEmbedInput(input: Float32Array, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`embed: n must be a non-negative integer, got ${n}`);
   if (input.length !== n * IMAGE_VALUES) {
     throw new Error(`embed: input has ${input.length} values, expected n × 32 × 32 × 3 = ${n * IMAGE_VALUES} for n = ${n}`);

@@ -84,10 +84,10 @@ export interface FoldedResNet {
 /** tfjs batch-norm epsilon unless the checkpoint says otherwise (docs/interfaces.md). */
 export const DEFAULT_BN_EPSILON = 1e-3;
 /** The seed's stem: 7×7, stride 2 (docs/model.md). */
-export const STEM_KERNEL = 7;
-export const STEM_STRIDE = 2;
-export const INPUT_SIZE = 32;
-export const INPUT_CHANNELS = 3;
+const STEM_KERNEL = 7;
+const STEM_STRIDE = 2;
+const INPUT_SIZE = 32;
+const INPUT_CHANNELS = 3;
 
 /**
  * Folds one batch norm into the convolution before it. `kernel` is HWIO (output channel
@@ -122,7 +122,7 @@ export function samePadding(inputSize: number, kernelSize: number, stride: numbe
 }
 
 /** Output size of a 'same' convolution. */
-export function sameOutputSize(inputSize: number, stride: number): number {
+function sameOutputSize(inputSize: number, stride: number): number {
   return Math.ceil(inputSize / stride);
 }
 

@@ -25,11 +25,11 @@ import { readCheckpointMeta, readCheckpointWeights, type CheckpointMeta } from '
 /** Opset 13: every operator here has had its current form since 13 or earlier. */
 export const ONNX_OPSET = 13;
 /** IR version 7 is what opset 13 requires; older readers accept it, newer ones too. */
-export const ONNX_IR_VERSION = 7;
+const ONNX_IR_VERSION = 7;
 export const INPUT_NAME = 'images';
 export const LOGITS_NAME = 'logits';
 export const EMBEDDING_NAME = 'embedding';
-export const BATCH_DIM = 'N';
+const BATCH_DIM = 'N';
 
 const PROTO_PATH = fileURLToPath(new URL('../../proto/onnx.proto', import.meta.url));
 
@@ -46,7 +46,7 @@ function onnxRoot(): protobuf.Root {
 }
 
 /** protobufjs's `ModelProto` type, for encoding and for reading a model back (tests, tools). */
-export function modelProtoType(): protobuf.Type {
+function modelProtoType(): protobuf.Type {
   return onnxRoot().lookupType('onnx.ModelProto');
 }
 
@@ -128,7 +128,7 @@ export interface OnnxModelInfo {
 }
 
 /** Encodes the folded network as an ONNX model (bytes of a `.onnx` file). */
-export function buildOnnxModel(net: FoldedResNet, info: OnnxModelInfo = {}): Uint8Array {
+function buildOnnxModel(net: FoldedResNet, info: OnnxModelInfo = {}): Uint8Array {
   const g = new GraphBuilder();
   let x = g.node('Transpose', 'images_to_nchw', [INPUT_NAME], [intsAttr('perm', [0, 3, 1, 2])]);
   x = g.node('Relu', 'stem_relu', [g.conv(x, net.stem)]);

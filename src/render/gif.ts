@@ -20,6 +20,7 @@ import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { GIF_PALETTE, indexPixels, type Rgb } from './palette.ts';
 import type { RgbaImage } from './scatter.ts';
+import { concatBytes } from '../util/bytes.ts';
 
 // gifenc ships CommonJS only: its functions hang off the default export under Node.
 const { GIFEncoder } = gifenc;
@@ -182,18 +183,9 @@ export function encodeGifFrame(
     dispose: 1,
     colorDepth: Math.max(2, Math.log2(palette.length)),
   });
-  return concat([frameComment(typeof label === 'number' ? { step: label } : label), encoder.bytes()]);
+  return concatBytes([frameComment(typeof label === 'number' ? { step: label } : label), encoder.bytes()]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 export interface GifWriterOptions {
   /** Time each frame stays, in milliseconds (GIF stores hundredths of a second). */
@@ -262,7 +254,7 @@ export class GifWriter {
       encodeGifFrame(tween, { step, tween: { index: k + 1, count } }, this.tweenDelayMs, this.palette),
     );
     blocks.push(encodeGifFrame(image, step, this.delayMs, this.palette));
-    await writeFileAtomic(this.path, concat([prefix, ...blocks, Uint8Array.of(TRAILER)]));
+    await writeFileAtomic(this.path, concatBytes([prefix, ...blocks, Uint8Array.of(TRAILER)]));
     return 'appended';
   }
 }

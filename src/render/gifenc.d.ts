@@ -14,6 +14,7 @@ declare module 'gifenc' {
     writeFrame(index: Uint8Array, width: number, height: number, options?: GifFrameOptions): void;
     bytes(): Uint8Array;
   }
-  const gifenc: { GIFEncoder(options?: { auto?: boolean; initialCapacity?: number }): GifEncoderInstance };
+  // A function property, not a method: the writer takes it off the module object.
+  const gifenc: { GIFEncoder: (options?: { auto?: boolean; initialCapacity?: number }) => GifEncoderInstance };
   export default gifenc;
 }

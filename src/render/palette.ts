@@ -29,7 +29,7 @@ export const FIGURE_BACKGROUND: Rgb = [0xff, 0xff, 0xff];
 export const AXES_FACE: Rgb = [0xea, 0xea, 0xf2];
 export const TEXT_DARK: Rgb = [0x26, 0x26, 0x26];
 export const TEXT_MUTED: Rgb = [0x5a, 0x5a, 0x5a];
-export const TICK_GREY: Rgb = [0x9a, 0x9a, 0x9a];
+const TICK_GREY: Rgb = [0x9a, 0x9a, 0x9a];
 export const LIGHT_GREY: Rgb = [0xcc, 0xcc, 0xcc];
 
 export function cssColor([r, g, b]: Rgb): string {

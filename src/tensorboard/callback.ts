@@ -1,7 +1,7 @@
 /**
  * `tensorBoard(logdir)`: a `model.fit` callback like tfjs-node's, without importing tfjs.
  *
- * tfjs-layers accepts a plain object of `onTrainBegin` / `onBatchEnd` / `onEpochEnd` / … handlers
+ * tfjs-layers accepts a plain object of `onBatchEnd` / `onEpochEnd` / `onTrainEnd` / … handlers
  * (CustomCallbackArgs) and wraps it in its CustomCallback, which calls the handlers detached
  * from this object: so they are arrow-function properties, bound at construction.
  *
@@ -39,8 +39,6 @@ export class TensorBoardCallback {
     this.updateFreq = options.updateFreq ?? 'epoch';
     this.samplesSeen = options.initialStep ?? 0;
   }
-
-  onTrainBegin = async (_logs?: Logs): Promise<void> => {};
 
   onBatchEnd = async (_batch: number, logs?: Logs): Promise<void> => {
     const size = logs?.size;

@@ -9,7 +9,7 @@ import { encodeEvent, type Event } from './protos.ts';
 import { RecordWriter } from './record-writer.ts';
 
 export const FILE_VERSION = 'brain.Event:2';
-export const SOURCE_WRITER = 'embedding-timelapse';
+const SOURCE_WRITER = 'embedding-timelapse';
 
 export interface EventFileWriterOptions {
   /** Appended to the file name (a leading '.' is added when missing), e.g. 'v2'. */

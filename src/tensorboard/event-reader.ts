@@ -2,12 +2,13 @@
  * Reading what TensorBoard reads: the events of one file, of one run (all its event files in
  * name order), the runs under a log directory, and the last step written per tag.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { decodeEvent, type ReadEvent } from './protos.ts';
 import { scanRecords } from './record-reader.ts';
 import { checkLogDirectory } from '../util/directory.ts';
+import { pathExists } from '../util/exists.ts';
 
 export const PROJECTOR_CONFIG_FILE = 'projector_config.pbtxt';
 
@@ -55,15 +56,11 @@ export async function readEventFileDetailed(path: string, fromOffset = 0): Promi
     data = await readWhole(path);
   } else {
     try {
-      const handle = await open(path, 'r');
-      try {
-        const { size } = await handle.stat();
-        data = Buffer.alloc(Math.max(0, size - fromOffset));
-        const { bytesRead } = await handle.read(data, 0, data.length, fromOffset);
-        data = data.subarray(0, bytesRead);
-      } finally {
-        await handle.close();
-      }
+      await using handle = await open(path, 'r');
+      const { size } = await handle.stat();
+      data = Buffer.alloc(Math.max(0, size - fromOffset));
+      const { bytesRead } = await handle.read(data, 0, data.length, fromOffset);
+      data = data.subarray(0, bytesRead);
     } catch (error) {
       throw new UserError(describeFsError(error, 'read event file', path));
     }
@@ -150,8 +147,7 @@ export async function listRuns(logdir: string): Promise<RunInfo[]> {
  */
 export async function lastStepsByTag(runDir: string): Promise<Map<string, number>> {
   const last = new Map<string, number>();
-  const exists = await stat(runDir).then(() => true, () => false);
-  if (!exists) return last; // a run not started yet has written nothing
+  if (!(await pathExists(runDir))) return last; // a run not started yet has written nothing
   for (const event of await readRunEvents(runDir)) {
     for (const value of event.summary?.value ?? []) {
       const tag = value.tag ?? '';

@@ -279,11 +279,6 @@ export class ProjectorWriter {
     });
   }
 
-  /** Removes the entry named `tensorName` (its files stay). */
-  async removeEntry(tensorName: string): Promise<ProjectorConfig> {
-    return this.update((config) => ({ ...config, embeddings: (config.embeddings ?? []).filter((e) => e.tensor_name !== tensorName) }));
-  }
-
   private async existing(relativePath: string, tensorName: string, what: string): Promise<string> {
     const { relative, absolute } = this.resolve(relativePath);
     try {

@@ -145,7 +145,7 @@ export interface ProjectorConfig {
 let root: protobuf.Root | undefined;
 
 /** The loaded proto root (parsed once, on first use). */
-export function protoRoot(): protobuf.Root {
+function protoRoot(): protobuf.Root {
   if (root === undefined) {
     const loaded = new protobuf.Root();
     loaded.resolvePath = (_origin, target) => PROTO_DIR + target.replace(/^.*[\\/]/, '');

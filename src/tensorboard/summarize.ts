@@ -2,9 +2,9 @@
  * What TensorBoard would show for a log directory, computed from the files: runs, and for each
  * tag its dashboard, how many points, which steps, and the latest value. `inspect` prints it.
  */
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUserError } from '../errors.ts';
+import { pathExists } from '../util/exists.ts';
 import { listRuns, readEventFile, type RunInfo } from './event-reader.ts';
 import { histogramOf, imagesOf, pluginOf, scalarOf, textOf } from './interpret.ts';
 import { ProjectorWriter } from './projector.ts';
@@ -85,7 +85,7 @@ async function summarizeProjector(run: RunInfo): Promise<ProjectorSummary> {
     const files = [entry.tensor_path, entry.metadata_path, entry.sprite?.image_path].filter((p): p is string => !!p);
     const missingFiles: string[] = [];
     for (const file of files) {
-      if (!(await access(join(run.dir, file)).then(() => true, () => false))) missingFiles.push(file);
+      if (!(await pathExists(join(run.dir, file)))) missingFiles.push(file);
     }
     const summary: ProjectorSummary['embeddings'][number] = {
       name: entry.tensor_name ?? '',

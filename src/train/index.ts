@@ -2,18 +2,20 @@
 export {
   train,
   defaultStepFactory,
+  type StepContext,
+  type StepFactory,
+  type TrainHooks,
+  type TrainResult,
+} from './loop.ts';
+export {
   DEFAULT_BATCH_SIZE,
   DEFAULT_BLOCKS,
   DEFAULT_LEARNING_RATE,
   DEFAULT_LOG_EVERY,
   DEFAULT_SEED,
   type RunSettings,
-  type StepContext,
-  type StepFactory,
-  type TrainHooks,
   type TrainOptions,
-  type TrainResult,
-} from './loop.ts';
+} from './settings.ts';
 export {
   runSteps,
   type RunPosition,

@@ -12,10 +12,10 @@
  * (`hooks.createStep`, default `createTrainStep`), `runSteps` and its observers.
  */
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
+import { getBackend, type AdamOptimizer } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.ts';
-import { TrainBatches, type Cifar10 } from '../data/index.ts';
+import { TrainBatches, type Cifar10, type Split } from '../data/index.ts';
 import { createAdam, saveCheckpoint } from '../model/checkpoint.ts';
 import { summaryFileWriter } from '../tensorboard/index.ts';
 import { disposing } from '../util/dispose.ts';
@@ -23,28 +23,21 @@ import { ProgressBar } from './progress.ts';
 import { runRecord, settingsMarkdown, type RunSettings, type TrainOptions } from './settings.ts';
 import { checkpointsDirOf, startRun } from './start.ts';
 import { createTrainStep, type TrainStep } from './step.ts';
-import { runSteps, type RunPosition, type TrainObserver } from './step-loop.ts';
+import { runSteps, type RunPosition, type StepLoopResult, type TrainObserver } from './step-loop.ts';
 import { chooseSubset } from './splits.ts';
 import { createValidator } from './validation.ts';
 import { stopOnAbort } from './observers/abort.ts';
 import { CheckpointObserver, type SaveCheckpoint } from './observers/checkpoints.ts';
 import { progressLine } from './observers/progress.ts';
 import { trainScalars } from './observers/scalars.ts';
+import { parallelStepFactory, workersForRun } from './parallel/step-factory.ts';
 
-export {
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_BLOCKS,
-  DEFAULT_LEARNING_RATE,
-  DEFAULT_LOG_EVERY,
-  DEFAULT_SEED,
-  type RunSettings,
-  type TrainOptions,
-} from './settings.ts';
+export type { RunSettings, TrainOptions } from './settings.ts';
 
 /** What a step is computed from; a `StepFactory` turns it into the loop's `TrainStep`. */
 export interface StepContext {
   model: tfl.LayersModel;
-  optimizer: tf.AdamOptimizer;
+  optimizer: AdamOptimizer;
   numClasses: number;
   settings: RunSettings;
 }
@@ -85,7 +78,7 @@ function stepDisposer(step: TrainStep): AsyncDisposable {
 }
 
 /** The checkpoint writer of a run: model, Adam state and `checkpoint.json` at a position. */
-function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimizer: tf.AdamOptimizer): SaveCheckpoint {
+function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimizer: AdamOptimizer): SaveCheckpoint {
   return (position: RunPosition, validationAccuracy?: number) =>
     saveCheckpoint(checkpointsDirOf(settings), {
       model,
@@ -103,6 +96,51 @@ function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimize
     });
 }
 
+/** The run's training and validation subsets, checked against the model and the data it was trained on. */
+function runSplits(
+  settings: RunSettings,
+  dataset: Cifar10,
+  dataSource: string,
+): { trainSplit: Split; valSplit: Split } {
+  const { data, model } = settings;
+  const numClasses = dataset.classNames.length;
+  if (model.numClasses !== numClasses) {
+    throw new UserError(
+      `the model has ${model.numClasses} classes, the data ${numClasses}; use a matching checkpoint or data set`,
+    );
+  }
+  const trainSplit = chooseSubset(dataset.train, data.maxSamples ?? undefined, data.seed, 'training', 'max-samples');
+  const valSplit = chooseSubset(dataset.test, data.valSamples, data.seed, 'validation', 'val-samples');
+  if (trainSplit.count !== data.trainSamples) {
+    throw new UserError(
+      `the data at ${dataSource} gives ${trainSplit.count} training samples, the checkpoint was trained on ` +
+        `${data.trainSamples}; resume with the same --data`,
+    );
+  }
+  return { trainSplit, valSplit };
+}
+
+/** The run's last lines: why it stopped, and what it did. */
+function logEnd(
+  log: (line: string) => void,
+  settings: RunSettings,
+  end: StepLoopResult,
+  checkpointsWritten: number,
+  seconds: number,
+): void {
+  if (end.stoppedEarly) log(`stopped at ${end.samplesSeen} samples; continue with --resume --run ${settings.run}`);
+  else if (checkpointsWritten === 0) {
+    log(
+      `nothing to do: run '${settings.run}' already finished ${end.epoch} epoch(s); ` +
+        `pass a larger --epochs with --resume to continue`,
+    );
+  }
+  log(
+    `done in ${seconds.toFixed(1)} s: ${end.samplesSeen} samples seen, ${checkpointsWritten} checkpoint(s) written, ` +
+      `logs in ${join(settings.logdir, settings.run)}`,
+  );
+}
+
 /**
  * Trains (or resumes) a run. Returns after the last epoch, or after the step during which
  * `hooks.signal` was aborted; either way with a checkpoint of the final state.
@@ -116,7 +154,7 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const start = await startRun(options, dataset);
   const { settings, position } = start;
   await using _model = disposing(() => start.model.dispose());
-  const { data, model } = settings;
+  const { data } = settings;
   const numClasses = dataset.classNames.length;
   const runDir = join(settings.logdir, settings.run);
   if (start.resumedFrom !== undefined) {
@@ -126,29 +164,22 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
     );
     if (start.changedOnResume?.length) log(`resuming with ${start.changedOnResume.join(', ')}, as asked`);
   }
-  if (model.numClasses !== numClasses) {
-    throw new UserError(
-      `the model has ${model.numClasses} classes, the data ${numClasses}; use a matching checkpoint or data set`,
-    );
-  }
-  const trainSplit = chooseSubset(dataset.train, data.maxSamples ?? undefined, data.seed, 'training', 'max-samples');
-  const valSplit = chooseSubset(dataset.test, data.valSamples, data.seed, 'validation', 'val-samples');
-  if (trainSplit.count !== data.trainSamples) {
-    throw new UserError(
-      `the data at ${options.dataSource} gives ${trainSplit.count} training samples, the checkpoint was trained on ` +
-        `${data.trainSamples}; resume with the same --data`,
-    );
-  }
+  const { trainSplit, valSplit } = runSplits(settings, dataset, options.dataSource);
 
   const optimizer = await createAdam(start.model, start.optimizerState, { learningRate: settings.learningRate });
   await using _optimizer = disposing(() => optimizer.dispose());
   await using writer = summaryFileWriter(runDir);
-  const createStep = hooks.createStep ?? defaultStepFactory;
+  // Not a setting of the run: a run may resume with another worker count.
+  const workers = hooks.createStep ? undefined : workersForRun(options.workers, data.batchSize, getBackend());
+  if (workers) log(`workers: ${workers.reason}`);
+  const parallel = workers && workers.workers > 1 ? parallelStepFactory(workers.workers, getBackend()) : undefined;
+  const createStep = hooks.createStep ?? parallel ?? defaultStepFactory;
   const step = await createStep({ model: start.model, optimizer, numClasses, settings });
   await using _step = stepDisposer(step);
 
   const resumed = start.resumedFrom !== undefined;
   const extra: Record<string, string> = resumed ? { 'resumed at': `${position.samplesSeen} samples` } : {};
+  if (workers) extra['worker threads'] = workers.reason;
   writer.text(resumed ? 'run/resumed' : 'run/options', settingsMarkdown(settings, extra), position.samplesSeen);
   const checkpoints = new CheckpointObserver(checkpointSaver(settings, start.model, optimizer), {
     every: settings.checkpointEvery ?? undefined,
@@ -189,18 +220,7 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   });
 
   const lastValidation = end.validation ?? start.lastValidation;
-  if (end.stoppedEarly) log(`stopped at ${end.samplesSeen} samples; continue with --resume --run ${settings.run}`);
-  else if (checkpoints.written.length === 0) {
-    log(
-      `nothing to do: run '${settings.run}' already finished ${end.epoch} epoch(s); ` +
-        `pass a larger --epochs with --resume to continue`,
-    );
-  }
-  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-  log(
-    `done in ${seconds} s: ${end.samplesSeen} samples seen, ${checkpoints.written.length} checkpoint(s) written, ` +
-      `logs in ${runDir}`,
-  );
+  logEnd(log, settings, end, checkpoints.written.length, (Date.now() - startedAt) / 1000);
   return {
     runDir,
     samplesSeen: end.samplesSeen,

@@ -3,13 +3,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHECKPOINT_JSON, latestCheckpoint } from '../model/checkpoint.ts';
 
-/** A run name from the current time, e.g. `20261126-101500`, sorting chronologically. */
+/**
+ * A run name from the current time in UTC, e.g. `20261126-101500`: names sort chronologically
+ * whatever the machine's time zone or daylight saving time. `train` and `demo` both use it.
+ */
 export function timestampRunName(date = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}` +
-    `${p(date.getMinutes())}${p(date.getSeconds())}`
-  );
+  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
 /** The run under `logdir` whose newest checkpoint was written last, or undefined. */

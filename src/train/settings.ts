@@ -51,6 +51,11 @@ export interface TrainOptions {
   /** Recorded in the run's text summary and checkpoints. */
   dataSource: string;
   backend?: string;
+  /**
+   * Worker threads to train on (`--workers`; default one per core, at least 16 images each).
+   * Not a setting of the run: it changes neither the data order nor what a checkpoint holds.
+   */
+  workers?: number;
 }
 
 export const DEFAULT_BLOCKS: readonly number[] = [6, 6, 12];

@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import { IMAGE_BYTES, stratifiedSubset, type Split } from '../data/index.ts';
 
 /** A copy of the images and labels at `indices` of `split`. */
-export function subsetSplit(split: Split, indices: Int32Array): Split {
+function subsetSplit(split: Split, indices: Int32Array): Split {
   const images = new Uint8Array(indices.length * IMAGE_BYTES);
   const labels = new Uint8Array(indices.length);
   indices.forEach((index, k) => {

@@ -80,7 +80,7 @@ export interface StepLoopResult extends RunPosition {
 }
 
 /** Exponential moving average of images per second over the steps' own time. */
-export class Throughput {
+class Throughput {
   private since = performance.now();
   private average = 0;
 

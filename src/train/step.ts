@@ -29,30 +29,71 @@ function labelTensor(labels: ArrayLike<number>, size: number): tf.Tensor1D {
   return tf.tensor1d(values, 'int32');
 }
 
+/** What the forward and backward pass of one batch leaves: the caller disposes all of it. */
+export interface Gradients {
+  /** One gradient per variable, in the order the variables were given. */
+  grads: tf.Tensor[];
+  /** Mean cross-entropy over the batch. */
+  loss: tf.Scalar;
+  /** Correctly classified images (training mode predictions). */
+  correct: tf.Scalar;
+}
+
 /**
- * Binds a step function to a model and its optimizer. Gradients are handed to Adam in the
- * model's trainable-weight order, the order `captureOptimizerState` relies on.
+ * Forward in training mode (batch norm on the batch's statistics, which also updates the moving
+ * statistics) and backward: the gradients of the batch's mean loss with respect to `variables`.
+ * A worker thread runs this on its slice; `createTrainStep` runs it on the whole batch.
+ * `training = false` uses the moving statistics instead (tests: the gradients of a batch's
+ * slices then add up exactly to the batch's).
  */
+export function computeGradients(
+  model: tfl.LayersModel,
+  variables: tf.Variable[],
+  batch: Batch,
+  numClasses: number,
+  training = true,
+): Gradients {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(batch.images, [batch.size, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]);
+    const labels = labelTensor(batch.labels, batch.size);
+    const oneHot = tf.oneHot(labels, numClasses);
+    let correctCount: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const [logits] = model.apply(x, { training }) as tf.Tensor[];
+      // Kept so it survives the gradient tape's tidy; returned (and so kept) by the outer tidy.
+      correctCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'float32')) as tf.Scalar);
+      return tf.losses.softmaxCrossEntropy(oneHot, logits!) as tf.Scalar;
+    }, variables);
+    return { grads: variables.map((v) => grads[v.name]!), loss: value, correct: correctCount! };
+  });
+}
+
+/**
+ * Adam's update from gradients given in `variables` order, the order `captureOptimizerState`
+ * relies on. Does not dispose the gradients.
+ */
+export function applyGradients(optimizer: tf.Optimizer, variables: tf.Variable[], grads: tf.Tensor[]): void {
+  optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+}
+
+/** The model's trainable weights as the variables gradients are taken with respect to. */
+export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** Binds a step function to a model and its optimizer: `computeGradients`, then `applyGradients`. */
 export function createTrainStep(model: tfl.LayersModel, optimizer: tf.Optimizer, numClasses: number): TrainStep {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const variables = trainableVariables(model);
   return async (batch: Batch): Promise<StepResult> => {
-    const both = tf.tidy(() => {
-      const x = tf.tensor4d(batch.images, [batch.size, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]);
-      const labels = labelTensor(batch.labels, batch.size);
-      const oneHot = tf.oneHot(labels, numClasses);
-      let correctCount: tf.Scalar | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const [logits] = model.apply(x, { training: true }) as tf.Tensor[];
-        // Kept so it survives the gradient tape's tidy; disposed below with the loss.
-        correctCount = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'float32')) as tf.Scalar);
-        return tf.losses.softmaxCrossEntropy(oneHot, logits!) as tf.Scalar;
-      }, variables);
-      optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-      // One tensor, so the step ends in one read-back (a GPU waits for each read separately).
-      const stacked = tf.stack([value, correctCount!]);
-      correctCount!.dispose(); // kept past the tape's tidy, so the outer tidy would not free it
-      return stacked;
-    });
+    const { grads, loss, correct } = computeGradients(model, variables, batch, numClasses);
+    try {
+      applyGradients(optimizer, variables, grads);
+    } finally {
+      tf.dispose(grads);
+    }
+    // One tensor, so the step ends in one read-back (a GPU waits for each read separately).
+    const both = tf.stack([loss, correct]);
+    tf.dispose([loss, correct]);
     try {
       const values = await both.data();
       return { loss: values[0]!, correct: values[1]! };

@@ -6,13 +6,22 @@
  */
 import { exactKnn, type Neighbors } from './knn.ts';
 
+/** t-SNE's usual perplexity (sklearn, openTSNE). */
+export const DEFAULT_PERPLEXITY = 30;
+
 export interface Affinities {
   n: number;
   /** CSR row pointers (length n + 1), column indices and values of the symmetric P; Σ P = 1. */
   rowPtr: Int32Array;
   colIndex: Int32Array;
   values: Float64Array;
+  /**
+   * The perplexity the rows were calibrated to (openTSNE's `effective_perplexity_`): the one asked
+   * for, or the number of neighbours when there are fewer points than that.
+   */
   perplexity: number;
+  /** The perplexity asked for. */
+  requestedPerplexity: number;
   /** The k nearest input-space neighbours the affinities were built from (reused by quality measures). */
   neighbors: Neighbors;
 }
@@ -23,6 +32,8 @@ export interface AffinityOptions {
   k?: number;
   /** Precomputed neighbours (at least k per row), e.g. from an earlier call on the same data. */
   neighbors?: Neighbors;
+  /** Told once when the perplexity had to be lowered (too few points). */
+  warn?: (message: string) => void;
 }
 
 export interface ConditionalAffinities {
@@ -34,14 +45,29 @@ export interface ConditionalAffinities {
   entropy: Float64Array;
 }
 
-export function computeAffinities(X: ArrayLike<number>, n: number, d: number, options: AffinityOptions = {}): Affinities {
-  const perplexity = options.perplexity ?? 30;
+export function computeAffinities(
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+  options: AffinityOptions = {},
+): Affinities {
+  const perplexity = options.perplexity ?? DEFAULT_PERPLEXITY;
   if (!(perplexity > 0)) throw new RangeError(`perplexity must be positive, got ${perplexity}`);
   if (n < 2) throw new RangeError(`t-SNE needs at least 2 points, got ${n}`);
   const k = Math.min(n - 1, options.k ?? Math.ceil(3 * perplexity));
   const neighbors = options.neighbors && options.neighbors.k >= k ? options.neighbors : exactKnn(X, n, d, k);
-  const conditional = calibrateRows(neighbors, n, k, perplexity);
-  return { n, perplexity, neighbors, ...symmetrize(neighbors, conditional.values, n, k) };
+  const effective = Math.min(perplexity, k);
+  if (effective < perplexity) {
+    options.warn?.(`perplexity ${perplexity} lowered to ${effective}: there are only ${n} points`);
+  }
+  const conditional = calibrateRows(neighbors, n, k, effective);
+  return {
+    n,
+    perplexity: effective,
+    requestedPerplexity: perplexity,
+    neighbors,
+    ...symmetrize(neighbors, conditional.values, n, k),
+  };
 }
 
 const ENTROPY_TOLERANCE = 1e-5;

@@ -12,7 +12,7 @@ import { QuadTree } from './quadtree.ts';
  * Writes α Σ_j p_ij w_ij (y_i − y_j) into `out` (interleaved). Returns Σ_ij p_ij log w_ij when
  * `withLogTerm`, which the KL divergence needs (and costs a logarithm per entry), else 0.
  */
-export function attractiveForces(P: Affinities, Y: Float64Array, exaggeration: number, out: Float64Array, withLogTerm: boolean): number {
+function attractiveForces(P: Affinities, Y: Float64Array, exaggeration: number, out: Float64Array, withLogTerm: boolean): number {
   const { n, rowPtr, colIndex, values } = P;
   let logTerm = 0;
   for (let i = 0; i < n; i++) {

@@ -10,17 +10,41 @@
  * (cold or warm-started, normalised). `./worker.ts` runs `tsneFrame` off the main thread.
  */
 import type { Affinities } from './affinities.ts';
-import { COLD_SCHEDULE, runSchedule, type Schedule } from './frame.ts';
+import { COLD_SCHEDULE, runSchedule, type Schedule } from './schedule.ts';
 import { pcaInit, randomInit, rescale } from './init.ts';
 import { computeAffinities } from './affinities.ts';
 import type { TSNEEmbedding } from './embedding.ts';
 
-export { computeAffinities, calibrateRows, symmetrize, type Affinities, type AffinityOptions } from './affinities.ts';
+export {
+  computeAffinities,
+  calibrateRows,
+  symmetrize,
+  DEFAULT_PERPLEXITY,
+  type Affinities,
+  type AffinityOptions,
+} from './affinities.ts';
 export { exactKnn, type Neighbors } from './knn.ts';
-export { TSNEEmbedding, autoLearningRate, EARLY_EXAGGERATION, type OptimizeOptions, type OptimizeResult } from './embedding.ts';
+export {
+  TSNEEmbedding,
+  autoLearningRate,
+  EARLY_EXAGGERATION,
+  type OptimizeOptions,
+  type OptimizeResult,
+} from './embedding.ts';
 export { barnesHutGradient, exactGradient, GradientWorkspace } from './gradient.ts';
 export { pcaInit, randomInit } from './init.ts';
-export { tsneFrame, runSchedule, phaseLearningRate, COLD_SCHEDULE, WARM_SCHEDULE, type FrameOptions, type FrameResult, type Schedule } from './frame.ts';
+export { tsneFrame, DEFAULT_THETA, type FrameOptions, type FrameResult } from './frame.ts';
+export {
+  runSchedule,
+  phaseLearningRate,
+  klStallStop,
+  anchorDecay,
+  COLD_SCHEDULE,
+  WARM_SCHEDULE,
+  STABLE_WARM_SCHEDULE,
+  type Schedule,
+  type ScheduleCallback,
+} from './schedule.ts';
 export { knnPreservation, knnPreservationFromNeighbors, neighborhoodHit, displacement, knn2d } from './quality.ts';
 export { clusteredData } from './synthetic.ts';
 
@@ -39,11 +63,20 @@ export interface FitOptions {
  * The usual t-SNE run (early exaggeration 12 for 250 iterations, then the normal phase until KL
  * stalls), returning the embedding so it can be optimised further.
  */
-export function fit(X: ArrayLike<number>, n: number, d: number, options: FitOptions = {}): { embedding: TSNEEmbedding; kl: number } {
+export function fit(
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+  options: FitOptions = {},
+): { embedding: TSNEEmbedding; kl: number } {
   const affinities = options.affinities ?? computeAffinities(X, n, d, { perplexity: options.perplexity });
   const schedule = { ...COLD_SCHEDULE, ...options.schedule };
   const init = options.init ?? 'pca';
   const start =
-    init === 'pca' ? pcaInit(X, n, d) : init === 'random' ? randomInit(n, options.seed ?? 0) : rescale(init, schedule.initialStd, () => 0);
+    init === 'pca'
+      ? pcaInit(X, n, d)
+      : init === 'random'
+        ? randomInit(n, options.seed ?? 0)
+        : rescale(init, schedule.initialStd, () => 0);
   return runSchedule(affinities, start, schedule, options.theta);
 }

@@ -7,7 +7,7 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { createGaussian } from '../util/random.ts';
 import { centre } from './centroid.ts';
 
-export const INITIAL_STD = 1e-4;
+const INITIAL_STD = 1e-4;
 
 /** Projects X (n × d) onto its first two principal axes, scaled so axis 0 has std 1e-4. */
 export function pcaInit(X: ArrayLike<number>, n: number, d: number): Float64Array {

@@ -11,13 +11,9 @@ export function temporarySibling(path: string): string {
 
 /** Writes `data` to `path` and waits until it is on disk (fsync), so a later rename publishes whole data. */
 export async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await using handle = await open(path, 'w');
+  await handle.writeFile(data);
+  await handle.sync();
 }
 
 /**

@@ -3,14 +3,15 @@
  * appear), and turns each into one frame, exactly once and in step order per run, one frame at a
  * time. What is done lives in each run's state file, so a restarted watcher goes on from there.
  */
-import { access, rmdir } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { UserError, isUserError } from '../errors.ts';
 import { makeDirectory, checkLogDirectory } from '../util/directory.ts';
+import { pathExists } from '../util/exists.ts';
 import { GifWriter } from '../render/index.ts';
 import { TimelapsePage } from '../view/page.ts';
-import { listRunCheckpoints, listRuns, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
+import { listRunCheckpoints, listRunsWithCheckpoints, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
 import { RunEventLog, type EventLog } from './events.ts';
 import { processCheckpoint, type ProjectorOutput, type WritePoint } from './frame.ts';
 import { runPaths, stepLabel, type RunPaths } from './paths.ts';
@@ -141,9 +142,8 @@ export class Watcher {
   private async checkRunExists(): Promise<void> {
     const { logdir, run } = this.options;
     if (run === undefined) return;
-    const exists = await access(join(logdir, run)).then(() => true, () => false);
-    if (exists) return;
-    const runs = await listRuns(logdir);
+    if (await pathExists(join(logdir, run))) return;
+    const runs = await listRunsWithCheckpoints(logdir);
     const known = runs.length === 0 ? 'it has no runs with checkpoints' : `runs with checkpoints: ${runs.join(', ')}`;
     throw new UserError(`no run '${run}' in ${logdir} (${known}); check --run and --logdir`);
   }
@@ -208,6 +208,11 @@ export class Watcher {
     });
   }
 
+  /** `await using watcher = new Watcher(...)`: closes it on every way out. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Writers closed, locks released, workers and models freed. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -238,7 +243,7 @@ export class Watcher {
     const paths = runPaths(join(logdir, run));
     // The data first: a wrong --data must fail before anything is created in the run.
     await this.getValidation();
-    const hadEmbeddings = await access(paths.embeddings).then(() => true, () => false);
+    const hadEmbeddings = await pathExists(paths.embeddings);
     await makeDirectory(paths.embeddings);
     let releaseLock: (() => Promise<void>) | null = null;
     try {
@@ -297,7 +302,7 @@ export class Watcher {
    */
   private async nextCheckpoint(): Promise<{ session: RunSession; checkpoint: CheckpointRef } | null> {
     const { logdir } = this.options;
-    const runs = await listRuns(logdir, this.options.run);
+    const runs = await listRunsWithCheckpoints(logdir, this.options.run);
     const ordered = [...runs.filter((r) => r > this.lastRunServed), ...runs.filter((r) => r <= this.lastRunServed)];
     for (const run of ordered) {
       if (!this.mayTry(run)) continue;

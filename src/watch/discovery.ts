@@ -9,6 +9,7 @@ import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { UserError, describeFsError } from '../errors.ts';
 import { CHECKPOINT_JSON, listCheckpoints, parseCheckpointDirName } from '../model/index.ts';
+import { pathExists } from '../util/exists.ts';
 
 export interface CheckpointRef {
   run: string;
@@ -17,7 +18,7 @@ export interface CheckpointRef {
 }
 
 /** Runs under `logdir` that have a `checkpoints/` folder, by name. */
-export async function listRuns(logdir: string, only?: string): Promise<string[]> {
+export async function listRunsWithCheckpoints(logdir: string, only?: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(logdir, { withFileTypes: true });
@@ -29,8 +30,7 @@ export async function listRuns(logdir: string, only?: string): Promise<string[]>
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     if (only !== undefined && entry.name !== only) continue;
-    const hasCheckpoints = await readdir(join(logdir, entry.name, 'checkpoints')).then(() => true, () => false);
-    if (hasCheckpoints) runs.push(entry.name);
+    if (await pathExists(join(logdir, entry.name, 'checkpoints'))) runs.push(entry.name);
   }
   return runs.sort();
 }

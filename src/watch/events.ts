@@ -134,4 +134,9 @@ export class RunEventLog implements EventLog {
     if (this.writer) await this.writer.close();
     this.writer = null;
   }
+
+  /** `await using log = await RunEventLog.open(dir)` closes it on every way out. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }

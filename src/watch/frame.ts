@@ -68,7 +68,7 @@ function caption(step: number, accuracy: number | null, fromCheckpoint: boolean,
   return parts.join(' · ');
 }
 
-function oneLine(error: unknown): string {
+function errorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim();
 }
@@ -95,7 +95,7 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
       throw new Error('the model gave non-finite embeddings (NaN or Infinity): the weights are damaged or training diverged');
     }
   } catch (error) {
-    return { kind: 'skipped', reason: oneLine(error) };
+    return { kind: 'skipped', reason: errorLine(error) };
   }
 
   const projected = await stage('tsne', () =>

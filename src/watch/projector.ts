@@ -9,9 +9,10 @@
  * (TensorBoard 2.21). With a third, constant column its PCA is a rotation of our frame, so the
  * projector draws the frame as we drew it, up to rotation and mirroring.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ProjectorWriter, tensorTsv } from '../tensorboard/index.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { pathExists as exists } from '../util/exists.ts';
 import { parseNumberTable } from '../util/tsv.ts';
 import type { ProjectorOutput } from './frame.ts';
 import { stepLabel } from './paths.ts';
@@ -41,13 +42,6 @@ export function framePoints(positions: Float64Array, count: number): Float64Arra
     points[i * FRAME_COLUMNS + 1] = positions[2 * i + 1]!;
   }
   return points;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**

@@ -15,7 +15,8 @@ export interface ValidationSet {
   count: number;
 }
 
-export interface LoadedCheckpoint {
+/** What the watcher learns from loading a checkpoint (the model itself stays inside the embedder). */
+export interface CheckpointInfo {
   step: number;
   /** `validationAccuracy` of checkpoint.json, when the trainer measured it. */
   validationAccuracy?: number;
@@ -51,7 +52,7 @@ export interface FrameStages {
   /** Once per watcher: the validation subset of `size` images chosen with `seed`. */
   validation(size: number, seed: number): Promise<ValidationSet>;
   /** Loads a checkpoint's model; throws when the checkpoint is unusable. */
-  load(checkpointDir: string): Promise<LoadedCheckpoint>;
+  load(checkpointDir: string): Promise<CheckpointInfo>;
   /** Embeds the validation set with the model loaded last; throws when the model is unusable. */
   embed(validation: ValidationSet): Promise<Embedded>;
   /** t-SNE of the embeddings, started from `init` (the previous frame) or PCA when null. */

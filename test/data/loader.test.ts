@@ -9,6 +9,7 @@ import { loadCifar10, stratifiedSubset, OFFICIAL_CLASS_NAMES, type Cifar10 } fro
 import {
   META_TEXT, RECORD, batchFile, standardFiles, syntheticPixel, tarArchive, tarHeader, withTempDir, writeFiles,
 } from './helpers.ts';
+import { needs } from '../helpers/requirements.ts';
 
 function quietLoad(source: string, lines: string[] = [], splits?: 'all' | 'test'): Promise<Cifar10> {
   return loadCifar10(source, { log: (line) => lines.push(line), splits });
@@ -224,12 +225,8 @@ test('the tar reader honours a GNU long-name entry', async () => {
   });
 });
 
-test('the real CIFAR-10 archive (CIFAR10_PATH) loads in full', async (t) => {
-  const source = process.env.CIFAR10_PATH;
-  if (!source) {
-    t.skip('CIFAR10_PATH is not set; set it to ../shared/data/cifar-10-binary.tar.gz to run this test');
-    return;
-  }
+test('the real CIFAR-10 archive (CIFAR10_PATH) loads in full', { skip: needs('cifar') }, async () => {
+  const source = process.env.CIFAR10_PATH!;
   const lines: string[] = [];
   const data = await quietLoad(source, lines);
   assert.equal(data.test.count, 10_000);

@@ -128,7 +128,7 @@ test('a bad checkpoint directory is a UserError from load()', async () => {
 test('--inference and --inference-threads are parsed with clear errors', () => {
   assert.equal(parseInferenceEngine(undefined), 'auto');
   assert.equal(parseInferenceEngine('tfjs'), 'tfjs');
-  assert.throws(() => parseInferenceEngine('torch'), /--inference must be one of auto, onnx, tfjs, got 'torch'/);
+  assert.throws(() => parseInferenceEngine('torch'), /--inference must be auto, onnx or tfjs, got 'torch'/);
   assert.equal(parseInferenceThreads(undefined), undefined);
   assert.equal(parseInferenceThreads('2'), 2);
   assert.throws(() => parseInferenceThreads('0'), UserError);

@@ -12,6 +12,7 @@ import { saveCheckpoint } from '../../src/model/checkpoint.ts';
 import { loadCifar10 } from '../../src/data/load.ts';
 import { toModelInput } from '../../src/data/subset.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { needs } from '../helpers/requirements.ts';
 
 /** Deterministic uniform numbers in [0, 1) (Park–Miller), so fixtures do not change between runs. */
 export function uniform(seed: number): () => number {
@@ -82,15 +83,13 @@ export async function makeCheckpoint(config: ResNetConfig, seed = 1): Promise<Te
   };
 }
 
-/** The first `count` CIFAR-10 test images as model input, or undefined when CIFAR10_PATH is unset. */
+/** The first `count` CIFAR-10 test images as model input, or undefined without the data (`needs('cifar')`). */
 export async function cifarTestInput(count: number): Promise<Float32Array | undefined> {
   const source = process.env.CIFAR10_PATH;
-  if (!source) return undefined;
+  if (needs('cifar') !== false || !source) return undefined;
   const data = await loadCifar10(source, { splits: 'test', log: () => undefined });
   return toModelInput(data.test.images, Int32Array.from({ length: count }, (_, i) => i));
 }
-
-export const SKIP_NO_CIFAR = 'CIFAR10_PATH is not set: point it at cifar-10-binary.tar.gz to run this test on real images';
 
 /**
  * max over rows of (max |a − b| in the row) / (max |a| in the row): the issue's tolerance measure

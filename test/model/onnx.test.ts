@@ -12,7 +12,9 @@ import { readCheckpointMeta, readCheckpointWeights } from '../../src/model/check
 import { UserError } from '../../src/errors.ts';
 import { run as exportOnnxCli } from '../../src/cli/export-onnx.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { cifarTestInput, layersModelOutputs, makeCheckpoint, maxRelativeRowError, SKIP_NO_CIFAR, type TestCheckpoint } from '../embed/fixtures.ts';
+import { cifarTestInput, layersModelOutputs, makeCheckpoint, maxRelativeRowError, type TestCheckpoint } from '../embed/fixtures.ts';
+import { needs } from '../helpers/requirements.ts';
+import { collectOutput } from '../../src/cli/output.ts';
 
 await initBackend('wasm', { log: () => undefined });
 
@@ -79,7 +81,7 @@ test('the exported graph is a plain ONNX model: opset 13, NHWC input with symbol
 });
 
 for (const [label, blocks] of [['seed ResNet (6,6,12)', [6, 6, 12]], ['small preset (1,1,1)', [1, 1, 1]]] as const) {
-  test(`export then infer: ONNX Runtime and the folded tfjs graph equal the layers model to 1e-4 on ${IMAGES} CIFAR-10 test images, ${label}`, { skip: realImages ? false : SKIP_NO_CIFAR }, async (t) => {
+  test(`export then infer: ONNX Runtime and the folded tfjs graph equal the layers model to 1e-4 on ${IMAGES} CIFAR-10 test images, ${label}`, { skip: needs('cifar') }, async (t) => {
     const input = realImages!;
     const { dir, model } = await checkpoint([...blocks], 5);
     const reference = await layersModelOutputs(model, input, IMAGES);
@@ -167,15 +169,9 @@ test('export-onnx CLI writes a model ONNX Runtime loads, atomically, to --out', 
   const outDir = await mkdtemp(join(tmpdir(), 'export-onnx-'));
   cleanups.push(() => rm(outDir, { recursive: true, force: true }));
   const out = join(outDir, 'nested', 'model.onnx');
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => lines.push(line);
-  try {
-    assert.equal((await exportOnnxCli([dir, '--out', out])) ?? 0, 0);
-  } finally {
-    console.log = log;
-  }
-  assert.match(lines.join('\n'), /model\.onnx/);
+  const output = collectOutput();
+  assert.equal((await exportOnnxCli([dir, '--out', out], output)) ?? 0, 0);
+  assert.match(output.lines.join('\n'), /model\.onnx/);
   const session = await ort.InferenceSession.create(await readFile(out));
   assert.deepEqual(session.inputNames, ['images']);
   assert.deepEqual(session.outputNames, ['logits', 'embedding']);

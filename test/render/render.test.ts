@@ -149,6 +149,6 @@ test('tween positions ease from one frame to the next without reaching either en
   const middle = tweenPositions(from, to, 2, 3);
   assert.deepEqual([...middle], [0.5, 1, 10, 0]);
   const xs = [1, 2, 3].map((k) => tweenPositions(from, to, k, 3)[0]!);
-  assert.ok(xs[0]! > 0 && xs[0]! < xs[1]! && xs[1]! < xs[2]! && xs[2]! < 1, `monotone inside (0, 1): ${xs}`);
+  assert.ok(xs[0]! > 0 && xs[0]! < xs[1]! && xs[1]! < xs[2]! && xs[2]! < 1, `monotone inside (0, 1): ${xs.join(', ')}`);
   assert.ok(Math.abs(easeInOut(0.25) + easeInOut(0.75) - 1) < 1e-12, 'symmetric');
 });

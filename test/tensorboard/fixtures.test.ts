@@ -27,6 +27,7 @@ import {
   type Event,
 } from '../../src/tensorboard/index.ts';
 import { FIXTURE_EVENT_FILE, FIXTURE_LOGDIR, fixture } from './helpers/fixtures.ts';
+import { needs } from '../helpers/requirements.ts';
 
 /**
  * Deep equality where numbers are compared as float32 (TensorBoard's JSON prints a float field
@@ -50,7 +51,7 @@ function assertSameJson(actual: unknown, expected: unknown, path: string): void 
 
 const fromJson = (json: Record<string, unknown>): Event => decodeEvent(protoType('Event').encode(protoType('Event').fromObject(json)).finish());
 
-test('reading the fixture log yields exactly the events its README lists', async () => {
+test('reading the fixture log yields exactly the events its README lists', { skip: needs('shared') }, async () => {
   const runs = await listRuns(FIXTURE_LOGDIR);
   assert.deepEqual(runs.map((run) => run.name), ['run_a']);
   const events = await readRunEvents(runs[0]!.dir);
@@ -88,7 +89,7 @@ test('reading the fixture log yields exactly the events its README lists', async
   events.forEach((event, i) => assert.equal(event.wall_time, 1767225600 + 1.25 * i));
 });
 
-test('each event read equals the decoded event in records.json, and image PNG bytes are identical', async () => {
+test('each event read equals the decoded event in records.json, and image PNG bytes are identical', { skip: needs('shared') }, async () => {
   const events = await readEventFile(FIXTURE_EVENT_FILE);
   assert.equal(events.length, fixture.records.length);
   fixture.records.forEach((record, i) => {
@@ -101,14 +102,14 @@ test('each event read equals the decoded event in records.json, and image PNG by
   });
 });
 
-test('for every record, our writer produces exactly record_hex from the same Event', () => {
+test('for every record, our writer produces exactly record_hex from the same Event', { skip: needs('shared') }, () => {
   for (const record of fixture.records) {
     const event = fromJson(record.event);
     assert.equal(frameRecord(encodeEvent(event)).toString('hex'), record.record_hex, `record at ${record.offset} (${record.kind})`);
   }
 });
 
-test('EventFileWriter with the same clock and writer name reproduces the fixture file byte for byte', () => {
+test('EventFileWriter with the same clock and writer name reproduces the fixture file byte for byte', { skip: needs('shared') }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tb-fixture-'));
   try {
     const times = fixture.records.map((record) => fromJson(record.event).wall_time!);
@@ -129,7 +130,7 @@ test('EventFileWriter with the same clock and writer name reproduces the fixture
   }
 });
 
-test("SummaryWriter's scalar, histogram, image and text produce TensorBoard's own records", async () => {
+test("SummaryWriter's scalar, histogram, image and text produce TensorBoard's own records", { skip: needs('shared') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tb-summary-'));
   try {
     const byKind = (kind: string) => fixture.records.filter((record) => record.kind === kind);

@@ -6,20 +6,16 @@ import { join } from 'node:path';
 import { run } from '../../src/cli/inspect.ts';
 import { SummaryWriter, UserError, tensorboardCommand, type RunSummary } from '../../src/tensorboard/index.ts';
 import { FIXTURE_DIR, FIXTURE_EVENT_FILE, FIXTURE_LOGDIR, fixture } from './helpers/fixtures.ts';
+import { needs } from '../helpers/requirements.ts';
+import { collectOutput } from '../../src/cli/output.ts';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
-  try {
-    const code = await run(argv);
-    return { code, out: lines.join('\n') };
-  } finally {
-    console.log = original;
-  }
+  const output = collectOutput();
+  const code = await run(argv, output);
+  return { code, out: output.lines.join('\n') };
 }
 
-test('inspect lists the fixture run with each tag, its dashboard, steps and latest value', async () => {
+test('inspect lists the fixture run with each tag, its dashboard, steps and latest value', { skip: needs('shared') }, async () => {
   const { code, out } = await capture([FIXTURE_LOGDIR]);
   assert.equal(code, 0);
   assert.match(out, /run 'run_a' {2}\(1 event file, 11 events, last write 2026-01-01 00:00:12 UTC\)/);
@@ -33,7 +29,7 @@ test('inspect lists the fixture run with each tag, its dashboard, steps and late
   row('text', 'run/options', 1, '0', '"\\*\\*lr\\*\\* = 0.001');
 });
 
-test('inspect --json gives one object per run; a corrupt file is named with its offset and exits 1', async () => {
+test('inspect --json gives one object per run; a corrupt file is named with its offset and exits 1', { skip: needs('shared') }, async () => {
   const logdir = mkdtempSync(join(tmpdir(), 'tb-inspect-'));
   try {
     mkdirSync(join(logdir, 'bad'));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { inflateSync } from 'node:zlib';
 import { UserError, decodePng, encodePng, isPng, readPngHeader } from '../../src/tensorboard/index.ts';
 import { fixture } from './helpers/fixtures.ts';
+import { needs } from '../helpers/requirements.ts';
 
 function pseudoRandomPixels(length: number, seed: number): Uint8Array {
   let state = seed;
@@ -47,7 +48,7 @@ test('encodePng writes valid chunks: signature, IHDR, IDAT, IEND with correct CR
   assert.deepEqual(readPngHeader(png), { width: 4, height: 4, bitDepth: 8, colorType: 6 });
 });
 
-test('decodePng reads the PNGs TensorBoard wrote in the fixture', () => {
+test('decodePng reads the PNGs TensorBoard wrote in the fixture', { skip: needs('shared') }, () => {
   const pngs = fixture.records.filter((r) => r.png_base64).map((r) => Buffer.from(r.png_base64!, 'base64'));
   assert.equal(pngs.length, 2);
   const sizes = pngs.map((png) => decodePng(png)).map((d) => [d.width, d.height, d.channels, d.pixels.length]);

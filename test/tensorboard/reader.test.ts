@@ -14,6 +14,7 @@ import {
   scalarOf,
 } from '../../src/tensorboard/index.ts';
 import { FIXTURE_EVENT_FILE, fixture } from './helpers/fixtures.ts';
+import { needs } from '../helpers/requirements.ts';
 
 function withTempDir(body: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
@@ -26,7 +27,7 @@ function withTempDir(body: (dir: string) => Promise<void>): () => Promise<void> 
   };
 }
 
-test('a file cut at any byte yields the complete records before the cut, never an error', withTempDir(async (dir) => {
+test('a file cut at any byte yields the complete records before the cut, never an error', { skip: needs('shared') }, withTempDir(async (dir) => {
   const whole = readFileSync(FIXTURE_EVENT_FILE);
   const ends = fixture.records.map((record) => record.offset + record.length);
   const path = join(dir, 'events.out.tfevents.cut');
@@ -40,7 +41,7 @@ test('a file cut at any byte yields the complete records before the cut, never a
   }
 }));
 
-test('a flipped byte is reported with the file name and the byte offset of its record', withTempDir(async (dir) => {
+test('a flipped byte is reported with the file name and the byte offset of its record', { skip: needs('shared') }, withTempDir(async (dir) => {
   const whole = readFileSync(FIXTURE_EVENT_FILE);
   const path = join(dir, 'events.out.tfevents.bad');
   const target = fixture.records[3]!;
@@ -57,7 +58,7 @@ test('a flipped byte is reported with the file name and the byte offset of its r
   }
 }));
 
-test('a record with valid CRCs but a payload that is not an Event is corruption at its offset', withTempDir(async (dir) => {
+test('a record with valid CRCs but a payload that is not an Event is corruption at its offset', { skip: needs('shared') }, withTempDir(async (dir) => {
   const { frameRecord } = await import('../../src/tensorboard/record-writer.ts');
   const path = join(dir, 'events.out.tfevents.garbage');
   const first = readFileSync(FIXTURE_EVENT_FILE).subarray(0, fixture.records[0]!.length);
@@ -73,14 +74,14 @@ test('a missing file is a one-line UserError', async () => {
   });
 });
 
-test('readEventFileDetailed from an offset returns only the later records', async () => {
+test('readEventFileDetailed from an offset returns only the later records', { skip: needs('shared') }, async () => {
   const all = await readEventFileDetailed(FIXTURE_EVENT_FILE);
   const tail = await readEventFileDetailed(FIXTURE_EVENT_FILE, all.offsets[8]!);
   assert.deepEqual(tail.offsets, all.offsets.slice(8));
   assert.deepEqual(tail.events, all.events.slice(8));
 });
 
-test('a run with several event files is read in name order; runs are found at any depth', withTempDir(async (dir) => {
+test('a run with several event files is read in name order; runs are found at any depth', { skip: needs('shared') }, withTempDir(async (dir) => {
   const run = join(dir, 'exp', 'run1');
   mkdirSync(run, { recursive: true });
   const later = new SummaryWriter(run, { now: () => 2000000000 });
@@ -102,7 +103,7 @@ test('a run with several event files is read in name order; runs are found at an
   assert.deepEqual(await lastStepsByTag(join(dir, 'not-yet')), new Map());
 }));
 
-test('lastStepsByTag reports the highest step per tag of the fixture run', async () => {
+test('lastStepsByTag reports the highest step per tag of the fixture run', { skip: needs('shared') }, async () => {
   const last = await lastStepsByTag(join(FIXTURE_EVENT_FILE, '..'));
   assert.deepEqual(Object.fromEntries(last), {
     'train/loss': 512,

@@ -125,8 +125,9 @@ test('each event is in the file as soon as it is written; with flushEachEvent fa
 
 test('buffered events are written when the process exits without close()', () =>
   withTempDir(async (dir) => {
+    const tensorboard = new URL('../../src/tensorboard/index.ts', import.meta.url).href;
     const script = `
-      import { summaryFileWriter } from ${JSON.stringify(new URL('../../src/tensorboard/index.ts', import.meta.url).href)};
+      import { summaryFileWriter } from ${JSON.stringify(tensorboard)};
       const writer = summaryFileWriter(${JSON.stringify(dir)}, { flushEachEvent: false });
       for (let i = 0; i < 5; i++) writer.scalar('x', i, i);
       console.log(writer.path);`;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { run } from '../../src/cli/tsne.ts';
 import { clusteredData } from '../../src/tsne/index.ts';
 import { isUserError } from '../../src/errors.ts';
+import { collectOutput } from '../../src/cli/output.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsne-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,14 +20,8 @@ const labelFile = join(dir, 'labels.tsv');
 writeFileSync(labelFile, Array.from(labels).join('\n') + '\n');
 
 async function capture(argv: string[]): Promise<{ code: number | void; output: string }> {
-  const lines: string[] = [];
-  const original = console.log;
-  console.log = (...parts: unknown[]) => void lines.push(parts.join(' '));
-  try {
-    return { code: await run(argv), output: lines.join('\n') };
-  } finally {
-    console.log = original;
-  }
+  const output = collectOutput();
+  return { code: await run(argv, output), output: output.lines.join('\n') };
 }
 
 function readFrame(path: string): number[][] {

@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alignFrame } from '../../src/align/index.ts';
 import { displacement, tsneFrame } from '../../src/tsne/index.ts';
+import { needs } from '../helpers/requirements.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/embeddings');
 const D = 128;
@@ -20,7 +21,7 @@ function readFrame(index: number): Float32Array {
   return X;
 }
 
-test('warm start: lower displacement than cold start, equal or better 10-NN preservation', { skip: !existsSync(FIXTURES) && `no fixtures at ${FIXTURES}` }, () => {
+test('warm start: lower displacement than cold start, equal or better 10-NN preservation', { skip: needs('shared') }, () => {
   const frames = [7, 8, 9].map(readFrame);
   const n = frames[0].length / D;
   const first = tsneFrame(frames[0], n, D, { seed: 0 });

@@ -24,7 +24,7 @@ function frames(count: number, steps: number[], seed = 1): TimelapseFrame[] {
 function dataBlock(html: string): ReturnType<typeof encodeTimelapse> {
   const match = /<script id="timelapse-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(match, 'the page holds its data block');
-  return JSON.parse(match[1]!);
+  return JSON.parse(match[1]!) as ReturnType<typeof encodeTimelapse>;
 }
 
 test('frames are quantised to 16 bits over the bounds of all frames, within half a code of the watcher frames', () => {

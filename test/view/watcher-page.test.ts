@@ -27,7 +27,7 @@ async function pageSteps(embeddings: string): Promise<number[]> {
   const html = await readFile(join(embeddings, 'timelapse.html'), 'utf8');
   const match = /<script id="timelapse-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(match && html.trimEnd().endsWith('</html>'), 'a whole page');
-  const data = JSON.parse(match[1]!);
+  const data = JSON.parse(match[1]!) as { count: number; frames: unknown[]; steps: number[] };
   assert.equal(data.count, VAL);
   assert.equal(data.frames.length, data.steps.length);
   return data.steps;

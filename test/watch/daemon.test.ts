@@ -13,6 +13,7 @@ import {
 } from '../../src/tensorboard/index.ts';
 import { fakeStages, writeFakeCheckpoint, writeHalfCheckpoint, type FakeStageLog } from './helpers/fake-stages.ts';
 import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag } from './helpers/inspect-run.ts';
+import { needs } from '../helpers/requirements.ts';
 
 const VAL = 200;
 
@@ -56,7 +57,7 @@ async function assertFramesEverywhere(runDir: string, steps: number[]) {
   }
 }
 
-test('--once draws every complete checkpoint in step order, with every output', async (t) => {
+test('--once draws every complete checkpoint in step order, with every output', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   // Created out of order, plus a half-built one that must be ignored.
   await writeFakeCheckpoint(logdir, 'run-a', 2048, 9);
@@ -113,7 +114,7 @@ test('--once draws every complete checkpoint in step order, with every output', 
   assert.equal(tsneRows[7]!.split('\t')[2], '0');
 });
 
-test('a corrupt checkpoint is skipped with one line, recorded, and later ones go on', async (t) => {
+test('a corrupt checkpoint is skipped with one line, recorded, and later ones go on', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 100, 1);
   await writeFakeCheckpoint(logdir, 'r', 200, 2, { corrupt: true });
@@ -135,7 +136,7 @@ test('a corrupt checkpoint is skipped with one line, recorded, and later ones go
   assert.equal(second.skips.length, 0);
 });
 
-test('a restarted watcher continues the chain from its state, never repeating a step', async (t) => {
+test('a restarted watcher continues the chain from its state, never repeating a step', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 1000, 1);
   await writeFakeCheckpoint(logdir, 'r', 2000, 2);
@@ -153,7 +154,7 @@ test('a restarted watcher continues the chain from its state, never repeating a 
   await assertFramesEverywhere(runDir, [1000, 2000, 3000, 4000]);
 });
 
-test('a restart with another --val-size is refused with a clear line', async (t) => {
+test('a restart with another --val-size is refused with a clear line', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   await watcher(logdir).w.run();
@@ -161,7 +162,7 @@ test('a restart with another --val-size is refused with a clear line', async (t)
   await assert.rejects(other.w.run(), (error) => isUserError(error) && /--val-size 200 \(now 100\)/.test((error as Error).message));
 });
 
-test('TensorBoard points lost before reaching the disk are written back from the state file', async (t) => {
+test('TensorBoard points lost before reaching the disk are written back from the state file', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   await writeFakeCheckpoint(logdir, 'r', 20, 2);
@@ -203,7 +204,7 @@ async function toEarlierLayout(runDir: string, keepBelow: number): Promise<void>
   }
 }
 
-test('a run with the watcher\'s events in the run directory (earlier layout) goes on in embeddings/', async (t) => {
+test('a run with the watcher\'s events in the run directory (earlier layout) goes on in embeddings/', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   for (const [k, step] of [10, 20, 30].entries()) await writeFakeCheckpoint(logdir, 'r', step, k + 1);
   await watcher(logdir).w.run();
@@ -231,7 +232,7 @@ test('a run with the watcher\'s events in the run directory (earlier layout) goe
   }
 });
 
-test('the live watcher finds runs and checkpoints that appear after it started, in either order', async (t) => {
+test('the live watcher finds runs and checkpoints that appear after it started, in either order', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   const { w } = watcher(logdir, { once: false, pollSeconds: 0.2 });
   const running = w.run();
@@ -281,7 +282,7 @@ for (const point of ['tsne', 'gif', 'events']) {
   });
 }
 
-test('a log directory that cannot be created is one clear error, before anything is written', async (t) => {
+test('a log directory that cannot be created is one clear error, before anything is written', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   const blocked = join(logdir, 'r', 'checkpoints', 'step-000000010', 'checkpoint.json', 'logs');
@@ -289,7 +290,7 @@ test('a log directory that cannot be created is one clear error, before anything
   await assert.rejects(w.run(), (error) => isUserError(error) && /cannot create log directory .*: a part of the path is a file/.test((error as Error).message));
 });
 
-test('an output that cannot be written stops the watcher with one line and leaves the state as it was', async (t) => {
+test('an output that cannot be written stops the watcher with one line and leaves the state as it was', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   await watcher(logdir).w.run();
@@ -306,7 +307,7 @@ test('an output that cannot be written stops the watcher with one line and leave
   assert.deepEqual(await gifSteps(runDir), [10]);
 });
 
-test('a second watcher on a run is refused while the first lives; a dead watcher\'s lock and temporaries are cleared', async (t) => {
+test('a second watcher on a run is refused while the first lives; a dead watcher\'s lock and temporaries are cleared', { skip: needs('shared') }, async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 10, 1);
   const embeddings = join(logdir, 'r', 'embeddings');

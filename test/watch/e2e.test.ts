@@ -2,7 +2,7 @@
  * End to end, on real CIFAR-10: the watcher started first, a short training run beside it, the
  * watcher SIGKILLed in the middle of a frame and started again, then a corrupt checkpoint
  * followed by a good one. Everything the watcher wrote is then read back and checked.
- * A few minutes on 2 cores; skipped without CIFAR10_PATH.
+ * A few minutes on 2 cores; needs('cifar').
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readRunEvents } from '../../src/tensorboard/index.ts';
 import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag, watcherEvents } from './helpers/inspect-run.ts';
+import { needs } from '../helpers/requirements.ts';
 
 const CIFAR = process.env.CIFAR10_PATH;
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -78,7 +79,7 @@ async function copyCheckpoint(runDir: string, from: number, to: number, damage?:
   await rename(hidden, join(runDir, 'checkpoints', name(to)));
 }
 
-test('training with the watcher beside it, a SIGKILL mid-frame, a corrupt checkpoint', { skip: CIFAR ? false : 'set CIFAR10_PATH to the CIFAR-10 archive to run this test', timeout: 600_000 }, async (t) => {
+test('training with the watcher beside it, a SIGKILL mid-frame, a corrupt checkpoint', { skip: needs('cifar'), timeout: 600_000 }, async (t) => {
   const logdir = join(await mkdtemp(join(tmpdir(), 'e2e-')), 'logs');
   const runDir = join(logdir, RUN);
   const children: Child[] = [];

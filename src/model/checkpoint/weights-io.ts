@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import { UserError, describeFsError } from '../../errors.ts';
 import { writeFileSynced } from '../../util/atomic.ts';
+import { concatBytes } from '../../util/bytes.ts';
 import { pathExists } from '../../util/exists.ts';
 import {
   CHECKPOINT_JSON,
@@ -174,20 +175,6 @@ export async function writeOptimizerState(dir: string, state: OptimizerState): P
   };
   await writeFileSynced(join(dir, OPTIMIZER_BIN), bytes);
   await writeFileSynced(join(dir, OPTIMIZER_JSON), JSON.stringify(json));
-}
-
-/** The bytes of several buffers (or typed arrays' views), one after the other. */
-function concatBytes(parts: readonly (ArrayBuffer | ArrayBufferView)[]): Uint8Array {
-  const views = parts.map((p) =>
-    p instanceof ArrayBuffer ? new Uint8Array(p) : new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
-  );
-  const out = new Uint8Array(views.reduce((sum, v) => sum + v.byteLength, 0));
-  let offset = 0;
-  for (const view of views) {
-    out.set(view, offset);
-    offset += view.byteLength;
-  }
-  return out;
 }
 
 /**

@@ -618,7 +618,7 @@
         const size = /<body data-size="([^"]*)"/.exec(html);
         load(next, size ? size[1] : null);
       }
-    } catch (error) {
+    } catch {
       // The server may be restarting; try again at the next poll.
     } finally {
       setTimeout(poll, POLL_MS);

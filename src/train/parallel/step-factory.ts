@@ -1,0 +1,56 @@
+/**
+ * The trainer's side of `--workers`: how many worker threads a run uses (logged once, with the
+ * reason when it had to be clamped), and the `StepFactory` that gives the loop a data-parallel
+ * step. The loop, checkpoints, validation and observers stay on the trainer's thread, with the
+ * master model and optimizer, so everything they do works the same for any worker count, and a
+ * run may resume with another one.
+ */
+import { availableParallelism } from 'node:os';
+import type { StepContext, StepFactory } from '../loop.ts';
+import type { TrainStep } from '../step.ts';
+import { createParallelTrainStep } from './parallel-step.ts';
+import { WorkerFailure } from './pool.ts';
+import { chooseWorkerCount, type WorkerChoice } from './slices.ts';
+
+/** How often the replicas' weights are compared with the master's when DEBUG is set (steps). */
+export const DEBUG_CHECK_EVERY = 20;
+
+export function workersForRun(asked: number | undefined, batchSize: number, backend: string): WorkerChoice {
+  return chooseWorkerCount({ asked, batchSize, cores: availableParallelism(), backend });
+}
+
+/** A `StepFactory` for `workers` (> 1) threads on `backend`; the step closes them when disposed. */
+export function parallelStepFactory(
+  workers: number,
+  backend: string,
+  checkEvery = process.env.DEBUG ? DEBUG_CHECK_EVERY : 0,
+): StepFactory {
+  return async ({ model, optimizer, numClasses, settings }: StepContext): Promise<TrainStep> => {
+    const parallel = await createParallelTrainStep({
+      model,
+      modelOptions: settings.model,
+      optimizer,
+      numClasses,
+      workers,
+      maxBatch: settings.data.batchSize,
+      backend,
+      checkEvery,
+    });
+    const step: TrainStep = async (batch) => {
+      try {
+        return await parallel.step(batch);
+      } catch (error) {
+        if (!(error instanceof WorkerFailure)) throw error;
+        // One line: what happened, that nothing was lost, what to do.
+        throw new WorkerFailure(
+          `${error.message}; training stopped, the newest checkpoint in ` +
+            `${settings.logdir}/${settings.run}/checkpoints is complete: ` +
+            `continue with --resume --run ${settings.run} ` +
+            `(with --workers 1 or a smaller --batch-size if memory ran out)`,
+          error.workerStack,
+        );
+      }
+    };
+    return Object.assign(step, { [Symbol.asyncDispose]: () => parallel.close(), pool: parallel.pool });
+  };
+}
