@@ -50,7 +50,10 @@ export interface EmbedderOptions {
 export function parseInferenceEngine(value: string | undefined, fallback: InferenceEngine = 'auto'): InferenceEngine {
   if (value === undefined) return fallback;
   if ((INFERENCE_ENGINES as readonly string[]).includes(value)) return value as InferenceEngine;
-  throw new UserError(`--inference must be ${INFERENCE_ENGINES.slice(0, -1).join(', ')} or ${INFERENCE_ENGINES.at(-1)}, got '${value}'`);
+  throw new UserError(
+    `--inference must be ${INFERENCE_ENGINES.slice(0, -1).join(', ')} or ` +
+      `${INFERENCE_ENGINES.at(-1)}, got '${value}'`,
+  );
 }
 
 /** Parses `--inference-threads` (undefined: all cores). */
