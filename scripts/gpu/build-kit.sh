@@ -52,6 +52,13 @@ for entry in scripts/bench-train.ts scripts/bench-embed.ts scripts/gpu/check-gra
     --banner:js="$BANNER" --outfile="$KIT/$name.mjs"
 done
 
+# The data-parallel trainer (src/train/parallel/pool.ts) resolves tsx's loader when its module
+# loads, for its TypeScript worker entry; the bundles never start workers (webgpu), so a stub
+# package that only resolves is enough.
+mkdir -p "$KIT/node_modules/tsx"
+printf '{ "name": "tsx", "type": "module", "exports": { "./esm/api": "./api.mjs" } }\n' > "$KIT/node_modules/tsx/package.json"
+printf 'throw new Error("tsx is not in the GPU kit: --workers cannot run from its bundles");\n' > "$KIT/node_modules/tsx/api.mjs"
+
 # 3. Dawn: the package's entry, its package.json (type: module) and the Linux x64 binary.
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$KIT/node_modules/webgpu/"
 xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$KIT/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
