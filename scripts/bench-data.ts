@@ -11,7 +11,12 @@
 import { parseArgs } from 'node:util';
 import { Random } from '../src/util/random.ts';
 import {
-  TrainBatches, loadCifar10, stratifiedSubset, toModelInput, type AugmentOptions, type Split,
+  TrainBatches,
+  loadCifar10,
+  stratifiedSubset,
+  toModelInput,
+  type AugmentOptions,
+  type Split,
 } from '../src/data/index.ts';
 
 const { values } = parseArgs({
@@ -40,7 +45,11 @@ let test: Split;
 if (source) {
   const started = performance.now();
   const data = await loadCifar10(source, { log: () => undefined });
-  rows.push({ name: 'load CIFAR-10', seconds: (performance.now() - started) / 1000, note: `${data.train.count} train + ${data.test.count} test from ${source}` });
+  rows.push({
+    name: 'load CIFAR-10',
+    seconds: (performance.now() - started) / 1000,
+    note: `${data.train.count} train + ${data.test.count} test from ${source}`,
+  });
   ({ train, test } = data);
 } else {
   train = randomSplit(20_000);
@@ -84,7 +93,11 @@ for (const [name, augment] of [
   const subset = stratifiedSubset(test.labels, 1000, 0);
   const input = toModelInput(test.images, subset);
   const seconds = (performance.now() - started) / 1000;
-  rows.push({ name: 'validation input: stratifiedSubset + toModelInput, 1,000', seconds, note: `${input.length} floats` });
+  rows.push({
+    name: 'validation input: stratifiedSubset + toModelInput, 1,000',
+    seconds,
+    note: `${input.length} floats`,
+  });
 }
 
 if (values.json) {
@@ -100,7 +113,11 @@ if (values.json) {
   const header = ['what', 'ms/batch', 'img/s', 'seconds', 'note'];
   const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => cells[column].length)));
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (column === 0 || column === 4 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+    cells
+      .map((cell, column) =>
+        column === 0 || column === 4 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
+      )
+      .join('  ');
   console.log(line(header));
   console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   for (const cells of table) console.log(line(cells));

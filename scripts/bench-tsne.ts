@@ -24,7 +24,9 @@ const sizesArg = valueOf('--sizes');
 const sizes = sizesArg ? sizesArg.split(',').map(Number) : [1000, 2000, 5000, 10000];
 const chain = !args.includes('--no-chain');
 const scheduleArg = valueOf('--warm-schedule');
-const warmSchedule: Partial<Schedule> | undefined = scheduleArg ? (JSON.parse(scheduleArg) as Partial<Schedule>) : undefined;
+const warmSchedule: Partial<Schedule> | undefined = scheduleArg
+  ? (JSON.parse(scheduleArg) as Partial<Schedule>)
+  : undefined;
 const D = 128;
 
 function valueOf(flag: string): string | undefined {
@@ -48,15 +50,27 @@ const fmt = (x: number, digits = 3) => x.toFixed(digits);
 /** Two consecutive "frames" of N points: shared rows for N ≤ 2,000, synthetic otherwise. */
 function framePair(n: number): { previous: Float32Array; next: Float32Array; source: string } {
   if (n <= 2000) {
-    return { previous: readFrame(8).subarray(0, n * D), next: readFrame(9).subarray(0, n * D), source: `shared frames 08→09, first ${n} rows` };
+    return {
+      previous: readFrame(8).subarray(0, n * D),
+      next: readFrame(9).subarray(0, n * D),
+      source: `shared frames 08→09, first ${n} rows`,
+    };
   }
   const { X } = clusteredData(n, D, 10, 1, 4, 6);
   const noise = createGaussian(2);
   const next = X.map((v) => v + 0.3 * noise());
-  return { previous: X, next, source: `synthetic: 10 clusters in 128-d, each near a random 6-d subspace, seed 1; next frame = + N(0, 0.3²) noise` };
+  return {
+    previous: X,
+    next,
+    source: `synthetic: 10 clusters in 128-d, each near a random 6-d subspace, seed 1; next frame = + N(0, 0.3²) noise`,
+  };
 }
 
-if (!json) console.log('N       source                          cold s   cold KL  cold 10-NN  cold iters   warm s   warm KL  warm 10-NN  warm iters');
+if (!json)
+  console.log(
+    'N       source                          cold s   cold KL  cold 10-NN  cold iters   warm s   warm KL  warm ' +
+      '10-NN  warm iters',
+  );
 for (const n of sizes) {
   const { previous, next, source } = framePair(n);
   const first = tsneFrame(previous, n, D, { seed: 0 });
@@ -64,7 +78,11 @@ for (const n of sizes) {
   const warm: FrameResult = tsneFrame(next, n, D, { seed: 0, init: first.positions, schedule: warmSchedule });
   emit(
     { bench: 'tsne', n, source, cold: pick(cold), warm: pick(warm) },
-    `${String(n).padEnd(7)} ${(n <= 2000 ? 'shared frames' : 'synthetic clusters').padEnd(31)} ${fmt(cold.seconds, 2).padStart(6)}   ${fmt(cold.kl).padStart(7)}  ${fmt(cold.knnPreservation).padStart(10)}  ${String(cold.iterations).padStart(10)}   ${fmt(warm.seconds, 2).padStart(6)}   ${fmt(warm.kl).padStart(7)}  ${fmt(warm.knnPreservation).padStart(10)}  ${String(warm.iterations).padStart(10)}`,
+    `${String(n).padEnd(7)} ${(n <= 2000 ? 'shared frames' : 'synthetic clusters').padEnd(31)} ` +
+      `${fmt(cold.seconds, 2).padStart(6)}   ${fmt(cold.kl).padStart(7)}  ${fmt(cold.knnPreservation).padStart(10)} ` +
+      ` ${String(cold.iterations).padStart(10)}   ${fmt(warm.seconds, 2).padStart(6)}   ` +
+      `${fmt(warm.kl).padStart(7)}  ${fmt(warm.knnPreservation).padStart(10)}  ` +
+      `${String(warm.iterations).padStart(10)}`,
   );
 }
 
@@ -75,13 +93,21 @@ function pick(r: FrameResult) {
 if (chain) {
   const frames = Array.from({ length: 10 }, (_, f) => readFrame(f));
   const n = frames[0].length / D;
-  if (!json) console.log(`\nshared frames 00→09 chained (${n} points), means over frames 01–09:\nmode    KL      10-NN    displacement  s/frame  iterations`);
+  if (!json)
+    console.log(
+      `\nshared frames 00→09 chained (${n} points), means over frames 01–09:\nmode    KL      10-NN    displacement ` +
+        ` s/frame  iterations`,
+    );
   for (const mode of ['cold', 'warm'] as const) {
     let previous: Float64Array | undefined;
     const sum = { kl: 0, knn: 0, displacement: 0, seconds: 0, iterations: 0 };
     const perFrame: number[] = [];
     for (let f = 0; f < frames.length; f++) {
-      const r = tsneFrame(frames[f], n, D, { seed: 0, init: mode === 'warm' ? previous : undefined, schedule: mode === 'warm' ? warmSchedule : undefined });
+      const r = tsneFrame(frames[f], n, D, {
+        seed: 0,
+        init: mode === 'warm' ? previous : undefined,
+        schedule: mode === 'warm' ? warmSchedule : undefined,
+      });
       const aligned = previous ? alignFrame(r.positions, previous) : r.positions;
       if (previous) {
         const moved = displacement(aligned, previous);
@@ -96,8 +122,21 @@ if (chain) {
     }
     const steps = frames.length - 1;
     emit(
-      { bench: 'tsne-chain', mode, n, kl: sum.kl / steps, knnPreservation: sum.knn / steps, displacement: sum.displacement / steps, secondsPerFrame: sum.seconds / steps, iterations: sum.iterations / steps, displacementPerStep: perFrame },
-      `${mode.padEnd(7)} ${fmt(sum.kl / steps)}   ${fmt(sum.knn / steps)}    ${fmt(sum.displacement / steps).padStart(12)}  ${fmt(sum.seconds / steps, 2).padStart(7)}  ${String(Math.round(sum.iterations / steps)).padStart(10)}   (per step: ${perFrame.map((x) => fmt(x, 2)).join(' ')})`,
+      {
+        bench: 'tsne-chain',
+        mode,
+        n,
+        kl: sum.kl / steps,
+        knnPreservation: sum.knn / steps,
+        displacement: sum.displacement / steps,
+        secondsPerFrame: sum.seconds / steps,
+        iterations: sum.iterations / steps,
+        displacementPerStep: perFrame,
+      },
+      `${mode.padEnd(7)} ${fmt(sum.kl / steps)}   ${fmt(sum.knn / steps)}    ` +
+        `${fmt(sum.displacement / steps).padStart(12)}  ${fmt(sum.seconds / steps, 2).padStart(7)}  ` +
+        `${String(Math.round(sum.iterations / steps)).padStart(10)}   (per step: ` +
+        `${perFrame.map((x) => fmt(x, 2)).join(' ')})`,
     );
   }
 }

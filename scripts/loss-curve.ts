@@ -36,7 +36,10 @@ const { values, positionals } = parseCommandArgs('loss-curve', process.argv.slic
 });
 
 function readCurve(path: string): number[] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { loss: number }).loss);
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { loss: number }).loss);
 }
 
 if (values.compare) {
@@ -48,7 +51,10 @@ if (values.compare) {
   for (let start = 0; start < steps; start += window) {
     const end = Math.min(steps, start + window);
     const mean = (xs: number[]) => xs.slice(start, end).reduce((s, x) => s + x, 0) / (end - start);
-    console.log(`${String(start).padStart(4)}–${String(end - 1).padEnd(4)} ${mean(a).toFixed(4)} | ${mean(b).toFixed(4)} | ${(mean(b) - mean(a)).toFixed(4)}`);
+    console.log(
+      `${String(start).padStart(4)}–${String(end - 1).padEnd(4)} ${mean(a).toFixed(4)} | ${mean(b).toFixed(4)} | ` +
+        `${(mean(b) - mean(a)).toFixed(4)}`,
+    );
   }
   process.exit(0);
 }
@@ -78,7 +84,13 @@ const optimizer = tf.train.adam(1e-3);
 const parallel =
   workers > 1
     ? await createParallelTrainStep({
-        model, modelOptions, optimizer, numClasses: 10, workers, maxBatch: batchSize, backend: 'wasm',
+        model,
+        modelOptions,
+        optimizer,
+        numClasses: 10,
+        workers,
+        maxBatch: batchSize,
+        backend: 'wasm',
       })
     : undefined;
 const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
@@ -90,6 +102,8 @@ for (const batch of batches.batches(0)) {
   if (seen >= samples) break;
   const { loss } = await step({ images: batch.x, labels: batch.labels, size: batch.count });
   seen += batch.count;
-  console.log(JSON.stringify({ step: index++, samples: seen, loss, seconds: +((performance.now() - started) / 1000).toFixed(1) }));
+  console.log(
+    JSON.stringify({ step: index++, samples: seen, loss, seconds: +((performance.now() - started) / 1000).toFixed(1) }),
+  );
 }
 await parallel?.close();

@@ -9,22 +9,43 @@ import { isUserError } from './errors.ts';
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
 
 const commands: Record<string, Command> = {
-  train: { summary: 'train the ResNet on CIFAR-10, logging to TensorBoard and writing checkpoints', load: () => import('./cli/train.ts') },
-  watch: { summary: 'turn every checkpoint into an aligned t-SNE frame (TensorBoard, PNG, GIF)', load: () => import('./cli/watch.ts') },
-  demo: { summary: 'train a small preset with a watcher beside it, then say where to look', load: () => import('./cli/demo.ts') },
+  train: {
+    summary: 'train the ResNet on CIFAR-10, logging to TensorBoard and writing checkpoints',
+    load: () => import('./cli/train.ts'),
+  },
+  watch: {
+    summary: 'turn every checkpoint into an aligned t-SNE frame (TensorBoard, PNG, GIF)',
+    load: () => import('./cli/watch.ts'),
+  },
+  demo: {
+    summary: 'train a small preset with a watcher beside it, then say where to look',
+    load: () => import('./cli/demo.ts'),
+  },
   view: {
-    summary: 'serve the log directory: each run\'s timelapse page, live as frames arrive',
+    summary: "serve the log directory: each run's timelapse page, live as frames arrive",
     load: () => import('./cli/view.ts'),
   },
-  tsne: { summary: 'project a TSV of embeddings to 2-D (optionally warm-started and aligned)', load: () => import('./cli/tsne.ts') },
-  inspect: { summary: 'list the runs, tags and steps of a TensorBoard log directory', load: () => import('./cli/inspect.ts') },
-  'export-onnx': { summary: 'export a checkpoint to an ONNX model (batch norm folded)', load: () => import('./cli/export-onnx.ts') },
+  tsne: {
+    summary: 'project a TSV of embeddings to 2-D (optionally warm-started and aligned)',
+    load: () => import('./cli/tsne.ts'),
+  },
+  inspect: {
+    summary: 'list the runs, tags and steps of a TensorBoard log directory',
+    load: () => import('./cli/inspect.ts'),
+  },
+  'export-onnx': {
+    summary: 'export a checkpoint to an ONNX model (batch norm folded)',
+    load: () => import('./cli/export-onnx.ts'),
+  },
 };
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: embedding-timelapse <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'embedding-timelapse <command> --help' for a command's options.`;
+  return (
+    `usage: embedding-timelapse <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun ` +
+    `'embedding-timelapse <command> --help' for a command's options.`
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -35,7 +56,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (command === undefined) {
-    console.error(`embedding-timelapse: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')} (see 'embedding-timelapse --help')`);
+    console.error(
+      `embedding-timelapse: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')} (see ` +
+        `'embedding-timelapse --help')`,
+    );
     return 2;
   }
   const module = await command.load();

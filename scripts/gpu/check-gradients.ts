@@ -9,7 +9,6 @@
  * Part of the GPU check kit (scripts/gpu/build-kit.sh); runs anywhere with --backend wasm.
  */
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend, parseBackendChoice } from '../../src/backend/index.ts';
 import { checkConvGradients, checkModelGradients, convGradientCases } from '../../src/backend/gradcheck.ts';
@@ -50,7 +49,18 @@ async function main(): Promise<number> {
     const check = await checkConvGradients(backend, c);
     const ok = check.dxError < CONV_TOLERANCE && check.dwError < CONV_TOLERANCE;
     convMax = Math.max(convMax, check.dxError, check.dwError);
-    emit({ check: 'conv', backend, kernel: c.kernel, stride: c.stride, pad: c.pad, size: c.size, dx_rel_error: check.dxError, dw_rel_error: check.dwError, leaked_tensors: check.leakedTensors, ok });
+    emit({
+      check: 'conv',
+      backend,
+      kernel: c.kernel,
+      stride: c.stride,
+      pad: c.pad,
+      size: c.size,
+      dx_rel_error: check.dxError,
+      dw_rel_error: check.dwError,
+      leaked_tensors: check.leakedTensors,
+      ok,
+    });
   }
 
   let modelMax = 0;
@@ -61,19 +71,41 @@ async function main(): Promise<number> {
     const checks = await checkModelGradients(backend, () => buildResNet({ blocks, seed: 7 }), batch);
     const worst = checks.reduce((a, b) => (b.error > a.error ? b : a));
     modelMax = Math.max(modelMax, worst.error);
-    for (const { name, error } of checks) emit({ check: 'model', backend, blocks: blocks.join(','), batch, variable: name, rel_error: error, ok: error < MODEL_TOLERANCE });
-    process.stderr.write(`model [${blocks}] batch ${batch}: ${checks.length} weights, worst ${worst.name} ${worst.error.toExponential(2)} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    for (const { name, error } of checks)
+      emit({
+        check: 'model',
+        backend,
+        blocks: blocks.join(','),
+        batch,
+        variable: name,
+        rel_error: error,
+        ok: error < MODEL_TOLERANCE,
+      });
+    process.stderr.write(
+      `model [${blocks.join(',')}] batch ${batch}: ${checks.length} weights, worst ${worst.name} ` +
+        `${worst.error.toExponential(2)} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
   }
 
   const ok = convMax < CONV_TOLERANCE && modelMax < MODEL_TOLERANCE;
-  emit({ check: 'summary', backend, available: true, reason, conv_max_rel_error: convMax, conv_tolerance: CONV_TOLERANCE, model_max_rel_error: modelMax, model_tolerance: MODEL_TOLERANCE, ok });
+  emit({
+    check: 'summary',
+    backend,
+    available: true,
+    reason,
+    conv_max_rel_error: convMax,
+    conv_tolerance: CONV_TOLERANCE,
+    model_max_rel_error: modelMax,
+    model_tolerance: MODEL_TOLERANCE,
+    ok,
+  });
   return ok ? 0 : 1;
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`check-gradients: ${(error as Error).stack ?? error}\n`);
+    process.stderr.write(`check-gradients: ${(error as Error).stack ?? String(error)}\n`);
     emit({ check: 'summary', error: String((error as Error).message ?? error), ok: false });
     process.exit(1);
   },

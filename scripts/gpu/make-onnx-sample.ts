@@ -45,7 +45,12 @@ if (!checkpointDir) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const c = layer.getWeights()[0]!.shape[0]!;
     const v = (f: () => number) => tf.tensor1d(Float32Array.from({ length: c }, f));
-    const weights = [v(() => 0.5 + random()), v(() => (random() - 0.5) * 0.4), v(() => (random() - 0.5) * 0.6), v(() => 0.3 + 1.7 * random())];
+    const weights = [
+      v(() => 0.5 + random()),
+      v(() => (random() - 0.5) * 0.4),
+      v(() => (random() - 0.5) * 0.6),
+      v(() => 0.3 + 1.7 * random()),
+    ];
     layer.setWeights(weights);
     tf.dispose(weights);
   }
@@ -61,7 +66,10 @@ if (!checkpointDir) {
 
 const source = process.env.CIFAR10_PATH;
 const input = source
-  ? toModelInput((await loadCifar10(source, { splits: 'test', log: () => undefined })).test.images, Int32Array.from({ length: count }, (_, i) => i))
+  ? toModelInput(
+      (await loadCifar10(source, { splits: 'test', log: () => undefined })).test.images,
+      Int32Array.from({ length: count }, (_, i) => i),
+    )
   : Float32Array.from({ length: count * 3072 }, (_, i) => Math.sin(i * 0.05));
 
 const { model } = await loadCheckpoint(checkpointDir);
@@ -73,7 +81,9 @@ const round = (a: ArrayLike<number>) => Array.from(a, (v) => Number(v.toPrecisio
 await writeFile(
   join(outDir, 'sample.json'),
   JSON.stringify({
-    note: `${count} ${source ? 'CIFAR-10 test' : 'synthetic'} images, NHWC in [-1,1]; logits and embedding from the tfjs layers model (inference mode) of the checkpoint model.onnx was exported from`,
+    note:
+      `${count} ${source ? 'CIFAR-10 test' : 'synthetic'} images, NHWC in [-1,1]; logits and embedding from the ` +
+      `tfjs layers model (inference mode) of the checkpoint model.onnx was exported from`,
     shape: [count, 32, 32, 3],
     images: round(input),
     logits: round(await logits.data()),
@@ -83,4 +93,6 @@ await writeFile(
 tf.dispose([logits, embedding]);
 model.dispose();
 if (scratch) await rm(scratch, { recursive: true, force: true });
-console.log(`wrote ${join(outDir, 'model.onnx')} (${(bytes.byteLength / 1e6).toFixed(2)} MB) and ${join(outDir, 'sample.json')}`);
+console.log(
+  `wrote ${join(outDir, 'model.onnx')} (${(bytes.byteLength / 1e6).toFixed(2)} MB) and ${join(outDir, 'sample.json')}`,
+);

@@ -78,6 +78,8 @@ export function alignFrame(newY: Float64Array, prevY: Float64Array): Float64Arra
 
 function checkSameSize(newY: Float64Array, prevY: Float64Array): void {
   if (newY.length !== prevY.length || newY.length % 2 !== 0) {
-    throw new RangeError(`cannot align frames of different sizes: new has ${newY.length / 2} points, previous has ${prevY.length / 2}`);
+    throw new RangeError(
+      `cannot align frames of different sizes: new has ${newY.length / 2} points, previous has ${prevY.length / 2}`,
+    );
   }
 }

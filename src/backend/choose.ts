@@ -10,8 +10,7 @@ export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 
 /** What a probe found: usable (and `activate` makes it the tfjs backend), or not, and why. */
 export type ProbeResult =
-  | { available: true; detail: string; activate: () => Promise<string> }
-  | { available: false; why: string; fix: string };
+  { available: true; detail: string; activate: () => Promise<string> } | { available: false; why: string; fix: string };
 
 export type Probes = Record<ConcreteBackend, () => Promise<ProbeResult>>;
 

@@ -104,7 +104,11 @@ export interface VariableCheck {
 }
 
 /** The model's softmax cross-entropy gradient for every trainable weight, in training mode. */
-async function modelGradients(model: tfl.LayersModel, x: tf.Tensor4D, labels: tf.Tensor2D): Promise<Map<string, Float32Array>> {
+async function modelGradients(
+  model: tfl.LayersModel,
+  x: tf.Tensor4D,
+  labels: tf.Tensor2D,
+): Promise<Map<string, Float32Array>> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => {
     const [logits] = model.apply(x, { training: true }) as tf.Tensor[];
@@ -122,7 +126,10 @@ function modelInputs(batch: number): { x: tf.Tensor4D; labels: tf.Tensor2D } {
   const classes = Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10);
   // Labels are made on each backend: tfjs moves an int32→float32 cast made on cpu to another
   // backend with its int32 bytes (a tfjs bug), so no tensor is shared between backends here.
-  return { x: tf.tensor4d(images, [batch, 32, 32, 3]), labels: tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), 10), 'float32') as tf.Tensor2D };
+  return {
+    x: tf.tensor4d(images, [batch, 32, 32, 3]),
+    labels: tf.cast(tf.oneHot(tf.tensor1d(classes, 'int32'), 10), 'float32') as tf.Tensor2D,
+  };
 }
 
 /** Every trainable weight's gradient on the current backend, by weight name. */
@@ -141,7 +148,11 @@ export async function modelGradientsHere(model: tfl.LayersModel, batch: number):
  * Float32 differences in ordinary kernels grow through the batch norms: expect up to ~1e-2 on a
  * network even between two correct backends (measured: wasm vs cpu, stock kernels, [1,1,1]).
  */
-export async function checkModelGradients(backend: string, build: () => tfl.LayersModel, batch = 8): Promise<VariableCheck[]> {
+export async function checkModelGradients(
+  backend: string,
+  build: () => tfl.LayersModel,
+  batch = 8,
+): Promise<VariableCheck[]> {
   await tf.setBackend('cpu');
   const model = build();
   try {

@@ -8,7 +8,13 @@
  * Other backends (webgpu) fall back to `tf.profile`, whose times come from the device.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 export interface KernelTime {
   /** Kernel name; `Outer>Inner` for a kernel called from inside another. */
@@ -29,7 +35,11 @@ export async function profileKernels(fn: () => unknown, byShape = false): Promis
   const wrap = (config: KernelConfig): KernelConfig => {
     const inner = config.kernelFunc;
     const timed: KernelFunc = (args) => {
-      const shapes = byShape ? ` ${Object.values(args.inputs).map((t) => `[${t?.shape.join(',')}]`).join(' ')}` : '';
+      const shapes = byShape
+        ? ` ${Object.values(args.inputs)
+            .map((t) => `[${t?.shape.join(',')}]`)
+            .join(' ')}`
+        : '';
       const name = (stack.length > 0 ? `${stack[stack.length - 1]}>${config.kernelName}` : config.kernelName) + shapes;
       stack.push(config.kernelName);
       const start = performance.now();
@@ -83,6 +93,9 @@ export function formatProfile(kernels: KernelTime[], limit = 25): string {
     const share = k.name.includes('>') ? '(inside)' : `${((100 * k.ms) / total).toFixed(1)} %`;
     lines.push(`| ${k.name} | ${k.calls} | ${k.ms.toFixed(1)} | ${share} |`);
   }
-  lines.push(`| all kernels | ${kernels.filter((k) => !k.name.includes('>')).reduce((s, k) => s + k.calls, 0)} | ${total.toFixed(1)} | 100 % |`);
+  lines.push(
+    `| all kernels | ${kernels.filter((k) => !k.name.includes('>')).reduce((s, k) => s + k.calls, 0)} | ` +
+      `${total.toFixed(1)} | 100 % |`,
+  );
   return lines.join('\n');
 }

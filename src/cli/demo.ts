@@ -64,7 +64,8 @@ function startChild(label: string, args: string[]): ChildProcess {
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -93,20 +94,41 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`demo: to watch it live, run in another terminal: ${tensorboardCommand(logdir)}`);
   // Started first, before the run exists: the watcher picks the run up when it appears.
   const watcher = startChild('watch', [
-    'watch', '--logdir', logdir, '--run', runName, '--val-size', String(valSize),
+    'watch',
+    '--logdir',
+    logdir,
+    '--run',
+    runName,
+    '--val-size',
+    String(valSize),
     // Training takes the other cores (--workers below); one inference thread keeps the two from fighting.
-    '--inference-threads', '1', '--poll', '1', ...dataArgs,
+    '--inference-threads',
+    '1',
+    '--poll',
+    '1',
+    ...dataArgs,
   ]);
   const trainer = startChild('train', [
-    'train', '--logdir', logdir, '--run', runName,
-    '--blocks', DEMO_TRAINING.blocks,
-    '--epochs', String(DEMO_TRAINING.epochs),
-    '--max-samples', String(DEMO_TRAINING.maxSamples),
-    '--checkpoint-every', String(DEMO_TRAINING.checkpointEvery),
-    '--val-samples', String(DEMO_TRAINING.valSamples),
-    '--batch-size', String(DEMO_TRAINING.batchSize),
+    'train',
+    '--logdir',
+    logdir,
+    '--run',
+    runName,
+    '--blocks',
+    DEMO_TRAINING.blocks,
+    '--epochs',
+    String(DEMO_TRAINING.epochs),
+    '--max-samples',
+    String(DEMO_TRAINING.maxSamples),
+    '--checkpoint-every',
+    String(DEMO_TRAINING.checkpointEvery),
+    '--val-samples',
+    String(DEMO_TRAINING.valSamples),
+    '--batch-size',
+    String(DEMO_TRAINING.batchSize),
     // Worker threads for the trainer on every core but the watcher's.
-    '--workers', String(Math.max(1, availableParallelism() - 1)),
+    '--workers',
+    String(Math.max(1, availableParallelism() - 1)),
     ...(values.backend ? ['--backend', values.backend] : []),
     ...dataArgs,
   ]);
@@ -144,13 +166,18 @@ export async function run(argv: string[]): Promise<number> {
     if (training.code !== 0) {
       watcher.kill('SIGTERM');
       await watcherEnded;
-      throw new UserError(`demo: training failed (exit ${training.code ?? training.signal}); see its [train] lines above`);
+      throw new UserError(
+        `demo: training failed (exit ${training.code ?? training.signal}); see its [train] lines above`,
+      );
     }
 
     // Training is done: wait until the watcher has handled its last checkpoint, then stop it.
     const checkpoints = await listCheckpoints(paths.checkpoints);
     const lastStep = checkpoints.at(-1)?.step ?? -1;
-    console.log(`demo: training finished after ${trainSeconds} s with ${checkpoints.length} checkpoints; waiting for the watcher to draw the rest`);
+    console.log(
+      `demo: training finished after ${trainSeconds} s with ${checkpoints.length} checkpoints; waiting for the ` +
+        `watcher to draw the rest`,
+    );
     for (;;) {
       const state = await readState(paths.state);
       if (state !== null && lastHandledStep(state) >= lastStep) break;
@@ -158,7 +185,8 @@ export async function run(argv: string[]): Promise<number> {
         await watcherEnded;
         return 130;
       }
-      if (watcher.exitCode !== null || watcher.signalCode !== null) throw new UserError('demo: the watcher stopped early; see its [watch] lines above');
+      if (watcher.exitCode !== null || watcher.signalCode !== null)
+        throw new UserError('demo: the watcher stopped early; see its [watch] lines above');
       await new Promise((r) => setTimeout(r, 500));
     }
     watcher.kill('SIGTERM');
@@ -171,8 +199,10 @@ export async function run(argv: string[]): Promise<number> {
       const near = relative(process.cwd(), path);
       return near === '' ? '.' : near.startsWith('..') ? path : near;
     };
-    console.log(`
-demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.length} frames, ${state.skipped.length} skipped, ${mean.toFixed(1)} s per frame on average
+    console.log(
+      `
+demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.length} frames, ` +
+        `${state.skipped.length} skipped, ${mean.toFixed(1)} s per frame on average
 
   timelapse page ${shown(join(paths.embeddings, 'timelapse.html'))}  (live: npm run view -- --logdir ${shown(logdir)})
   animation      ${shown(paths.gif)}
@@ -185,7 +215,8 @@ demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.len
 
 look at it:
   ${tensorboardCommand(logdir)}
-(--samples_per_plugin keeps every frame on the slider; without it TensorBoard keeps 10 per tag)`);
+(--samples_per_plugin keeps every frame on the slider; without it TensorBoard keeps 10 per tag)`,
+    );
     return 0;
   } finally {
     releaseSignals();

@@ -153,7 +153,8 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
     const crowded = runs.flatMap((r) => r.tags).filter((t) => t.plugin === 'images' && t.points > DEFAULT_IMAGES_KEPT);
     if (crowded.length > 0) {
       output.line(
-        `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it with\n` +
+        `\nhint: TensorBoard keeps ${DEFAULT_IMAGES_KEPT} images per tag by default; to see every frame start it ` +
+          `with\n` +
           `  ${tensorboardCommand(logdir)}`,
       );
     }

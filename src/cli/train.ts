@@ -31,7 +31,9 @@ options:
   --data <dir|archive>     CIFAR-10 binary folder or cifar-10-binary.tar.gz
                            (default: $CIFAR10_PATH, else download into .cache/)
   --blocks <list|preset>   basic blocks per stage, e.g. 6,6,12 (default) or a preset:
-                           ${Object.entries(RESNET_PRESETS).map(([k, v]) => `${k} = ${v.join(',')}`).join(', ')}
+                           ${Object.entries(RESNET_PRESETS)
+                             .map(([k, v]) => `${k} = ${v.join(',')}`)
+                             .join(', ')}
   --epochs <n>             epochs to train in total (default 1; with --resume: the run's
                            own target, or one more epoch when it had finished)
   --max-samples <n>        train on a class-balanced subset of n training images per epoch
@@ -94,7 +96,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (args === null) return 0;
   const { values } = args;
-  const optionalInt = (name: string, value: string | undefined, min: number) => optionalIntOption('train', name, value, min);
+  const optionalInt = (name: string, value: string | undefined, min: number) =>
+    optionalIntOption('train', name, value, min);
   // Left undefined when not given: a resumed run then keeps its own (src/train/settings.ts).
   const learningRate =
     values.lr === undefined ? undefined : numberOption('train', 'lr', values.lr, DEFAULT_LEARNING_RATE);
@@ -108,7 +111,8 @@ export async function run(argv: string[]): Promise<number> {
   let runName = values.run;
   if (runName === undefined && resume) {
     runName = await newestRunWithCheckpoints(logdir);
-    if (runName === undefined) throw new UserError(`--resume: no run with checkpoints in ${logdir}; check --logdir, or start without --resume`);
+    if (runName === undefined)
+      throw new UserError(`--resume: no run with checkpoints in ${logdir}; check --logdir, or start without --resume`);
   }
   runName ??= timestampRunName();
   if (runName === '' || /[\\/]/.test(runName) || runName.startsWith('.')) {
@@ -148,7 +152,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const stop = stopOnSignals((line) => process.stderr.write(`\n${line}\n`));
   try {
-    const result = await train({ ...options, dataSource: source, backend: backend.name }, dataset, { signal: stop.signal });
+    const result = await train({ ...options, dataSource: source, backend: backend.name }, dataset, {
+      signal: stop.signal,
+    });
     if (result.lastValidation && Number.isFinite(result.lastValidation.loss)) {
       process.stderr.write(`validation accuracy ${(result.lastValidation.accuracy * 100).toFixed(2)}%\n`);
     }

@@ -76,7 +76,11 @@ const ROW = IMAGE_SIZE * 3;
  * `dst[dstOffset … + 3072)` as model input in [-1, 1].
  */
 export function transformImage(
-  src: Uint8Array, srcOffset: number, dst: Float32Array, dstOffset: number, t: ImageTransform,
+  src: Uint8Array,
+  srcOffset: number,
+  dst: Float32Array,
+  dstOffset: number,
+  t: ImageTransform,
 ): void {
   if (t.angleDegrees === 0) shiftImage(src, srcOffset, dst, dstOffset, t);
   else rotateImage(src, srcOffset, dst, dstOffset, t);
@@ -115,7 +119,13 @@ function shiftImage(src: Uint8Array, srcOffset: number, dst: Float32Array, dstOf
  * sampled bilinearly; taps outside the image count as black. All three maps are affine, so
  * (ox, oy) moves by a constant step along a row.
  */
-function rotateImage(src: Uint8Array, srcOffset: number, dst: Float32Array, dstOffset: number, t: ImageTransform): void {
+function rotateImage(
+  src: Uint8Array,
+  srcOffset: number,
+  dst: Float32Array,
+  dstOffset: number,
+  t: ImageTransform,
+): void {
   const radians = (t.angleDegrees * Math.PI) / 180;
   const cos = Math.cos(radians);
   const sin = Math.sin(radians);
@@ -155,8 +165,7 @@ function rotateImage(src: Uint8Array, srcOffset: number, dst: Float32Array, dstO
       for (let c = 0; c < 3; c++) {
         let value: number;
         if (inside) {
-          value =
-            w00 * src[p00 + c] + w10 * src[p00 + 3 + c] + w01 * src[p00 + ROW + c] + w11 * src[p00 + ROW + 3 + c];
+          value = w00 * src[p00 + c] + w10 * src[p00 + 3 + c] + w01 * src[p00 + ROW + c] + w11 * src[p00 + ROW + 3 + c];
         } else {
           // At the border some taps fall outside and contribute black (0).
           value =

@@ -8,8 +8,13 @@
  */
 import { Random, mixSeed } from '../util/random.ts';
 import {
-  NO_AUGMENTATION, SEED_AUGMENTATION, drawTransform, identityTransform, transformImage,
-  type AugmentOptions, type ImageTransform,
+  NO_AUGMENTATION,
+  SEED_AUGMENTATION,
+  drawTransform,
+  identityTransform,
+  transformImage,
+  type AugmentOptions,
+  type ImageTransform,
 } from './augment.ts';
 import { IMAGE_BYTES, type Split } from './cifar-format.ts';
 
@@ -64,7 +69,10 @@ export class TrainBatches {
   private readonly labels: Int32Array;
   private readonly indices: Int32Array;
 
-  constructor(readonly split: Split, options: TrainBatchesOptions = {}) {
+  constructor(
+    readonly split: Split,
+    options: TrainBatchesOptions = {},
+  ) {
     this.batchSize = options.batchSize ?? 256;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new RangeError(`batchSize must be a whole number >= 1, got ${this.batchSize}`);
@@ -72,7 +80,8 @@ export class TrainBatches {
     if (split.count < 1) throw new RangeError('TrainBatches needs a split with at least one image');
     this.seed = options.seed ?? 0;
     const augment = options.augment ?? true;
-    this.augment = augment === true ? SEED_AUGMENTATION : augment === false ? NO_AUGMENTATION : { ...SEED_AUGMENTATION, ...augment };
+    this.augment =
+      augment === true ? SEED_AUGMENTATION : augment === false ? NO_AUGMENTATION : { ...SEED_AUGMENTATION, ...augment };
     this.shuffle = options.shuffle ?? true;
     this.dropLast = options.dropLast ?? false;
     this.reuseBuffers = options.reuseBuffers ?? true;
@@ -92,7 +101,8 @@ export class TrainBatches {
   /** Where a run that has seen `samplesSeen` samples (from epoch 0, offset 0) continues. */
   locate(samplesSeen: number): { epoch: number; offset: number } {
     const perEpoch = this.samplesPerEpoch;
-    if (perEpoch === 0) throw new RangeError(`dropLast with batchSize ${this.batchSize} > ${this.split.count} images leaves no batch`);
+    if (perEpoch === 0)
+      throw new RangeError(`dropLast with batchSize ${this.batchSize} > ${this.split.count} images leaves no batch`);
     return { epoch: Math.floor(samplesSeen / perEpoch), offset: samplesSeen % perEpoch };
   }
 

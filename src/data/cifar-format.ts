@@ -14,7 +14,16 @@ export const RECORD_BYTES = 1 + IMAGE_BYTES;
 export const NUM_CLASSES = 10;
 
 export const OFFICIAL_CLASS_NAMES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
 ];
 
 /** One split of the data set in memory. */
@@ -100,9 +109,15 @@ export function parseClassNames(text: string | undefined, displayName: string, l
     log(`note: ${displayName} not found; using the official CIFAR-10 class names`);
     return [...OFFICIAL_CLASS_NAMES];
   }
-  const names = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
+  const names = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
   if (names.length !== NUM_CLASSES) {
-    log(`note: ${displayName} holds ${names.length} class names, expected ${NUM_CLASSES}; using the official CIFAR-10 class names`);
+    log(
+      `note: ${displayName} holds ${names.length} class names, expected ${NUM_CLASSES}; using the official CIFAR-10 ` +
+        `class names`,
+    );
     return [...OFFICIAL_CLASS_NAMES];
   }
   return names;

@@ -30,7 +30,8 @@ const HOW_TO_AVOID = 'or fetch it by hand and pass --data <dir|archive> (or set 
 export async function downloadCifar10(destination: string, options: DownloadOptions = {}): Promise<void> {
   const url = options.url ?? CIFAR10_URL;
   const expectedMd5 = options.md5 === undefined ? CIFAR10_MD5 : options.md5;
-  const progress = options.progress === false ? null : new ProgressBar(options.progress ?? process.stderr, url, destination);
+  const progress =
+    options.progress === false ? null : new ProgressBar(options.progress ?? process.stderr, url, destination);
 
   await makeDirectory(dirname(destination), 'create the download directory');
 
@@ -38,10 +39,15 @@ export async function downloadCifar10(destination: string, options: DownloadOpti
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new UserError(`cannot download ${url}: ${networkReason(error)}; check the network connection, ${HOW_TO_AVOID}`);
+    throw new UserError(
+      `cannot download ${url}: ${networkReason(error)}; check the network connection, ${HOW_TO_AVOID}`,
+    );
   }
   if (!response.ok || !response.body) {
-    throw new UserError(`cannot download ${url}: the server answered HTTP ${response.status} ${response.statusText}; check the address, ${HOW_TO_AVOID}`);
+    throw new UserError(
+      `cannot download ${url}: the server answered HTTP ${response.status} ${response.statusText}; check the ` +
+        `address, ${HOW_TO_AVOID}`,
+    );
   }
   const header = response.headers.get('content-length');
   const expectedBytes = header !== null && /^\d+$/.test(header) ? Number(header) : undefined;

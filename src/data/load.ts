@@ -10,8 +10,14 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { UserError, describeFsError } from '../errors.ts';
 import {
-  META_FILE, TEST_BATCH, decodeBatches, isWantedFile, parseClassNames, trainBatchNumber,
-  type BatchFile, type Split,
+  META_FILE,
+  TEST_BATCH,
+  decodeBatches,
+  isWantedFile,
+  parseClassNames,
+  trainBatchNumber,
+  type BatchFile,
+  type Split,
 } from './cifar-format.ts';
 import { downloadCifar10, type DownloadOptions } from './download.ts';
 import { DEFAULT_CACHE_DIR, isCachedArchive } from './source.ts';
@@ -44,7 +50,8 @@ interface Found {
 }
 
 const POINT_AT =
-  'point --data (or CIFAR10_PATH) at cifar-10-binary.tar.gz or at a folder holding cifar-10-batches-bin/ or the .bin files';
+  'point --data (or CIFAR10_PATH) at cifar-10-binary.tar.gz or at a folder holding cifar-10-batches-bin/ or the ' +
+  '.bin files';
 
 export async function loadCifar10(source: string, options: LoadOptions = {}): Promise<Cifar10> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -62,14 +69,20 @@ export async function loadCifar10(source: string, options: LoadOptions = {}): Pr
     return await readSource(source, info.isDirectory(), includeTrain, log, started);
   } catch (error) {
     if (error instanceof UserError && isCachedArchive(source, options.cacheDir ?? DEFAULT_CACHE_DIR)) {
-      throw new UserError(`${error.message} (this is the downloaded copy: delete it and run again to download it afresh)`);
+      throw new UserError(
+        `${error.message} (this is the downloaded copy: delete it and run again to download it afresh)`,
+      );
     }
     throw error;
   }
 }
 
 async function readSource(
-  source: string, isDirectory: boolean, includeTrain: boolean, log: (line: string) => void, started: number,
+  source: string,
+  isDirectory: boolean,
+  includeTrain: boolean,
+  log: (line: string) => void,
+  started: number,
 ): Promise<Cifar10> {
   const found = isDirectory ? await readDirectory(source, includeTrain) : await readArchive(source, includeTrain);
   if (!found.test) {
@@ -90,7 +103,9 @@ async function readSource(
     ? `${trainFiles.length} training batch file${trainFiles.length === 1 ? '' : 's'} (${trainFiles.join(', ')}, ` +
       `${train.count.toLocaleString('en-US')} images), `
     : 'training batches skipped, ';
-  log(`CIFAR-10 from ${source}: ${trainPart}${TEST_BATCH} (${test.count.toLocaleString('en-US')} images) in ${seconds} s`);
+  log(
+    `CIFAR-10 from ${source}: ${trainPart}${TEST_BATCH} (${test.count.toLocaleString('en-US')} images) in ${seconds} s`,
+  );
   return { train, test, classNames, trainFiles };
 }
 
@@ -133,7 +148,8 @@ function store(found: Found, fileName: string, displayName: string, data: Uint8A
   const number = trainBatchNumber(fileName);
   if (number !== undefined) found.train.set(number, { fileName, displayName, data });
   else if (fileName === TEST_BATCH) found.test = { displayName, data };
-  else if (fileName === META_FILE) found.metaText = Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8');
+  else if (fileName === META_FILE)
+    found.metaText = Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8');
 }
 
 /** Reads a `.tar.gz` (or plain `.tar`) as a stream, keeping only the CIFAR-10 files. */
@@ -197,7 +213,9 @@ async function sniffArchive(path: string): Promise<'gzip' | 'tar'> {
   if (length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (length === 512 && head.toString('latin1', 257, 262) === 'ustar') return 'tar';
   if (/\.(gz|tgz)$/i.test(path)) {
-    throw new UserError(`${path} is not a valid gzip file (no gzip header at byte 0): the archive is damaged; download it again`);
+    throw new UserError(
+      `${path} is not a valid gzip file (no gzip header at byte 0): the archive is damaged; download it again`,
+    );
   }
   throw new UserError(`${path} is neither a directory nor a .tar.gz archive; ${POINT_AT}`);
 }

@@ -31,7 +31,11 @@ export function cachedArchivePath(cacheDir = DEFAULT_CACHE_DIR): string {
  * archive path (which may not exist yet: `ensureCifarSource` or `loadCifar10` downloads it).
  * Relative paths are resolved against the current directory. Does not touch the file system.
  */
-export function resolveCifarSource(flag?: string, env: NodeJS.ProcessEnv = process.env, cacheDir = DEFAULT_CACHE_DIR): string {
+export function resolveCifarSource(
+  flag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cacheDir = DEFAULT_CACHE_DIR,
+): string {
   if (flag !== undefined && flag !== '') return resolve(flag);
   const fromEnv = env.CIFAR10_PATH;
   if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
@@ -53,7 +57,8 @@ export interface EnsureSourceOptions {
 
 /**
  * Like `resolveCifarSource`, and when the answer is the cache and the archive is not there yet,
- * takes the bundled copy if there is one, else downloads the archive (progress bar on stderr, MD5 checked, written atomically). A `--data` or
+ * takes the bundled copy if there is one, else downloads the archive (progress bar on stderr, MD5 checked, written
+ * atomically). A `--data` or
  * `CIFAR10_PATH` location is returned as is; `loadCifar10` reports it if it does not exist.
  */
 export async function ensureCifarSource(flag?: string, options: EnsureSourceOptions = {}): Promise<string> {

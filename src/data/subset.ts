@@ -13,7 +13,9 @@ import { IMAGE_BYTES } from './cifar-format.ts';
 export function stratifiedSubset(labels: Uint8Array, size: number, seed: number): Int32Array {
   if (!Number.isInteger(size) || size < 0) throw new UserError(`subset size must be a whole number >= 0, got ${size}`);
   if (size > labels.length) {
-    throw new UserError(`a subset of ${size} images was asked for, but the set holds only ${labels.length}; ask for fewer`);
+    throw new UserError(
+      `a subset of ${size} images was asked for, but the set holds only ${labels.length}; ask for fewer`,
+    );
   }
   let classCount = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] + 1 > classCount) classCount = labels[i] + 1;
@@ -59,7 +61,8 @@ export function toModelInput(images: Uint8Array, indices?: ArrayLike<number>, ou
   const total = images.length / IMAGE_BYTES;
   const count = indices ? indices.length : total;
   const length = count * IMAGE_BYTES;
-  if (out && out.length < length) throw new RangeError(`toModelInput: out holds ${out.length} values, ${length} needed`);
+  if (out && out.length < length)
+    throw new RangeError(`toModelInput: out holds ${out.length} values, ${length} needed`);
   const result = out ? out.subarray(0, length) : new Float32Array(length);
   if (!indices) {
     for (let i = 0; i < length; i++) result[i] = PIXEL_TO_UNIT[images[i]];

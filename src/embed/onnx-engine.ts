@@ -41,7 +41,9 @@ export function probeOnnxRuntime(): Promise<OrtProbe> {
 }
 
 function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!.trim();
+  return String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .trim();
 }
 
 export interface OnnxEmbedderOptions {
@@ -78,13 +80,18 @@ export class OnnxEmbedder implements Embedder {
       intraOpNumThreads: this.options.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      ...(this.options.spinWait === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
+      ...(this.options.spinWait === false
+        ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }
+        : {}),
     };
   }
 
   async load(checkpointDir: string): Promise<void> {
     const exported = await exportCheckpointToOnnx(checkpointDir);
-    await this.loadModel(exported.bytes, { embeddingSize: exported.net.embeddingSize, numClasses: exported.net.numClasses });
+    await this.loadModel(exported.bytes, {
+      embeddingSize: exported.net.embeddingSize,
+      numClasses: exported.net.numClasses,
+    });
   }
 
   /** Loads an already exported model (the benchmark times export and session creation apart). */
@@ -93,7 +100,9 @@ export class OnnxEmbedder implements Embedder {
     try {
       session = await this.ort.InferenceSession.create(bytes, this.sessionOptions());
     } catch (error) {
-      throw new UserError(`ONNX Runtime rejected the exported model: ${firstLine(error)}; run with --inference tfjs and report this`);
+      throw new UserError(
+        `ONNX Runtime rejected the exported model: ${firstLine(error)}; run with --inference tfjs and report this`,
+      );
     }
     await this.release();
     this.session = session;

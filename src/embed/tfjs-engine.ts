@@ -43,9 +43,13 @@ export class TfjsEmbedder implements Embedder {
 
   async load(checkpointDir: string): Promise<void> {
     const meta = await readCheckpointMeta(checkpointDir);
-    const loaded = this.graph === 'folded'
-      ? foldedModel(foldResNet(await readCheckpointWeights(checkpointDir), meta.model, checkpointDir))
-      : await layersModel(checkpointDir, { embeddingSize: meta.model.embeddingSize, numClasses: meta.model.numClasses });
+    const loaded =
+      this.graph === 'folded'
+        ? foldedModel(foldResNet(await readCheckpointWeights(checkpointDir), meta.model, checkpointDir))
+        : await layersModel(checkpointDir, {
+            embeddingSize: meta.model.embeddingSize,
+            numClasses: meta.model.numClasses,
+          });
     this.model?.dispose();
     this.model = loaded;
   }

@@ -30,7 +30,9 @@ export const DEFAULT_BATCH_SIZE = 256;
 function checkEmbedInput(input: Float32Array, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`embed: n must be a non-negative integer, got ${n}`);
   if (input.length !== n * IMAGE_VALUES) {
-    throw new Error(`embed: input has ${input.length} values, expected n × 32 × 32 × 3 = ${n * IMAGE_VALUES} for n = ${n}`);
+    throw new Error(
+      `embed: input has ${input.length} values, expected n × 32 × 32 × 3 = ${n * IMAGE_VALUES} for n = ${n}`,
+    );
   }
 }
 

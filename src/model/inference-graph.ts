@@ -68,7 +68,10 @@ export class FoldedInferenceGraph {
     if (this.disposed) return;
     this.disposed = true;
     const all: tf.Tensor[] = [this.headKernel, this.headBias];
-    for (const c of [this.stem, ...this.blocks.flatMap((b) => [b.conv1, b.conv2, ...(b.shortcut ? [b.shortcut] : [])])]) {
+    for (const c of [
+      this.stem,
+      ...this.blocks.flatMap((b) => [b.conv1, b.conv2, ...(b.shortcut ? [b.shortcut] : [])]),
+    ]) {
       all.push(c.filter);
       if (c.bias) all.push(c.bias);
     }
@@ -82,7 +85,12 @@ function toTensors(c: FoldedConv): ConvTensors {
     filter: tf.tensor4d(c.kernel, [c.kernelSize, c.kernelSize, c.inChannels, c.outChannels]),
     bias: c.bias ? tf.tensor1d(c.bias) : undefined,
     stride: c.stride,
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
   };
 }
 

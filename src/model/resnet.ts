@@ -68,7 +68,9 @@ export function resolveModelOptions(config: ResNetConfig): ModelOptions {
   const widths = config.widths ? [...config.widths] : defaultWidths(blocks.length);
   checkPositiveIntegers('widths', widths);
   if (widths.length !== blocks.length) {
-    throw new UserError(`model: ${blocks.length} stages of blocks but ${widths.length} widths; give one width per stage`);
+    throw new UserError(
+      `model: ${blocks.length} stages of blocks but ${widths.length} widths; give one width per stage`,
+    );
   }
   const stemChannels = config.stemChannels ?? 32;
   const numClasses = config.numClasses ?? 10;
@@ -88,7 +90,9 @@ export function parseBlocks(text: string): number[] {
   const blocks = parts.map(Number);
   if (parts.some((p) => p === '') || blocks.some((b) => !Number.isInteger(b) || b < 1)) {
     const presets = Object.keys(RESNET_PRESETS).join(', ');
-    throw new UserError(`--blocks must be comma-separated positive integers such as 6,6,12 or a preset (${presets}), got '${text}'`);
+    throw new UserError(
+      `--blocks must be comma-separated positive integers such as 6,6,12 or a preset (${presets}), got '${text}'`,
+    );
   }
   return blocks;
 }
@@ -125,7 +129,8 @@ export function buildResNet(config: ResNetConfig): tfl.LayersModel {
   // ±1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)), which is variance scaling 1/3, fan-in,
   // uniform. It starts the deep network with small logits (loss near ln 10) where He-normal
   // kernels start it near 5.
-  const torchDefault = () => tfl.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seeds.take() });
+  const torchDefault = () =>
+    tfl.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seeds.take() });
   const conv = (name: string, filters: number, kernelSize: number, strides: number) =>
     tfl.layers.conv2d({
       name,
@@ -158,7 +163,10 @@ export function buildResNet(config: ResNetConfig): tfl.LayersModel {
       y = conv(`${name}_conv2`, width, 3, 1).apply(y) as tfl.SymbolicTensor;
       y = batchNorm(`${name}_bn2`).apply(y) as tfl.SymbolicTensor;
       // The seed's shortcut is a bare 1×1 convolution (no batch norm) where the shape changes.
-      const shortcut = stride !== 1 || channels !== width ? (conv(`${name}_shortcut`, width, 1, stride).apply(x) as tfl.SymbolicTensor) : x;
+      const shortcut =
+        stride !== 1 || channels !== width
+          ? (conv(`${name}_shortcut`, width, 1, stride).apply(x) as tfl.SymbolicTensor)
+          : x;
       const sum = tfl.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tfl.SymbolicTensor;
       x = relu(`${name}_out`).apply(sum) as tfl.SymbolicTensor;
       channels = width;

@@ -58,7 +58,9 @@ export interface GifInfo {
  */
 export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
   const fail = (offset: number, what: string): never => {
-    throw new UserError(`${name} is not a complete GIF (${what} at byte ${offset}); delete it and the watcher starts a new one`);
+    throw new UserError(
+      `${name} is not a complete GIF (${what} at byte ${offset}); delete it and the watcher starts a new one`,
+    );
   };
   const signature = Buffer.from(bytes.subarray(0, 6)).toString('latin1');
   if (signature !== 'GIF89a' && signature !== 'GIF87a') fail(0, 'no GIF signature');
@@ -73,7 +75,8 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
     const entries = 2 << (fields & 7);
     if (offset + 3 * entries > bytes.length) fail(offset, 'truncated colour table');
     palette = [];
-    for (let k = 0; k < entries; k++) palette.push([bytes[offset + 3 * k]!, bytes[offset + 3 * k + 1]!, bytes[offset + 3 * k + 2]!]);
+    for (let k = 0; k < entries; k++)
+      palette.push([bytes[offset + 3 * k]!, bytes[offset + 3 * k + 1]!, bytes[offset + 3 * k + 2]!]);
     offset += 3 * entries;
   }
 
@@ -186,7 +189,6 @@ export function encodeGifFrame(
   return concatBytes([frameComment(typeof label === 'number' ? { step: label } : label), encoder.bytes()]);
 }
 
-
 export interface GifWriterOptions {
   /** Time each frame stays, in milliseconds (GIF stores hundredths of a second). */
   delayMs?: number;
@@ -224,7 +226,9 @@ export class GifWriter {
   async steps(): Promise<number[]> {
     const bytes = await this.readExisting();
     if (bytes === null) return [];
-    return parseGif(bytes, this.path).frames.filter((frame) => !frame.tween).map((frame) => frame.step ?? -1);
+    return parseGif(bytes, this.path)
+      .frames.filter((frame) => !frame.tween)
+      .map((frame) => frame.step ?? -1);
   }
 
   /**
@@ -244,7 +248,8 @@ export class GifWriter {
       if (last !== null && step <= last) return 'already-present';
       if (info.width !== image.width || info.height !== image.height) {
         throw new UserError(
-          `${this.path} holds ${info.width}×${info.height} frames, the new frame is ${image.width}×${image.height}; move the old GIF away to start a new one`,
+          `${this.path} holds ${info.width}×${info.height} frames, the new frame is ${image.width}×${image.height}; ` +
+            `move the old GIF away to start a new one`,
         );
       }
       prefix = existing.subarray(0, info.trailerOffset);

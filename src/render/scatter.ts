@@ -5,15 +5,7 @@
  */
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { RgbaImage } from '../tensorboard/summaries.ts';
-import {
-  AXES_FACE,
-  CLASS_COLORS,
-  FIGURE_BACKGROUND,
-  LIGHT_GREY,
-  TEXT_DARK,
-  TEXT_MUTED,
-  cssColor,
-} from './palette.ts';
+import { AXES_FACE, CLASS_COLORS, FIGURE_BACKGROUND, LIGHT_GREY, TEXT_DARK, TEXT_MUTED, cssColor } from './palette.ts';
 
 export interface ScatterOptions {
   /** Interleaved 2-D positions `[x0, y0, x1, y1, …]`, already normalised. */
@@ -150,7 +142,12 @@ function drawFigure(ctx: SKRSContext2D, options: ScatterOptions, width: number, 
   ctx.strokeStyle = cssColor(LIGHT_GREY);
   ctx.lineWidth = 1;
   const legendWidth = Math.min(width - legendX - 10, Math.round(fontSize * 9.5));
-  ctx.strokeRect(legendX + 0.5, legendTop - fontSize + 0.5, legendWidth, rowHeight * classNames.length + fontSize * 0.8);
+  ctx.strokeRect(
+    legendX + 0.5,
+    legendTop - fontSize + 0.5,
+    legendWidth,
+    rowHeight * classNames.length + fontSize * 0.8,
+  );
   ctx.font = `${fontSize}px ${FONT}`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
@@ -177,7 +174,11 @@ function draw(options: ScatterOptions) {
 export function drawScatter(options: ScatterOptions): RgbaImage {
   const canvas = draw(options);
   const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: canvas.width, height: canvas.height };
+  return {
+    rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: canvas.width,
+    height: canvas.height,
+  };
 }
 
 /** The frame as a PNG file's bytes. */
@@ -193,5 +194,12 @@ export async function renderScatterFrame(options: ScatterOptions): Promise<{ png
   const canvas = draw(options);
   const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   const png = await canvas.encode('png');
-  return { png, image: { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: canvas.width, height: canvas.height } };
+  return {
+    png,
+    image: {
+      rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: canvas.width,
+      height: canvas.height,
+    },
+  };
 }

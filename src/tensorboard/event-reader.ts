@@ -40,7 +40,8 @@ function decodeAt(payload: Buffer, path: string, offset: number): ReadEvent {
     return decodeEvent(payload);
   } catch (error) {
     throw new UserError(
-      `corrupt event file ${path}: the record at byte offset ${offset} is not an Event (${(error as Error).message}); move the file out of the run directory`,
+      `corrupt event file ${path}: the record at byte offset ${offset} is not an Event ` +
+        `(${(error as Error).message}); move the file out of the run directory`,
     );
   }
 }
@@ -127,7 +128,10 @@ export async function listRuns(logdir: string): Promise<RunInfo[]> {
     } catch {
       return; // vanished or unreadable subdirectory (e.g. a checkpoint being renamed): skip it
     }
-    const eventFiles = entries.filter((e) => e.isFile() && isEventFileName(e.name)).map((e) => e.name).sort();
+    const eventFiles = entries
+      .filter((e) => e.isFile() && isEventFileName(e.name))
+      .map((e) => e.name)
+      .sort();
     const hasProjectorConfig = entries.some((e) => e.isFile() && e.name === PROJECTOR_CONFIG_FILE);
     if (eventFiles.length > 0 || hasProjectorConfig) {
       const name = relative(logdir, dir).split(sep).join('/') || '.';

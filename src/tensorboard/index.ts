@@ -21,7 +21,14 @@ export {
   type RunInfo,
 } from './event-reader.ts';
 export { SummaryWriter, summaryFileWriter, type SummaryWriterOptions } from './summary-writer.ts';
-export { scalarValue, histogramValue, imageValue, textValue, type DisplayOptions, type RgbaImage } from './summaries.ts';
+export {
+  scalarValue,
+  histogramValue,
+  imageValue,
+  textValue,
+  type DisplayOptions,
+  type RgbaImage,
+} from './summaries.ts';
 export { bucketize, DEFAULT_BUCKET_COUNT, type HistogramBucket } from './histogram.ts';
 export { pluginOf, scalarOf, imagesOf, histogramOf, textOf, tensorNumbers, type SummaryPng } from './interpret.ts';
 export { tensorBoard, TensorBoardCallback, type TensorBoardCallbackOptions } from './callback.ts';

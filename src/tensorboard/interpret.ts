@@ -24,7 +24,12 @@ function elementCount(tensor: TensorProto): number {
   return (tensor.tensor_shape?.dim ?? []).reduce((n, dim) => n * (dim.size ?? 0), 1);
 }
 
-const BYTES_PER_ELEMENT: Partial<Record<DataTypeName, number>> = { DT_FLOAT: 4, DT_DOUBLE: 8, DT_INT32: 4, DT_INT64: 8 };
+const BYTES_PER_ELEMENT: Partial<Record<DataTypeName, number>> = {
+  DT_FLOAT: 4,
+  DT_DOUBLE: 8,
+  DT_INT32: 4,
+  DT_INT64: 8,
+};
 
 /** The numbers of a numeric tensor, from `tensor_content` or the typed `*_val` field. */
 export function tensorNumbers(tensor: TensorProto): number[] {
@@ -37,10 +42,13 @@ export function tensorNumbers(tensor: TensorProto): number[] {
     const out: number[] = [];
     for (let at = 0; at + width <= view.length; at += width) {
       out.push(
-        dtype === 'DT_FLOAT' ? view.readFloatLE(at)
-          : dtype === 'DT_DOUBLE' ? view.readDoubleLE(at)
-          : dtype === 'DT_INT32' ? view.readInt32LE(at)
-          : Number(view.readBigInt64LE(at)),
+        dtype === 'DT_FLOAT'
+          ? view.readFloatLE(at)
+          : dtype === 'DT_DOUBLE'
+            ? view.readDoubleLE(at)
+            : dtype === 'DT_INT32'
+              ? view.readInt32LE(at)
+              : Number(view.readBigInt64LE(at)),
       );
     }
     return out;
@@ -81,12 +89,17 @@ export function histogramOf(value: SummaryValue): HistogramBucket[] | undefined 
   if (value.histo !== undefined) {
     const limits = value.histo.bucket_limit ?? [];
     const counts = value.histo.bucket ?? [];
-    return limits.map((right, i) => ({ left: i === 0 ? (value.histo!.min ?? right) : limits[i - 1]!, right, count: counts[i] ?? 0 }));
+    return limits.map((right, i) => ({
+      left: i === 0 ? (value.histo!.min ?? right) : limits[i - 1]!,
+      right,
+      count: counts[i] ?? 0,
+    }));
   }
   if (value.tensor === undefined || pluginOf(value) !== 'histograms') return undefined;
   const numbers = tensorNumbers(value.tensor);
   const buckets: HistogramBucket[] = [];
-  for (let i = 0; i + 2 < numbers.length; i += 3) buckets.push({ left: numbers[i]!, right: numbers[i + 1]!, count: numbers[i + 2]! });
+  for (let i = 0; i + 2 < numbers.length; i += 3)
+    buckets.push({ left: numbers[i]!, right: numbers[i + 1]!, count: numbers[i + 2]! });
   return buckets;
 }
 

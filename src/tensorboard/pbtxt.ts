@@ -57,7 +57,9 @@ export function formatTextProto(type: protobuf.Type, message: PlainMessage, inde
     const values = field.repeated ? (raw as unknown[]) : [raw];
     for (const value of values) {
       if (field.resolvedType instanceof protobuf.Type) {
-        out += `${indent}${field.name} {\n${formatTextProto(field.resolvedType, value as PlainMessage, indent + '  ')}${indent}}\n`;
+        out +=
+          `${indent}${field.name} ` +
+          `{\n${formatTextProto(field.resolvedType, value as PlainMessage, indent + '  ')}${indent}}\n`;
       } else if (field.repeated || field.partOf !== null || !isDefault(value)) {
         out += `${indent}${field.name}: ${formatScalar(field, value)}\n`;
       }
@@ -84,10 +86,15 @@ class Tokenizer {
   private lineStart = 0;
   private peeked: Token | undefined;
 
-  constructor(private readonly source: string, private readonly fileName: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly fileName: string,
+  ) {}
 
   error(token: Token, message: string): UserError {
-    return new UserError(`${this.fileName}:${token.line}:${token.column}: ${message}; fix the file or delete it to start a new one`);
+    return new UserError(
+      `${this.fileName}:${token.line}:${token.column}: ${message}; fix the file or delete it to start a new one`,
+    );
   }
 
   peek(): Token {
@@ -120,7 +127,8 @@ class Tokenizer {
     const rest = s.slice(this.at);
     const c = s[this.at]!;
     if (c === '"' || c === "'") return this.readString(c, line, column);
-    const number = /^-?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fF]?|inf(?:inity)?|nan)(?![\w.])/i.exec(rest);
+    const number =
+      /^-?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fF]?|inf(?:inity)?|nan)(?![\w.])/i.exec(rest);
     if (number && (/[\d.]/.test(c) || c === '-')) {
       this.at += number[0].length;
       return { kind: 'number', text: number[0], line, column };
@@ -154,7 +162,19 @@ class Tokenizer {
         continue;
       }
       const e = s[this.at + 1] ?? '';
-      const simple: Record<string, number> = { n: 10, r: 13, t: 9, '"': 34, "'": 39, '\\': 92, a: 7, b: 8, f: 12, v: 11, '?': 63 };
+      const simple: Record<string, number> = {
+        n: 10,
+        r: 13,
+        t: 9,
+        '"': 34,
+        "'": 39,
+        '\\': 92,
+        a: 7,
+        b: 8,
+        f: 12,
+        v: 11,
+        '?': 63,
+      };
       let match: RegExpExecArray | null;
       if (e in simple) {
         bytes.push(simple[e]!);
@@ -196,7 +216,8 @@ function scalarFromToken(tokens: Tokenizer, field: protobuf.Field, token: Token)
   }
   switch (field.type) {
     case 'string':
-      if (token.kind !== 'string') throw tokens.error(token, `'${field.name}' needs a quoted string, got '${token.text}'`);
+      if (token.kind !== 'string')
+        throw tokens.error(token, `'${field.name}' needs a quoted string, got '${token.text}'`);
       return token.text;
     case 'bool':
       if (['true', 't', '1'].includes(token.text)) return true;
@@ -215,7 +236,10 @@ function scalarFromToken(tokens: Tokenizer, field: protobuf.Field, token: Token)
       const value = token.kind === 'number' ? Number(token.text) : NaN;
       const unsigned = field.type.startsWith('uint') || field.type.startsWith('fixed');
       if (!Number.isInteger(value) || (unsigned && value < 0)) {
-        throw tokens.error(token, `'${field.name}' needs ${unsigned ? 'a non-negative' : 'an'} integer, got '${token.text}'`);
+        throw tokens.error(
+          token,
+          `'${field.name}' needs ${unsigned ? 'a non-negative' : 'an'} integer, got '${token.text}'`,
+        );
       }
       return value;
     }
@@ -261,7 +285,8 @@ function parseMessageBody(tokens: Tokenizer, type: protobuf.Type, close: string 
           values.push(readOne());
           const after = tokens.next();
           if (after.kind === 'punct' && after.text === ']') break;
-          if (after.kind !== 'punct' || after.text !== ',') throw tokens.error(after, `expected ',' or ']' in the list of '${field.name}'`);
+          if (after.kind !== 'punct' || after.text !== ',')
+            throw tokens.error(after, `expected ',' or ']' in the list of '${field.name}'`);
         }
       } else {
         tokens.next();

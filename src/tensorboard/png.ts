@@ -63,7 +63,8 @@ function applyFilter(filter: number, row: Uint8Array, above: Uint8Array, channel
       return;
     default:
       for (let x = 0; x < channels; x++) out[x] = row[x]! - above[x]!;
-      for (let x = channels; x < stride; x++) out[x] = row[x]! - paeth(row[x - channels]!, above[x]!, above[x - channels]!);
+      for (let x = channels; x < stride; x++)
+        out[x] = row[x]! - paeth(row[x - channels]!, above[x]!, above[x - channels]!);
   }
 }
 
@@ -77,7 +78,9 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
     throw new RangeError(`PNG size must be positive integers, got ${width}×${height}`);
   }
   if (pixels.length !== width * height * channels) {
-    throw new RangeError(`PNG of ${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${pixels.length}`);
+    throw new RangeError(
+      `PNG of ${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${pixels.length}`,
+    );
   }
   const stride = width * channels;
   const filtered = Buffer.alloc((stride + 1) * height);
@@ -109,7 +112,12 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = COLOR_TYPE_FOR_CHANNELS[channels];
-  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(filtered)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(filtered)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 export interface PngHeader {
@@ -129,7 +137,12 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   if (bytes.length < 33) return undefined;
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!buffer.subarray(0, 8).equals(SIGNATURE) || buffer.toString('latin1', 12, 16) !== 'IHDR') return undefined;
-  return { width: buffer.readUInt32BE(16), height: buffer.readUInt32BE(20), bitDepth: buffer[24]!, colorType: buffer[25]! };
+  return {
+    width: buffer.readUInt32BE(16),
+    height: buffer.readUInt32BE(20),
+    bitDepth: buffer[24]!,
+    colorType: buffer[25]!,
+  };
 }
 
 export interface DecodedPng {
@@ -150,11 +163,12 @@ export function decodePng(bytes: Uint8Array, name = 'PNG'): DecodedPng {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (header.bitDepth !== 8 || channels === undefined || buffer[28] !== 0) {
     throw new UserError(
-      `${name}: unsupported PNG (bit depth ${header.bitDepth}, colour type ${header.colorType}, interlace ${buffer[28]}); only 8-bit non-interlaced gray/RGB/RGBA is read`,
+      `${name}: unsupported PNG (bit depth ${header.bitDepth}, colour type ${header.colorType}, interlace ` +
+        `${buffer[28]}); only 8-bit non-interlaced gray/RGB/RGBA is read`,
     );
   }
   const idat: Buffer[] = [];
-  for (let at = 8; at + 12 <= buffer.length; ) {
+  for (let at = 8; at + 12 <= buffer.length;) {
     const length = buffer.readUInt32BE(at);
     const type = buffer.toString('latin1', at + 4, at + 8);
     if (type === 'IDAT') idat.push(buffer.subarray(at + 8, at + 8 + length));
@@ -181,7 +195,15 @@ export function decodePng(bytes: Uint8Array, name = 'PNG'): DecodedPng {
       const up = y > 0 ? pixels[row - stride + x]! : 0;
       const upLeft = x >= channels && y > 0 ? pixels[row - stride + x - channels]! : 0;
       const predicted =
-        filter === 0 ? 0 : filter === 1 ? left : filter === 2 ? up : filter === 3 ? (left + up) >> 1 : paeth(left, up, upLeft);
+        filter === 0
+          ? 0
+          : filter === 1
+            ? left
+            : filter === 2
+              ? up
+              : filter === 3
+                ? (left + up) >> 1
+                : paeth(left, up, upLeft);
       pixels[row + x] = (raw[source + x]! + predicted) & 0xff;
     }
   }

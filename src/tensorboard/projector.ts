@@ -56,7 +56,10 @@ export function formatFloat32(value: number): string {
 /** The tensor TSV: one row per point, tab-separated, no header. Non-finite values are refused. */
 export function tensorTsv(values: ArrayLike<number>, count: number, dims: number, name = 'tensor'): string {
   if (!Number.isInteger(count) || !Number.isInteger(dims) || count < 1 || dims < 1 || values.length !== count * dims) {
-    throw new UserError(`embedding '${name}': got ${values.length} values for ${count} points × ${dims} dimensions; pass count × dims values`);
+    throw new UserError(
+      `embedding '${name}': got ${values.length} values for ${count} points × ${dims} dimensions; pass count × dims ` +
+        `values`,
+    );
   }
   const lines = new Array<string>(count);
   const row = new Array<string>(dims);
@@ -64,7 +67,10 @@ export function tensorTsv(values: ArrayLike<number>, count: number, dims: number
     for (let j = 0; j < dims; j++) {
       const v = values[i * dims + j]!;
       if (!Number.isFinite(v)) {
-        throw new UserError(`embedding '${name}': value ${v} at point ${i}, dimension ${j}; the projector needs finite numbers (did training diverge?)`);
+        throw new UserError(
+          `embedding '${name}': value ${v} at point ${i}, dimension ${j}; the projector needs finite numbers (did ` +
+            `training diverge?)`,
+        );
       }
       row[j] = formatFloat32(v);
     }
@@ -87,7 +93,10 @@ export function metadataTsv(header: string[], rows: string[][]): string {
   const lines: string[] = header.length > 1 ? [header.map(cleanCell).join('\t')] : [];
   rows.forEach((row, i) => {
     if (row.length !== header.length) {
-      throw new UserError(`metadata row ${i} has ${row.length} cells but the header has ${header.length} (${header.join(', ')}); give every row one cell per column`);
+      throw new UserError(
+        `metadata row ${i} has ${row.length} cells but the header has ${header.length} (${header.join(', ')}); give ` +
+          `every row one cell per column`,
+      );
     }
     lines.push(row.map(cleanCell).join('\t'));
   });
@@ -111,8 +120,17 @@ export interface SpriteGrid {
  * exceed TensorBoard's 8192 × 8192 px.
  */
 export function spriteGrid(count: number, tileWidth: number, tileHeight: number): SpriteGrid {
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(tileWidth) || !Number.isInteger(tileHeight) || tileWidth < 1 || tileHeight < 1) {
-    throw new UserError(`sprite: need a positive number of tiles and tile size, got ${count} tiles of ${tileWidth}×${tileHeight} px`);
+  if (
+    !Number.isInteger(count) ||
+    count < 1 ||
+    !Number.isInteger(tileWidth) ||
+    !Number.isInteger(tileHeight) ||
+    tileWidth < 1 ||
+    tileHeight < 1
+  ) {
+    throw new UserError(
+      `sprite: need a positive number of tiles and tile size, got ${count} tiles of ${tileWidth}×${tileHeight} px`,
+    );
   }
   const side = Math.ceil(Math.sqrt(count));
   const width = side * tileWidth;
@@ -120,7 +138,9 @@ export function spriteGrid(count: number, tileWidth: number, tileHeight: number)
   if (width > MAX_SPRITE_PIXELS || height > MAX_SPRITE_PIXELS) {
     const fit = Math.min(Math.floor(MAX_SPRITE_PIXELS / tileWidth), Math.floor(MAX_SPRITE_PIXELS / tileHeight));
     throw new UserError(
-      `sprite of ${count} tiles of ${tileWidth}×${tileHeight} px would be ${width}×${height} px, over TensorBoard's ${MAX_SPRITE_PIXELS}×${MAX_SPRITE_PIXELS} limit; at most ${fit * fit} points fit at this tile size: use fewer points or smaller tiles`,
+      `sprite of ${count} tiles of ${tileWidth}×${tileHeight} px would be ${width}×${height} px, over TensorBoard's ` +
+        `${MAX_SPRITE_PIXELS}×${MAX_SPRITE_PIXELS} limit; at most ${fit * fit} points fit at this tile size: use ` +
+        `fewer points or smaller tiles`,
     );
   }
   return { side, width, height };
@@ -130,13 +150,19 @@ export function spriteGrid(count: number, tileWidth: number, tileHeight: number)
  * Lays `count` tiles (NHWC, RGB or RGBA, `tileWidth × tileHeight` each) out row by row from the
  * top left of a square grid: the sprite's raw pixels. Unused cells stay black (RGB) or transparent.
  */
-export function layoutSprite(tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): { image: Uint8Array; channels: 3 | 4; grid: SpriteGrid } {
+export function layoutSprite(
+  tiles: Uint8Array,
+  count: number,
+  tileWidth: number,
+  tileHeight: number,
+): { image: Uint8Array; channels: 3 | 4; grid: SpriteGrid } {
   const grid = spriteGrid(count, tileWidth, tileHeight);
   const tilePixels = tileWidth * tileHeight;
   const channels = tiles.length / (count * tilePixels);
   if (channels !== 3 && channels !== 4) {
     throw new UserError(
-      `sprite: ${tiles.length} bytes is not ${count} RGB or RGBA tiles of ${tileWidth}×${tileHeight} (${count * tilePixels * 3} or ${count * tilePixels * 4} bytes)`,
+      `sprite: ${tiles.length} bytes is not ${count} RGB or RGBA tiles of ${tileWidth}×${tileHeight} ` +
+        `(${count * tilePixels * 3} or ${count * tilePixels * 4} bytes)`,
     );
   }
   const image = new Uint8Array(grid.width * grid.height * channels);
@@ -154,13 +180,24 @@ export function layoutSprite(tiles: Uint8Array, count: number, tileWidth: number
 }
 
 /** The sprite as a PNG; see `layoutSprite`. */
-export function spritePng(tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): { png: Buffer; grid: SpriteGrid } {
+export function spritePng(
+  tiles: Uint8Array,
+  count: number,
+  tileWidth: number,
+  tileHeight: number,
+): { png: Buffer; grid: SpriteGrid } {
   const { image, channels, grid } = layoutSprite(tiles, count, tileWidth, tileHeight);
   return { png: encodePng(image, grid.width, grid.height, channels), grid };
 }
 
 /** Writes the sprite PNG atomically; see `spritePng`. */
-export async function writeSprite(path: string, tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): Promise<SpriteGrid> {
+export async function writeSprite(
+  path: string,
+  tiles: Uint8Array,
+  count: number,
+  tileWidth: number,
+  tileHeight: number,
+): Promise<SpriteGrid> {
   const { png, grid } = spritePng(tiles, count, tileWidth, tileHeight);
   await writeFileAtomic(path, png);
   return grid;
@@ -208,7 +245,9 @@ export class ProjectorWriter {
   resolve(relativePath: string): { relative: string; absolute: string } {
     const normalized = normalize(relativePath);
     if (isAbsolute(relativePath) || normalized === '..' || normalized.startsWith(`..${sep}`) || normalized === '.') {
-      throw new UserError(`projector path '${relativePath}' must be a file path relative to ${this.runDir} and inside it`);
+      throw new UserError(
+        `projector path '${relativePath}' must be a file path relative to ${this.runDir} and inside it`,
+      );
     }
     return { relative: normalized.split(sep).join(posix.sep), absolute: join(this.runDir, normalized) };
   }
@@ -233,7 +272,13 @@ export class ProjectorWriter {
   }
 
   /** Writes a sprite PNG into the run; returns the `sprite` block for an entry. */
-  async writeSprite(relativePath: string, tiles: Uint8Array, count: number, tileWidth: number, tileHeight: number): Promise<SpriteMetadata> {
+  async writeSprite(
+    relativePath: string,
+    tiles: Uint8Array,
+    count: number,
+    tileWidth: number,
+    tileHeight: number,
+  ): Promise<SpriteMetadata> {
     const { relative, absolute } = this.resolve(relativePath);
     await writeSprite(absolute, tiles, count, tileWidth, tileHeight);
     return { image_path: relative, single_image_dim: [tileWidth, tileHeight] };
@@ -251,7 +296,10 @@ export class ProjectorWriter {
     if (options.metadataPath !== undefined) entry.metadata_path = options.metadataPath;
     if (options.bookmarksPath !== undefined) entry.bookmarks_path = options.bookmarksPath;
     if (options.sprite !== undefined) {
-      entry.sprite = { image_path: options.sprite.imagePath, single_image_dim: [options.sprite.tileWidth, options.sprite.tileHeight] };
+      entry.sprite = {
+        image_path: options.sprite.imagePath,
+        single_image_dim: [options.sprite.tileWidth, options.sprite.tileHeight],
+      };
     }
     await this.addEntry(entry);
     return entry;
@@ -268,7 +316,10 @@ export class ProjectorWriter {
       if (entry[key] !== undefined) normalized[key] = await this.existing(entry[key]!, entry.tensor_name, key);
     }
     if (entry.sprite?.image_path !== undefined) {
-      normalized.sprite = { ...entry.sprite, image_path: await this.existing(entry.sprite.image_path, entry.tensor_name, 'sprite') };
+      normalized.sprite = {
+        ...entry.sprite,
+        image_path: await this.existing(entry.sprite.image_path, entry.tensor_name, 'sprite'),
+      };
     }
     return this.update((config) => {
       const embeddings = [...(config.embeddings ?? [])];
@@ -284,7 +335,9 @@ export class ProjectorWriter {
     try {
       await access(absolute);
     } catch {
-      throw new UserError(`projector entry '${tensorName}': ${what} ${absolute} does not exist; write it before adding the entry`);
+      throw new UserError(
+        `projector entry '${tensorName}': ${what} ${absolute} does not exist; write it before adding the entry`,
+      );
     }
     return relative;
   }
@@ -293,15 +346,19 @@ export class ProjectorWriter {
   private update(change: (config: ProjectorConfig) => ProjectorConfig): Promise<ProjectorConfig> {
     const key = resolvePath(this.configPath);
     const previous = pendingUpdates.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(async () => {
-      const config = change(await this.readConfig());
-      await writeFileAtomic(this.configPath, formatProjectorConfig(config));
-      return config;
-    });
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const config = change(await this.readConfig());
+        await writeFileAtomic(this.configPath, formatProjectorConfig(config));
+        return config;
+      });
     pendingUpdates.set(key, next);
-    void next.finally(() => {
-      if (pendingUpdates.get(key) === next) pendingUpdates.delete(key);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (pendingUpdates.get(key) === next) pendingUpdates.delete(key);
+      })
+      .catch(() => undefined);
     return next;
   }
 }

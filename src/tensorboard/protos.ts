@@ -18,13 +18,33 @@ const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 const PROTO_FILES = ['event.proto', 'projector_config.proto'];
 
 export type DataTypeName =
-  | 'DT_INVALID' | 'DT_FLOAT' | 'DT_DOUBLE' | 'DT_INT32' | 'DT_UINT8' | 'DT_INT16' | 'DT_INT8'
-  | 'DT_STRING' | 'DT_COMPLEX64' | 'DT_INT64' | 'DT_BOOL' | 'DT_QINT8' | 'DT_QUINT8' | 'DT_QINT32'
-  | 'DT_BFLOAT16' | 'DT_QINT16' | 'DT_QUINT16' | 'DT_UINT16' | 'DT_COMPLEX128' | 'DT_HALF'
-  | 'DT_RESOURCE' | 'DT_VARIANT' | 'DT_UINT32' | 'DT_UINT64';
+  | 'DT_INVALID'
+  | 'DT_FLOAT'
+  | 'DT_DOUBLE'
+  | 'DT_INT32'
+  | 'DT_UINT8'
+  | 'DT_INT16'
+  | 'DT_INT8'
+  | 'DT_STRING'
+  | 'DT_COMPLEX64'
+  | 'DT_INT64'
+  | 'DT_BOOL'
+  | 'DT_QINT8'
+  | 'DT_QUINT8'
+  | 'DT_QINT32'
+  | 'DT_BFLOAT16'
+  | 'DT_QINT16'
+  | 'DT_QUINT16'
+  | 'DT_UINT16'
+  | 'DT_COMPLEX128'
+  | 'DT_HALF'
+  | 'DT_RESOURCE'
+  | 'DT_VARIANT'
+  | 'DT_UINT32'
+  | 'DT_UINT64';
 
 export type DataClassName =
-  | 'DATA_CLASS_UNKNOWN' | 'DATA_CLASS_SCALAR' | 'DATA_CLASS_TENSOR' | 'DATA_CLASS_BLOB_SEQUENCE';
+  'DATA_CLASS_UNKNOWN' | 'DATA_CLASS_SCALAR' | 'DATA_CLASS_TENSOR' | 'DATA_CLASS_BLOB_SEQUENCE';
 
 export interface TensorShapeProto {
   dim?: { size?: number; name?: string }[];
@@ -180,6 +200,9 @@ export function decodeEvent(payload: Uint8Array): ReadEvent {
 export function eventToJson(event: Event): Record<string, unknown> {
   const type = protoType('Event');
   return type.toObject(type.fromObject(event as Record<string, unknown>), {
-    longs: String, enums: String, bytes: String, defaults: false,
+    longs: String,
+    enums: String,
+    bytes: String,
+    defaults: false,
   });
 }

@@ -70,16 +70,25 @@ export function imageValue(tag: string, image: Uint8Array | RgbaImage, display?:
     png = image;
   } else {
     const { rgba, width, height } = image;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || rgba.length !== width * height * 4) {
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width < 1 ||
+      height < 1 ||
+      rgba.length !== width * height * 4
+    ) {
       throw new UserError(
-        `image '${tag}': got ${rgba.length} bytes for ${width}×${height} RGBA (needs ${width * height * 4}); pass width × height × 4 bytes`,
+        `image '${tag}': got ${rgba.length} bytes for ${width}×${height} RGBA (needs ${width * height * 4}); pass ` +
+          `width × height × 4 bytes`,
       );
     }
     png = encodePng(rgba, width, height, 4);
   }
   const header = readPngHeader(png);
   if (header === undefined) {
-    throw new UserError(`image '${tag}': the bytes are not a PNG (no PNG signature and IHDR); pass PNG bytes or {rgba, width, height}`);
+    throw new UserError(
+      `image '${tag}': the bytes are not a PNG (no PNG signature and IHDR); pass PNG bytes or {rgba, width, height}`,
+    );
   }
   return {
     tag,

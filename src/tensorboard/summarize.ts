@@ -104,7 +104,15 @@ function addPoint(tags: Map<string, TagSummary>, value: SummaryValue, step: numb
   const tag = value.tag ?? '';
   let entry = tags.get(tag);
   if (entry === undefined) {
-    entry = { tag, plugin: pluginOf(value) ?? 'unknown', points: 0, firstStep: step, lastStep: step, stepsOutOfOrder: 0, latest: { step, wallTime } };
+    entry = {
+      tag,
+      plugin: pluginOf(value) ?? 'unknown',
+      points: 0,
+      firstStep: step,
+      lastStep: step,
+      stepsOutOfOrder: 0,
+      latest: { step, wallTime },
+    };
     if (value.metadata?.display_name) entry.displayName = value.metadata.display_name;
     tags.set(tag, entry);
   } else if (step <= entry.lastStep) {
@@ -116,7 +124,9 @@ function addPoint(tags: Map<string, TagSummary>, value: SummaryValue, step: numb
   entry.latest = describeLatest(value, step, wallTime);
   const scalar = entry.latest.scalar;
   if (scalar !== undefined && Number.isFinite(scalar)) {
-    entry.scalarRange = entry.scalarRange ? [Math.min(entry.scalarRange[0], scalar), Math.max(entry.scalarRange[1], scalar)] : [scalar, scalar];
+    entry.scalarRange = entry.scalarRange
+      ? [Math.min(entry.scalarRange[0], scalar), Math.max(entry.scalarRange[1], scalar)]
+      : [scalar, scalar];
   } else if (scalar !== undefined) {
     entry.nonFinite = (entry.nonFinite ?? 0) + 1;
   }
@@ -125,7 +135,14 @@ function addPoint(tags: Map<string, TagSummary>, value: SummaryValue, step: numb
 /** Summarises one run: every event file read in name order, as TensorBoard merges them. */
 export async function summarizeRun(run: RunInfo): Promise<RunSummary> {
   const tags = new Map<string, TagSummary>();
-  const summary: RunSummary = { name: run.name, dir: run.dir, eventFiles: run.eventFiles.length, events: 0, tags: [], errors: [] };
+  const summary: RunSummary = {
+    name: run.name,
+    dir: run.dir,
+    eventFiles: run.eventFiles.length,
+    events: 0,
+    tags: [],
+    errors: [],
+  };
   for (const file of run.eventFiles) {
     let events;
     try {

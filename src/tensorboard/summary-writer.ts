@@ -16,7 +16,14 @@ import { resolve } from 'node:path';
 import { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
 import { bucketize, DEFAULT_BUCKET_COUNT } from './histogram.ts';
 import type { SummaryValue } from './protos.ts';
-import { histogramValue, imageValue, scalarValue, textValue, type DisplayOptions, type RgbaImage } from './summaries.ts';
+import {
+  histogramValue,
+  imageValue,
+  scalarValue,
+  textValue,
+  type DisplayOptions,
+  type RgbaImage,
+} from './summaries.ts';
 
 export type SummaryWriterOptions = EventFileWriterOptions;
 
@@ -38,16 +45,29 @@ export class SummaryWriter {
 
   scalar(tag: string, value: number, step: number, display?: DisplayOptions): void {
     if (!Number.isFinite(value)) {
-      this.warnOnce(`nonfinite:${tag}`, `scalar '${tag}' is ${value} at step ${step}; written as is (TensorBoard loads it but cannot plot it)`);
+      this.warnOnce(
+        `nonfinite:${tag}`,
+        `scalar '${tag}' is ${value} at step ${step}; written as is (TensorBoard loads it but cannot plot it)`,
+      );
     }
     this.writeValue(scalarValue(tag, value, display), step);
   }
 
   /** Buckets `values` (default 30 equal-width buckets between min and max) and writes them. */
-  histogram(tag: string, values: ArrayLike<number>, step: number, buckets = DEFAULT_BUCKET_COUNT, display?: DisplayOptions): void {
+  histogram(
+    tag: string,
+    values: ArrayLike<number>,
+    step: number,
+    buckets = DEFAULT_BUCKET_COUNT,
+    display?: DisplayOptions,
+  ): void {
     const bucketed = bucketize(values, buckets);
     if (bucketed.dropped > 0) {
-      this.warnOnce(`nonfinite:${tag}`, `histogram '${tag}' at step ${step}: left out ${bucketed.dropped} of ${values.length} values that are NaN or ±Infinity`);
+      this.warnOnce(
+        `nonfinite:${tag}`,
+        `histogram '${tag}' at step ${step}: left out ${bucketed.dropped} of ${values.length} values that are NaN ` +
+          `or ±Infinity`,
+      );
     }
     this.writeValue(histogramValue(tag, bucketed.buckets, display), step);
   }
@@ -72,7 +92,8 @@ export class SummaryWriter {
     if (previous !== undefined && step <= previous) {
       this.warnOnce(
         `step:${tag}`,
-        `tag '${tag}' in ${this.logdir}: step ${step} comes after step ${previous}; written anyway, TensorBoard will draw it out of order (a restarted run should continue from its last step)`,
+        `tag '${tag}' in ${this.logdir}: step ${step} comes after step ${previous}; written anyway, TensorBoard ` +
+          `will draw it out of order (a restarted run should continue from its last step)`,
       );
     }
     this.lastStep.set(tag, previous === undefined ? step : Math.max(previous, step));

@@ -25,7 +25,8 @@ export interface StepResult {
 export type TrainStep = (batch: Batch) => Promise<StepResult>;
 
 function labelTensor(labels: ArrayLike<number>, size: number): tf.Tensor1D {
-  const values = labels instanceof Int32Array ? labels.subarray(0, size) : Int32Array.from({ length: size }, (_, i) => labels[i]!);
+  const values =
+    labels instanceof Int32Array ? labels.subarray(0, size) : Int32Array.from({ length: size }, (_, i) => labels[i]!);
   return tf.tensor1d(values, 'int32');
 }
 
@@ -130,11 +131,20 @@ export async function evaluate(
     const end = Math.min(count, start + batchSize);
     const size = end - start;
     const images = getBatch(start, end);
-    const [batchLosses, batchPredictions] = tf.tidy(() => {
+    const [batchLosses, batchPredictions] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const x = tf.tensor4d(images, [size, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]);
       const [logits] = model.apply(x, { training: false }) as tf.Tensor[];
-      const batchLabels = tf.tensor1d(Int32Array.from({ length: size }, (_, i) => labels[start + i]!), 'int32');
-      const perImage = tf.losses.softmaxCrossEntropy(tf.oneHot(batchLabels, numClasses), logits!, undefined, undefined, tf.Reduction.NONE);
+      const batchLabels = tf.tensor1d(
+        Int32Array.from({ length: size }, (_, i) => labels[start + i]!),
+        'int32',
+      );
+      const perImage = tf.losses.softmaxCrossEntropy(
+        tf.oneHot(batchLabels, numClasses),
+        logits!,
+        undefined,
+        undefined,
+        tf.Reduction.NONE,
+      );
       return [perImage, tf.argMax(logits!, 1)];
     });
     try {

@@ -14,7 +14,12 @@ export interface GridImage {
 }
 
 /** Indices of the `count` highest-loss images of each class, worst first. */
-export function worstIndicesPerClass(labels: ArrayLike<number>, losses: ArrayLike<number>, numClasses: number, count: number): number[][] {
+export function worstIndicesPerClass(
+  labels: ArrayLike<number>,
+  losses: ArrayLike<number>,
+  numClasses: number,
+  count: number,
+): number[][] {
   const perClass: number[][] = Array.from({ length: numClasses }, () => []);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;

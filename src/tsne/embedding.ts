@@ -71,7 +71,9 @@ export class TSNEEmbedding {
 
   constructor(initial: Float64Array, affinities: Affinities, options: EmbeddingOptions = {}) {
     if (initial.length !== 2 * affinities.n) {
-      throw new RangeError(`initial positions are for ${initial.length / 2} points but the affinities are for ${affinities.n}`);
+      throw new RangeError(
+        `initial positions are for ${initial.length / 2} points but the affinities are for ${affinities.n}`,
+      );
     }
     this.n = affinities.n;
     this.positions = Float64Array.from(initial);
@@ -83,7 +85,9 @@ export class TSNEEmbedding {
     this.workspace = new GradientWorkspace(this.n);
     this.pLogP = entropyTerm(affinities);
     if (options.anchor !== undefined && options.anchor.length !== initial.length) {
-      throw new RangeError(`anchor positions are for ${options.anchor.length / 2} points but the embedding has ${this.n}`);
+      throw new RangeError(
+        `anchor positions are for ${options.anchor.length / 2} points but the embedding has ${this.n}`,
+      );
     }
     this.anchor = options.anchor === undefined ? undefined : Float64Array.from(options.anchor);
     this.anchorStrength = options.anchorStrength ?? 0;
@@ -91,15 +95,27 @@ export class TSNEEmbedding {
 
   optimize(options: OptimizeOptions): OptimizeResult {
     const iterations = options.iterations;
-    if (!Number.isInteger(iterations) || iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${iterations}`);
+    if (!Number.isInteger(iterations) || iterations < 0)
+      throw new RangeError(`iterations must be an integer >= 0, got ${iterations}`);
     const exaggeration = options.exaggeration ?? 1;
     const momentum = options.momentum ?? 0.8;
-    const rate = options.learningRate === undefined || options.learningRate === 'auto' ? autoLearningRate(this.n) : options.learningRate;
+    const rate =
+      options.learningRate === undefined || options.learningRate === 'auto'
+        ? autoLearningRate(this.n)
+        : options.learningRate;
     const { positions: Y, gains, update, gradient: grad } = this;
     let kl = NaN;
     for (let it = 0; it < iterations; it++) {
       const last = it === iterations - 1;
-      const result = barnesHutGradient(this.affinities, Y, exaggeration, this.theta, grad, this.workspace, last ? this.pLogP : NaN);
+      const result = barnesHutGradient(
+        this.affinities,
+        Y,
+        exaggeration,
+        this.theta,
+        grad,
+        this.workspace,
+        last ? this.pLogP : NaN,
+      );
       if (last) kl = result.kl;
       if (this.anchor !== undefined && this.anchorStrength > 0) {
         const a = this.anchor;
@@ -130,4 +146,3 @@ export class TSNEEmbedding {
     return barnesHutGradient(this.affinities, this.positions, 1, this.theta, scratch, this.workspace, this.pLogP).kl;
   }
 }
-

@@ -12,7 +12,13 @@ import { QuadTree } from './quadtree.ts';
  * Writes α Σ_j p_ij w_ij (y_i − y_j) into `out` (interleaved). Returns Σ_ij p_ij log w_ij when
  * `withLogTerm`, which the KL divergence needs (and costs a logarithm per entry), else 0.
  */
-function attractiveForces(P: Affinities, Y: Float64Array, exaggeration: number, out: Float64Array, withLogTerm: boolean): number {
+function attractiveForces(
+  P: Affinities,
+  Y: Float64Array,
+  exaggeration: number,
+  out: Float64Array,
+  withLogTerm: boolean,
+): number {
   const { n, rowPtr, colIndex, values } = P;
   let logTerm = 0;
   for (let i = 0; i < n; i++) {
@@ -79,7 +85,12 @@ export function barnesHutGradient(
 }
 
 /** The exact O(N²) gradient: the oracle the Barnes-Hut one is tested against. */
-export function exactGradient(P: Affinities, Y: Float64Array, exaggeration: number, grad: Float64Array): GradientResult {
+export function exactGradient(
+  P: Affinities,
+  Y: Float64Array,
+  exaggeration: number,
+  grad: Float64Array,
+): GradientResult {
   const n = P.n;
   const attractive = new Float64Array(2 * n);
   const repulsive = new Float64Array(2 * n);

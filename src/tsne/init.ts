@@ -26,10 +26,11 @@ export function pcaInit(X: ArrayLike<number>, n: number, d: number): Float64Arra
     }
   }
   const matrix = new Matrix(d, d);
-  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) {
-    matrix.set(a, b, cov[a * d + b]);
-    matrix.set(b, a, cov[a * d + b]);
-  }
+  for (let a = 0; a < d; a++)
+    for (let b = a; b < d; b++) {
+      matrix.set(a, b, cov[a * d + b]);
+      matrix.set(b, a, cov[a * d + b]);
+    }
   const evd = new EigenvalueDecomposition(matrix, { assumeSymmetric: true });
   const eigenvalues = evd.realEigenvalues;
   const byValue = eigenvalues.map((_, index) => index).sort((a, b) => eigenvalues[b] - eigenvalues[a]);

@@ -92,7 +92,16 @@ export class QuadTree {
     this.capacity = nodes;
   }
 
-  private buildNode(Y: Float64Array, node: number, from: number, to: number, cx: number, cy: number, half: number, depth: number): void {
+  private buildNode(
+    Y: Float64Array,
+    node: number,
+    from: number,
+    to: number,
+    cx: number,
+    cy: number,
+    half: number,
+    depth: number,
+  ): void {
     const order = this.order;
     this.start[node] = from;
     this.end[node] = to;

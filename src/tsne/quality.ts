@@ -70,7 +70,8 @@ export function neighborhoodHit(Y: Float64Array, labels: ArrayLike<number>, k = 
  * this frame's RMS radius about its centroid, so it does not depend on the frame's scale.
  */
 export function displacement(Y: Float64Array, prevY: Float64Array): number {
-  if (Y.length !== prevY.length) throw new RangeError(`frames differ in size: ${Y.length / 2} and ${prevY.length / 2} points`);
+  if (Y.length !== prevY.length)
+    throw new RangeError(`frames differ in size: ${Y.length / 2} and ${prevY.length / 2} points`);
   const n = Y.length / 2;
   const [mx, my] = centroid(Y);
   let moved = 0;

@@ -27,7 +27,12 @@ port.once('message', (request: WorkerRequest) => {
     reply = { ok: true, result };
     port.postMessage(reply, [result.positions.buffer as ArrayBuffer]);
   } catch (error) {
-    reply = { ok: false, userError: isUserError(error), message: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };
+    reply = {
+      ok: false,
+      userError: isUserError(error),
+      message: (error as Error)?.message ?? String(error),
+      stack: (error as Error)?.stack,
+    };
     port.postMessage(reply);
   }
 });

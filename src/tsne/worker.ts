@@ -15,7 +15,9 @@ import type { WorkerReply, WorkerRequest } from './tsne-worker-entry.ts';
 
 const ENTRY_URL = new URL('./tsne-worker-entry.ts', import.meta.url).href;
 const TSX_API_URL = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API_URL)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY_URL)}); });`;
+const BOOTSTRAP =
+  `import(${JSON.stringify(TSX_API_URL)}).then((tsx) => { tsx.register(); return ` +
+  `import(${JSON.stringify(ENTRY_URL)}); });`;
 
 export interface WorkerFrameOptions extends FrameOptions {
   /**
@@ -25,7 +27,12 @@ export interface WorkerFrameOptions extends FrameOptions {
   transferInput?: boolean;
 }
 
-export function runTsneFrameInWorker(X: Float32Array, n: number, d: number, options: WorkerFrameOptions = {}): Promise<FrameResult> {
+export function runTsneFrameInWorker(
+  X: Float32Array,
+  n: number,
+  d: number,
+  options: WorkerFrameOptions = {},
+): Promise<FrameResult> {
   const { transferInput = false, ...frameOptions } = options;
   const worker = new Worker(BOOTSTRAP, { eval: true });
   const request: WorkerRequest = { X, n, d, options: frameOptions };

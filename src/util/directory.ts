@@ -38,14 +38,21 @@ export async function checkLogDirectory(logdir: string): Promise<void> {
   } catch (error) {
     throw new UserError(describeFsError(error, 'read log directory', logdir));
   }
-  if (!info.isDirectory()) throw new UserError(`log directory ${logdir} is a file; pass the directory holding the runs`);
+  if (!info.isDirectory())
+    throw new UserError(`log directory ${logdir} is a file; pass the directory holding the runs`);
 }
 
 function directoryError(error: unknown, action: string, dir: string): UserError {
   // Every missing parent was created first, so these two mean something else than usual.
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new UserError(`cannot ${action} ${dir}: that file system does not allow new directories there; choose another directory`);
-  if (code === 'EEXIST') return new UserError(`cannot ${action} ${dir}: a file of that name is in the way; move it or choose another directory`);
+  if (code === 'ENOENT')
+    return new UserError(
+      `cannot ${action} ${dir}: that file system does not allow new directories there; choose another directory`,
+    );
+  if (code === 'EEXIST')
+    return new UserError(
+      `cannot ${action} ${dir}: a file of that name is in the way; move it or choose another directory`,
+    );
   return new UserError(describeFsError(error, action, dir));
 }
 
@@ -55,7 +62,11 @@ function alreadyExists(error: unknown): boolean {
 }
 
 async function makeDirectoryTree(dir: string): Promise<void> {
-  const isDirectory = () => stat(dir).then((s) => s.isDirectory(), () => false);
+  const isDirectory = () =>
+    stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
   try {
     await mkdir(dir);
     return;

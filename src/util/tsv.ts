@@ -23,7 +23,8 @@ export interface ParseOptions {
  * at the end are ignored. Errors name the file, the row (1-based) and the column.
  */
 export function parseNumberTable(text: string, path: string, options: ParseOptions = {}): NumberTable {
-  const fail = (what: string, advice: string) => new UserError(`${options.prefix ?? ''}${path} ${what}; ${options.advice ?? advice}`);
+  const fail = (what: string, advice: string) =>
+    new UserError(`${options.prefix ?? ''}${path} ${what}; ${options.advice ?? advice}`);
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   if (lines.length === 0) throw fail('is empty', 'expected one row of tab-separated numbers per point');
@@ -32,11 +33,15 @@ export function parseNumberTable(text: string, path: string, options: ParseOptio
   for (let r = 0; r < lines.length; r++) {
     const fields = lines[r]!.split('\t');
     if (fields.length !== cols) {
-      throw fail(`row ${r + 1} has ${fields.length} columns but row 1 has ${cols}`, 'every row must have the same number of tab-separated values');
+      throw fail(
+        `row ${r + 1} has ${fields.length} columns but row 1 has ${cols}`,
+        'every row must have the same number of tab-separated values',
+      );
     }
     for (let c = 0; c < cols; c++) {
       const value = fields[c]!.trim() === '' ? NaN : Number(fields[c]);
-      if (!Number.isFinite(value)) throw fail(`row ${r + 1} column ${c + 1} is '${fields[c]}', not a finite number`, 'fix or remove that row');
+      if (!Number.isFinite(value))
+        throw fail(`row ${r + 1} column ${c + 1} is '${fields[c]}', not a finite number`, 'fix or remove that row');
       data[r * cols + c] = value;
     }
   }
@@ -51,7 +56,8 @@ export function formatNumberTable(values: ArrayLike<number>, cols: number, digit
   const lines: string[] = [];
   const cells = new Array<string>(cols);
   for (let start = 0; start < values.length; start += cols) {
-    for (let c = 0; c < cols; c++) cells[c] = digits === undefined ? String(values[start + c]) : values[start + c]!.toFixed(digits);
+    for (let c = 0; c < cols; c++)
+      cells[c] = digits === undefined ? String(values[start + c]) : values[start + c]!.toFixed(digits);
     lines.push(cells.join('\t'));
   }
   return lines.join('\n') + '\n';

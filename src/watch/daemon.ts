@@ -20,8 +20,16 @@ import { createProjectorOutput } from './projector.ts';
 import type { Reporter, Stage } from './report.ts';
 import type { FrameStages, ValidationSet } from './stages.ts';
 import {
-  checkSettings, checkValidationFingerprint, emptyState, lastHandledStep, readFrameTsv, readState,
-  validationFingerprint, writeState, type ChainSettings, type RunState,
+  checkSettings,
+  checkValidationFingerprint,
+  emptyState,
+  lastHandledStep,
+  readFrameTsv,
+  readState,
+  validationFingerprint,
+  writeState,
+  type ChainSettings,
+  type RunState,
 } from './state.ts';
 
 export interface WatcherOptions {
@@ -108,7 +116,10 @@ export class Watcher {
     if (!once) {
       fsWatcher = watchForCheckpoints(logdir, () => this.poke(), this.options.run);
       const which = this.options.run === undefined ? 'every run' : `run '${this.options.run}'`;
-      reporter.info(`watching ${logdir} for checkpoints of ${which} (Ctrl-C to stop)`, { logdir, run: this.options.run ?? null });
+      reporter.info(`watching ${logdir} for checkpoints of ${which} (Ctrl-C to stop)`, {
+        logdir,
+        run: this.options.run ?? null,
+      });
     }
     try {
       let busySinceIdle = false;
@@ -128,8 +139,11 @@ export class Watcher {
         await this.waitForChange();
       }
       if (once && this.sessions.size === 0 && this.failedRuns.size === 0) {
-        const where = this.options.run === undefined ? `${logdir}/*/checkpoints/` : `${logdir}/${this.options.run}/checkpoints/`;
-        reporter.info(`no checkpoints found in ${where}; check --logdir${this.options.run === undefined ? '' : ' and --run'}`);
+        const where =
+          this.options.run === undefined ? `${logdir}/*/checkpoints/` : `${logdir}/${this.options.run}/checkpoints/`;
+        reporter.info(
+          `no checkpoints found in ${where}; check --logdir${this.options.run === undefined ? '' : ' and --run'}`,
+        );
       }
     } finally {
       await fsWatcher?.close();
@@ -229,9 +243,12 @@ export class Watcher {
     if (this.validation === null) {
       const { valSize, seed } = this.options.settings;
       this.validation = await this.options.stages.validation(valSize, seed);
-      this.options.reporter.info(`validation subset: ${this.validation.count} test images, ${this.validation.classNames.length} classes`, {
-        points: this.validation.count,
-      });
+      this.options.reporter.info(
+        `validation subset: ${this.validation.count} test images, ${this.validation.classNames.length} classes`,
+        {
+          points: this.validation.count,
+        },
+      );
     }
     return this.validation;
   }
@@ -275,7 +292,8 @@ export class Watcher {
     }
     const events = await RunEventLog.open(paths.events, paths.runDir);
     const restored = await events.restore(state.frames, paths.imageFile);
-    if (restored > 0) reporter.info(`${run}: wrote ${restored} TensorBoard points the event files had lost, from ${paths.state}`);
+    if (restored > 0)
+      reporter.info(`${run}: wrote ${restored} TensorBoard points the event files had lost, from ${paths.state}`);
     const last = state.frames.at(-1);
     const previous = last ? await readFrameTsv(paths.frameFile(last.step), validation.count) : null;
     const projector = await createProjectorOutput(paths.runDir, validation);
@@ -287,10 +305,14 @@ export class Watcher {
     const session: RunSession = { name: run, paths, state, events, gif, projector, page, previous, releaseLock };
     this.sessions.set(run, session);
     if (last) {
-      reporter.info(`${run}: continuing after step ${stepLabel(last.step)} (${state.frames.length} frames, ${state.skipped.length} skipped so far)`, {
-        run,
-        lastStep: last.step,
-      });
+      reporter.info(
+        `${run}: continuing after step ${stepLabel(last.step)} (${state.frames.length} frames, ` +
+          `${state.skipped.length} skipped so far)`,
+        {
+          run,
+          lastStep: last.step,
+        },
+      );
     }
     return session;
   }

@@ -47,8 +47,7 @@ export interface FrameContext {
 export type WritePoint = 'files' | 'projector' | 'gif' | 'events' | 'state' | 'page';
 
 export type FrameOutcome =
-  | { kind: 'frame'; report: FrameReport; positions: Float64Array }
-  | { kind: 'skipped'; reason: string };
+  { kind: 'frame'; report: FrameReport; positions: Float64Array } | { kind: 'skipped'; reason: string };
 
 function formatStep(step: number): string {
   return step.toLocaleString('en-US');
@@ -73,7 +72,10 @@ function errorLine(error: unknown): string {
   return message.split('\n')[0]!.trim();
 }
 
-export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: number; dir: string }): Promise<FrameOutcome> {
+export async function processCheckpoint(
+  ctx: FrameContext,
+  checkpoint: { step: number; dir: string },
+): Promise<FrameOutcome> {
   const { validation, stages, settings, previous } = ctx;
   const timer = new StageTimer();
   const stage = async <T>(name: Stage, work: () => Promise<T> | T): Promise<T> => {
@@ -89,10 +91,14 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
     embedded = await stage('embed', () => stages.embed(validation));
     const expected = validation.count * embedded.dim;
     if (embedded.embeddings.length !== expected) {
-      throw new Error(`the model gave ${embedded.embeddings.length} embedding values, expected ${validation.count} × ${embedded.dim}`);
+      throw new Error(
+        `the model gave ${embedded.embeddings.length} embedding values, expected ${validation.count} × ${embedded.dim}`,
+      );
     }
     if (!embedded.embeddings.every(Number.isFinite)) {
-      throw new Error('the model gave non-finite embeddings (NaN or Infinity): the weights are damaged or training diverged');
+      throw new Error(
+        'the model gave non-finite embeddings (NaN or Infinity): the weights are damaged or training diverged',
+      );
     }
   } catch (error) {
     return { kind: 'skipped', reason: errorLine(error) };
@@ -103,7 +109,10 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
   );
   const { positions, quality } = await stage('align', () => {
     const aligned = previous ? stages.align(projected.positions, previous) : projected.positions;
-    return { positions: aligned, quality: stages.measure(embedded, validation.count, aligned, previous, validation.labels, projected) };
+    return {
+      positions: aligned,
+      quality: stages.measure(embedded, validation.count, aligned, previous, validation.labels, projected),
+    };
   });
 
   const fromCheckpoint = loaded.validationAccuracy !== undefined;
@@ -171,4 +180,3 @@ export async function processCheckpoint(ctx: FrameContext, checkpoint: { step: n
   };
   return { kind: 'frame', report, positions };
 }
-

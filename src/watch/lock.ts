@@ -28,16 +28,22 @@ export async function acquireRunLock(path: string, runName: string): Promise<() 
         if (owner === process.pid) await unlink(path).catch(() => undefined);
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(describeFsError(error, 'create', path));
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(describeFsError(error, 'create', path));
     }
     const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new UserError(`run '${runName}' is already being drawn by another watcher (process ${owner}, see ${path}); stop that one first, or watch another run`);
+      throw new UserError(
+        `run '${runName}' is already being drawn by another watcher (process ${owner}, see ${path}); stop that one ` +
+          `first, or watch another run`,
+      );
     }
     // Left by a watcher that is gone (or by this process): take it over.
     await rm(path, { force: true });
   }
-  throw new UserError(`cannot take the lock ${path}: another watcher keeps taking it; stop the other watchers of this run`);
+  throw new UserError(
+    `cannot take the lock ${path}: another watcher keeps taking it; stop the other watchers of this run`,
+  );
 }
 
 /**
@@ -57,4 +63,3 @@ export async function removeStaleTemporaries(dirs: string[]): Promise<number> {
   }
   return removed;
 }
-

@@ -76,7 +76,11 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
     },
 
     async project(embedded, count, init, { seed, perplexity }) {
-      const result = await runTsneFrameInWorker(embedded.embeddings, count, embedded.dim, { init: init ?? undefined, seed, perplexity });
+      const result = await runTsneFrameInWorker(embedded.embeddings, count, embedded.dim, {
+        init: init ?? undefined,
+        seed,
+        perplexity,
+      });
       return { positions: result.positions, klDivergence: result.kl, knnPreservation: result.knnPreservation };
     },
 
@@ -84,7 +88,8 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
 
     measure(embedded, count, positions, previous, labels, projected) {
       return {
-        knnPreservation: projected.knnPreservation ?? knnPreservation(embedded.embeddings, count, embedded.dim, positions),
+        knnPreservation:
+          projected.knnPreservation ?? knnPreservation(embedded.embeddings, count, embedded.dim, positions),
         neighborhoodHit: neighborhoodHit(positions, labels),
         displacement: previous ? displacement(positions, previous) : 0,
       };

@@ -49,7 +49,8 @@ export function textReporter(out: Write = stdoutLine, err: Write = stderrLine): 
       const accuracy = r.accuracy === null ? '' : `  acc ${(100 * r.accuracy).toFixed(1)}%`;
       out(
         `${r.run} step ${stepLabel(r.step)}: ${fixed(r.seconds.total, 2)}s (${stages})  ` +
-          `knn ${fixed(r.knnPreservation, 3)}  hit ${fixed(r.neighborhoodHit, 3)}  moved ${fixed(r.displacement, 3)}  KL ${fixed(r.klDivergence, 3)}${accuracy}`,
+          `knn ${fixed(r.knnPreservation, 3)}  hit ${fixed(r.neighborhoodHit, 3)}  moved ` +
+          `${fixed(r.displacement, 3)}  KL ${fixed(r.klDivergence, 3)}${accuracy}`,
       );
     },
     skipped: (run, step, reason) => err(`skipped ${run} step ${stepLabel(step)}: ${reason}`),
@@ -59,7 +60,8 @@ export function textReporter(out: Write = stdoutLine, err: Write = stderrLine): 
 
 /** NDJSON on stdout, one object per event. */
 export function jsonReporter(out: Write = stdoutLine): Reporter {
-  const emit = (event: string, fields: Record<string, unknown>) => out(JSON.stringify({ event, time: new Date().toISOString(), ...fields }));
+  const emit = (event: string, fields: Record<string, unknown>) =>
+    out(JSON.stringify({ event, time: new Date().toISOString(), ...fields }));
   return {
     info: (message, fields = {}) => emit('info', { message, ...fields }),
     started: (run, step, checkpoint) => emit('frame-start', { run, step, checkpoint }),

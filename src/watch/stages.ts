@@ -56,7 +56,12 @@ export interface FrameStages {
   /** Embeds the validation set with the model loaded last; throws when the model is unusable. */
   embed(validation: ValidationSet): Promise<Embedded>;
   /** t-SNE of the embeddings, started from `init` (the previous frame) or PCA when null. */
-  project(embedded: Embedded, count: number, init: Float64Array | null, options: { seed: number; perplexity: number }): Promise<ProjectedFrame>;
+  project(
+    embedded: Embedded,
+    count: number,
+    init: Float64Array | null,
+    options: { seed: number; perplexity: number },
+  ): Promise<ProjectedFrame>;
   /** The new frame rotated onto the previous one. */
   align(positions: Float64Array, previous: Float64Array): Float64Array;
   /** Quality measures of the aligned frame. */

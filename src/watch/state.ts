@@ -87,16 +87,26 @@ export async function readState(path: string): Promise<RunState | null> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${path} is not valid JSON (${(error as Error).message}); move it away and the watcher starts the chain over`);
+    throw new UserError(
+      `${path} is not valid JSON (${(error as Error).message}); move it away and the watcher starts the chain over`,
+    );
   }
   const state = raw as Partial<RunState> | null;
   if (
-    state === null || typeof state !== 'object' || state.format !== STATE_FORMAT ||
-    !Array.isArray(state.frames) || !Array.isArray(state.skipped) ||
-    !Number.isInteger(state.valSize) || !Number.isInteger(state.seed) || typeof state.perplexity !== 'number' ||
+    state === null ||
+    typeof state !== 'object' ||
+    state.format !== STATE_FORMAT ||
+    !Array.isArray(state.frames) ||
+    !Array.isArray(state.skipped) ||
+    !Number.isInteger(state.valSize) ||
+    !Number.isInteger(state.seed) ||
+    typeof state.perplexity !== 'number' ||
     (state.validationFingerprint !== undefined && typeof state.validationFingerprint !== 'string')
   ) {
-    throw new UserError(`${path} is not a watcher state file of format ${STATE_FORMAT}; move it away and the watcher starts the chain over`);
+    throw new UserError(
+      `${path} is not a watcher state file of format ${STATE_FORMAT}; move it away and the watcher starts the chain ` +
+        `over`,
+    );
   }
   return state as RunState;
 }
@@ -113,10 +123,12 @@ export function checkSettings(state: RunState, wanted: ChainSettings, statePath:
   const differences: string[] = [];
   if (state.valSize !== wanted.valSize) differences.push(`--val-size ${state.valSize} (now ${wanted.valSize})`);
   if (state.seed !== wanted.seed) differences.push(`--seed ${state.seed} (now ${wanted.seed})`);
-  if (state.perplexity !== wanted.perplexity) differences.push(`--perplexity ${state.perplexity} (now ${wanted.perplexity})`);
+  if (state.perplexity !== wanted.perplexity)
+    differences.push(`--perplexity ${state.perplexity} (now ${wanted.perplexity})`);
   if (differences.length > 0) {
     throw new UserError(
-      `${statePath} continues a chain made with ${differences.join(', ')}; use the same options, or move the embeddings folder away to start over`,
+      `${statePath} continues a chain made with ${differences.join(', ')}; use the same options, or move the ` +
+        `embeddings folder away to start over`,
     );
   }
 }
@@ -152,7 +164,9 @@ export async function readFrameTsv(path: string, expectedPoints: number): Promis
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserError(`${describeFsError(error, 'read the previous frame', path)} (the state file names it; ${startOver})`);
+    throw new UserError(
+      `${describeFsError(error, 'read the previous frame', path)} (the state file names it; ${startOver})`,
+    );
   }
   const frame = parseNumberTable(text, path, { advice: startOver });
   if (frame.rows !== expectedPoints) {

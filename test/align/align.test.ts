@@ -7,12 +7,16 @@ import { createGaussian } from '../../src/util/random.ts';
 function cloud(n: number, seed: number): Float64Array {
   const gaussian = createGaussian(seed);
   // Anisotropic, so the rotation is well defined.
-  return Float64Array.from({ length: 2 * n }, (_, t) => gaussian() * (t % 2 === 0 ? 2 : 0.7) + (t % 2 === 0 ? 0.5 : -0.3));
+  return Float64Array.from(
+    { length: 2 * n },
+    (_, t) => gaussian() * (t % 2 === 0 ? 2 : 0.7) + (t % 2 === 0 ? 0.5 : -0.3),
+  );
 }
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
   assert.equal(actual.length, expected.length);
-  for (let t = 0; t < actual.length; t++) assert.ok(Math.abs(actual[t] - expected[t]) < tolerance, `[${t}] ${actual[t]} vs ${expected[t]}`);
+  for (let t = 0; t < actual.length; t++)
+    assert.ok(Math.abs(actual[t] - expected[t]) < tolerance, `[${t}] ${actual[t]} vs ${expected[t]}`);
 }
 
 test('normalizeFrame gives zero mean and unit (population) std per axis', () => {
@@ -78,7 +82,11 @@ test('the aligned frame never moved more than the unaligned one', () => {
     const prev = normalizeFrame(cloud(100, 100 + trial));
     const a = noise() * Math.PI;
     const flip = trial % 2 === 0 ? 1 : -1;
-    const raw = normalizeFrame(applyRotation(prev, Float64Array.of(Math.cos(a), flip * Math.sin(a), -Math.sin(a), flip * Math.cos(a))).map((v) => v + (trial / 50) * noise()));
+    const raw = normalizeFrame(
+      applyRotation(prev, Float64Array.of(Math.cos(a), flip * Math.sin(a), -Math.sin(a), flip * Math.cos(a))).map(
+        (v) => v + (trial / 50) * noise(),
+      ),
+    );
     assert.ok(displacement(alignFrame(raw, prev), prev) <= displacement(raw, prev) + 1e-12, `trial ${trial}`);
   }
 });

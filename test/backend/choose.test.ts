@@ -1,15 +1,34 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { chooseBackend, initBackend, parseBackendChoice, type ProbeResult, type Probes } from '../../src/backend/index.ts';
-import { describeAdapter, probeTfjsNode, probeWebGpu, vulkanLoaderPresent, wasmBinaryFolder } from '../../src/backend/probes.ts';
+import {
+  chooseBackend,
+  initBackend,
+  parseBackendChoice,
+  type ProbeResult,
+  type Probes,
+} from '../../src/backend/index.ts';
+import {
+  describeAdapter,
+  probeTfjsNode,
+  probeWebGpu,
+  vulkanLoaderPresent,
+  wasmBinaryFolder,
+} from '../../src/backend/probes.ts';
 import { UserError } from '../../src/errors.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function available(name: string, started: string[]): () => Promise<ProbeResult> {
-  return async () => ({ available: true, detail: `${name} is here`, activate: async () => { started.push(name); return name; } });
+  return async () => ({
+    available: true,
+    detail: `${name} is here`,
+    activate: async () => {
+      started.push(name);
+      return name;
+    },
+  });
 }
 function missing(why: string): () => Promise<ProbeResult> {
   return async () => ({ available: false, why, fix: 'install it' });
@@ -37,9 +56,28 @@ describe('backend choice', () => {
 
   test('auto prefers tfjs-node-gpu, then tfjs-node, then webgpu', async () => {
     let started: string[] = [];
-    assert.equal((await chooseBackend('auto', fakeProbes({ 'tfjs-node-gpu': available('tensorflow', started), webgpu: available('webgpu', started) }, started))).name, 'tensorflow');
+    assert.equal(
+      (
+        await chooseBackend(
+          'auto',
+          fakeProbes(
+            { 'tfjs-node-gpu': available('tensorflow', started), webgpu: available('webgpu', started) },
+            started,
+          ),
+        )
+      ).name,
+      'tensorflow',
+    );
     started = [];
-    assert.equal((await chooseBackend('auto', fakeProbes({ 'tfjs-node': available('tensorflow', started), webgpu: available('webgpu', started) }, started))).name, 'tensorflow');
+    assert.equal(
+      (
+        await chooseBackend(
+          'auto',
+          fakeProbes({ 'tfjs-node': available('tensorflow', started), webgpu: available('webgpu', started) }, started),
+        )
+      ).name,
+      'tensorflow',
+    );
     started = [];
     const gpu = await chooseBackend('auto', fakeProbes({ webgpu: available('webgpu', started) }, started));
     assert.equal(gpu.name, 'webgpu');
@@ -48,15 +86,25 @@ describe('backend choice', () => {
 
   test('auto moves on when a backend probes fine but fails to start', async () => {
     const started: string[] = [];
-    const broken = async (): Promise<ProbeResult> => ({ available: true, detail: 'adapter', activate: async () => { throw new Error('device lost'); } });
+    const broken = async (): Promise<ProbeResult> => ({
+      available: true,
+      detail: 'adapter',
+      activate: async () => {
+        throw new Error('device lost');
+      },
+    });
     const result = await chooseBackend('auto', fakeProbes({ webgpu: broken }, started));
     assert.equal(result.name, 'wasm');
     assert.match(result.reason, /webgpu: failed to start \(device lost\)/);
   });
 
   test('an explicit choice that is unavailable is a UserError with the fix', async () => {
-    await assert.rejects(chooseBackend('webgpu', fakeProbes({}, [])), (error: unknown) =>
-      error instanceof UserError && /--backend webgpu is not available: no GPU adapter found; install it/.test(error.message));
+    await assert.rejects(
+      chooseBackend('webgpu', fakeProbes({}, [])),
+      (error: unknown) =>
+        error instanceof UserError &&
+        /--backend webgpu is not available: no GPU adapter found; install it/.test(error.message),
+    );
   });
 
   test('an explicit choice that is available is used without trying others', async () => {
@@ -90,7 +138,10 @@ describe('probe helpers', () => {
   });
 
   test('adapters are described by their distinct, non-empty fields', () => {
-    assert.equal(describeAdapter({ vendor: 'nvidia', architecture: '', device: 'H100', description: 'H100' }), 'nvidia H100');
+    assert.equal(
+      describeAdapter({ vendor: 'nvidia', architecture: '', device: 'H100', description: 'H100' }),
+      'nvidia H100',
+    );
     assert.equal(describeAdapter(undefined), 'unknown adapter');
   });
 });
@@ -105,8 +156,10 @@ describe('real probes on this machine', () => {
         assert.match(probe.fix, new RegExp(`npm install ${name}`));
       }
     }
-    await assert.rejects(initBackend('tfjs-node', { log: () => {} }), (error: unknown) =>
-      error instanceof UserError && /tfjs-node is not available: not installed/.test(error.message));
+    await assert.rejects(
+      initBackend('tfjs-node', { log: () => {} }),
+      (error: unknown) => error instanceof UserError && /tfjs-node is not available: not installed/.test(error.message),
+    );
   });
 
   test('webgpu without a Vulkan loader answers at once, without touching Dawn', async () => {
@@ -121,8 +174,12 @@ describe('real probes on this machine', () => {
   test('an explicit webgpu without a GPU is a UserError naming what is missing', async (t) => {
     const probe = await probeWebGpu(true);
     if (probe.available) return t.skip('this machine has a GPU adapter');
-    await assert.rejects(initBackend('webgpu', { log: () => {} }), (error: unknown) =>
-      error instanceof UserError && /--backend webgpu is not available: (no Vulkan loader|no GPU adapter)/.test(error.message));
+    await assert.rejects(
+      initBackend('webgpu', { log: () => {} }),
+      (error: unknown) =>
+        error instanceof UserError &&
+        /--backend webgpu is not available: (no Vulkan loader|no GPU adapter)/.test(error.message),
+    );
   });
 
   test('auto starts a working backend and logs one line', async () => {
@@ -131,6 +188,9 @@ describe('real probes on this machine', () => {
     assert.equal(tf.getBackend(), result.name);
     assert.equal(lines.length, 1);
     assert.match(lines[0], new RegExp(`^backend: ${result.name}: `));
-    assert.equal(tf.tidy(() => tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0]), 5);
+    assert.equal(
+      tf.tidy(() => tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0]),
+      5,
+    );
   });
 });

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../src/backend/index.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { checkConvGradients, checkModelGradients, convGradientCases, modelGradientsHere, relativeError } from '../../src/backend/gradcheck.ts';
+import {
+  checkConvGradients,
+  checkModelGradients,
+  convGradientCases,
+  modelGradientsHere,
+  relativeError,
+} from '../../src/backend/gradcheck.ts';
 import { withReferenceKernels } from './reference_kernels.ts';
 import { buildResNet } from '../../src/model/index.ts';
 import { imagesPerChunk, setFilterGradientChunkBytes } from '../../src/backend/kernels/conv2d_backprop_filter.ts';
@@ -27,7 +33,10 @@ describe('wasm convolution gradient kernels match the cpu backend', () => {
     try {
       for (const c of convGradientCases()) {
         const check = await checkConvGradients('wasm', c);
-        assert.ok(check.dwError < 1e-5, `kernel ${c.kernel} stride ${c.stride} pad ${c.pad}: filter gradient relative error ${check.dwError}`);
+        assert.ok(
+          check.dwError < 1e-5,
+          `kernel ${c.kernel} stride ${c.stride} pad ${c.pad}: filter gradient relative error ${check.dwError}`,
+        );
         assert.equal(check.leakedTensors, 0, 'no tensors leaked');
       }
     } finally {

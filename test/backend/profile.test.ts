@@ -10,7 +10,11 @@ test('profileKernels times every kernel, names nested ones, and restores the reg
   const x = tf.ones([2, 6, 6, 3]) as tf.Tensor4D;
   const w = tf.ones([3, 3, 3, 4]) as tf.Tensor4D;
   const kernels = await profileKernels(() =>
-    tf.tidy(() => tf.grad((ww: tf.Tensor) => tf.sum(tf.relu(tf.conv2d(x, ww as tf.Tensor4D, 1, 'same'))))(w).dataSync()),
+    tf.tidy(() =>
+      tf
+        .grad((ww: tf.Tensor) => tf.sum(tf.relu(tf.conv2d(x, ww as tf.Tensor4D, 1, 'same'))))(w)
+        .dataSync(),
+    ),
   );
   const names = kernels.map((k) => k.name);
   assert.ok(names.includes('Conv2D'), names.join(', '));
@@ -22,7 +26,8 @@ test('profileKernels times every kernel, names nested ones, and restores the reg
   // The outer kernel's timer runs around the inner one's: inclusive time is at least the inner time.
   const outer = byName.get('Conv2DBackpropFilter')!.ms;
   assert.ok(outer >= byName.get('Conv2DBackpropFilter>Conv2D')!.ms, `outer ${outer} ms`);
-  for (let i = 1; i < kernels.length; i++) assert.ok(kernels[i - 1]!.ms >= kernels[i]!.ms, 'sorted by time, longest first');
+  for (let i = 1; i < kernels.length; i++)
+    assert.ok(kernels[i - 1]!.ms >= kernels[i]!.ms, 'sorted by time, longest first');
   const topLevelCalls = kernels.filter((k) => !k.name.includes('>')).reduce((sum, k) => sum + k.calls, 0);
   assert.match(formatProfile(kernels), new RegExp(`\\| all kernels \\| ${topLevelCalls} \\|`));
   const after = tf.getKernelsForBackend('wasm').map((k) => [k.kernelName, k.kernelFunc] as const);

@@ -18,7 +18,16 @@ test('Sum and Mean on wasm equal the cpu backend, on and off the pooling path', 
   await initBackend('wasm', { log: () => {} });
   const shape = [4, 5, 6, 3];
   const values = pseudoRandom(360, 4).map((v) => v + 0.3);
-  const cases: Array<[number | number[], boolean]> = [[[0, 1, 2], false], [[0, 1, 2], true], [[1, 2], false], [[2, 1], true], [-1, false], [0, true], [[0, 2], false], [[0, 1, 2, 3], false]];
+  const cases: Array<[number | number[], boolean]> = [
+    [[0, 1, 2], false],
+    [[0, 1, 2], true],
+    [[1, 2], false],
+    [[2, 1], true],
+    [-1, false],
+    [0, true],
+    [[0, 2], false],
+    [[0, 1, 2, 3], false],
+  ];
   for (const [axis, keepDims] of cases) {
     for (const op of ['sum', 'mean'] as const) {
       const results: Record<string, { values: Float32Array; shape: number[] }> = {};

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TrainBatches, identityTransform, toModelInput, transformImage, type ImageTransform, type Split,
+  TrainBatches,
+  identityTransform,
+  toModelInput,
+  transformImage,
+  type ImageTransform,
+  type Split,
 } from '../../src/data/index.ts';
 import { Random } from '../../src/util/random.ts';
 
@@ -21,7 +26,8 @@ function randomSplit(count: number, seed = 1): Split {
 /** An image from a function of (x, y, channel). */
 function imageFrom(pixel: (x: number, y: number, c: number) => number): Uint8Array {
   const image = new Uint8Array(BYTES);
-  for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) for (let c = 0; c < 3; c++) image[(y * SIZE + x) * 3 + c] = pixel(x, y, c);
+  for (let y = 0; y < SIZE; y++)
+    for (let x = 0; x < SIZE; x++) for (let c = 0; c < 3; c++) image[(y * SIZE + x) * 3 + c] = pixel(x, y, c);
   return image;
 }
 
@@ -64,13 +70,26 @@ test('horizontal flip mirrors columns exactly', () => {
     }
   }
   // Mirrored twice gives the original.
-  assert.deepEqual(transformed(new Uint8Array(out.map((v) => Math.round((v + 1) * 127.5))), { flip: true }), toModelInput(image));
+  assert.deepEqual(
+    transformed(new Uint8Array(out.map((v) => Math.round((v + 1) * 127.5))), { flip: true }),
+    toModelInput(image),
+  );
 });
 
 test('crop shifts the picture and fills the padding with black (-1), with and without flip', () => {
   const { images } = randomSplit(1, 5);
-  for (const [flip, cropX, cropY] of [[false, 3, -2], [false, -4, 4], [true, 4, 0], [true, -1, -3], [false, 0, 0]] as const) {
-    assert.deepEqual(transformed(images, { flip, cropX, cropY }), expectedFlipCrop(images, flip, cropX, cropY), `flip ${flip} crop ${cropX},${cropY}`);
+  for (const [flip, cropX, cropY] of [
+    [false, 3, -2],
+    [false, -4, 4],
+    [true, 4, 0],
+    [true, -1, -3],
+    [false, 0, 0],
+  ] as const) {
+    assert.deepEqual(
+      transformed(images, { flip, cropX, cropY }),
+      expectedFlipCrop(images, flip, cropX, cropY),
+      `flip ${flip} crop ${cropX},${cropY}`,
+    );
   }
   // Concretely: cropX = 3 moves the picture 3 pixels left, the rightmost 3 columns are black.
   const marker = imageFrom((x, y) => (x === 10 && y === 20 ? 255 : 0));
@@ -112,7 +131,8 @@ test('a small rotation keeps a centred round blob, turns a centred bar, and blac
   // Also centred, but a vertical bar: a turn must move it.
   const bar = imageFrom((x, y) => (x >= 14 && x <= 17 && y >= 4 && y <= 27 ? 255 : 0));
   const white = imageFrom(() => 255);
-  const meanDifference = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
+  const meanDifference = (a: Float32Array, b: Float32Array) =>
+    a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
   for (const angleDegrees of [-15, -7.5, 10, 15]) {
     const blobChange = meanDifference(transformed(blob, { angleDegrees }), toModelInput(blob));
     const barChange = meanDifference(transformed(bar, { angleDegrees }), toModelInput(bar));
@@ -148,9 +168,19 @@ test('batches have the right shapes, labels, indices and value range; an epoch v
     seen.push(...batch.indices);
   }
   assert.deepEqual(sizes, [256, 256, 88]);
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 600 }, (_, i) => i));
-  assert.notDeepEqual(seen, Array.from({ length: 600 }, (_, i) => i), 'shuffled');
-  assert.deepEqual([...new TrainBatches(split, { batchSize: 256, dropLast: true }).batches(0)].map((b) => b.count), [256, 256]);
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 600 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    seen,
+    Array.from({ length: 600 }, (_, i) => i),
+    'shuffled',
+  );
+  assert.deepEqual(
+    [...new TrainBatches(split, { batchSize: 256, dropLast: true }).batches(0)].map((b) => b.count),
+    [256, 256],
+  );
 });
 
 test('with rotation off, every augmented image is its source flipped and cropped as reported', () => {
@@ -187,8 +217,9 @@ test('augment: false gives the plain model input; the default rotates within ±1
 
 test('the same seed gives the same batches; another seed or epoch gives another order', () => {
   const split = randomSplit(200);
-  const collect = (seed: number, epoch: number) =>
-    [...new TrainBatches(split, { batchSize: 64, seed, reuseBuffers: false }).batches(epoch)];
+  const collect = (seed: number, epoch: number) => [
+    ...new TrainBatches(split, { batchSize: 64, seed, reuseBuffers: false }).batches(epoch),
+  ];
   const first = collect(7, 0);
   const again = collect(7, 0);
   assert.equal(first.length, 4);
@@ -206,17 +237,26 @@ test('an epoch order depends only on (seed, epoch), so a resumed run continues t
   const split = randomSplit(500, 2);
   const full = new TrainBatches(split, { batchSize: 128, seed: 21, reuseBuffers: false });
   // Walk epochs 0…3 on one instance; a fresh instance asked for epoch 3 directly agrees.
-  for (let epoch = 0; epoch < 3; epoch++) for (const _ of full.batches(epoch)) { /* consume */ }
+  for (let epoch = 0; epoch < 3; epoch++)
+    for (const _ of full.batches(epoch)) {
+      /* consume */
+    }
   const fresh = new TrainBatches(split, { batchSize: 128, seed: 21, reuseBuffers: false });
   assert.deepEqual(fresh.epochOrder(3), full.epochOrder(3));
-  assert.deepEqual([...fresh.epochOrder(3)].sort((a, b) => a - b), Array.from({ length: 500 }, (_, i) => i));
+  assert.deepEqual(
+    [...fresh.epochOrder(3)].sort((a, b) => a - b),
+    Array.from({ length: 500 }, (_, i) => i),
+  );
 
   const uninterrupted = [...full.batches(3)];
   const flatX = (batches: { x: Float32Array }[]) => {
     const parts = batches.map((b) => b.x);
     const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
-    for (const p of parts) { out.set(p, at); at += p.length; }
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
     return out;
   };
   const flatIndices = (batches: { indices: Int32Array }[]) => batches.flatMap((b) => [...b.indices]);

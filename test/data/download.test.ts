@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../../src/errors.ts';
 import {
-  DEFAULT_CACHE_DIR, cachedArchivePath, ensureCifarSource, loadCifar10, resolveCifarSource, type DownloadOptions,
+  DEFAULT_CACHE_DIR,
+  cachedArchivePath,
+  ensureCifarSource,
+  loadCifar10,
+  resolveCifarSource,
+  type DownloadOptions,
 } from '../../src/data/index.ts';
 import { standardFiles, tarArchive, withTempDir } from './helpers.ts';
 
@@ -45,7 +50,12 @@ after(() => new Promise<void>((done) => server.close(() => done())));
 /** Collects what would go to stderr. */
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } });
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 }
 
@@ -73,7 +83,11 @@ test('resolveCifarSource: --data, then CIFAR10_PATH, then the cache under the pa
 test('downloads into the cache once, with progress and MD5 check, then loads from it', async () => {
   await withTempDir(async (cacheDir) => {
     const progress = sink();
-    const download: DownloadOptions = { url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5, progress: progress.stream };
+    const download: DownloadOptions = {
+      url: `${base}/cifar-10-binary.tar.gz`,
+      md5: archiveMd5,
+      progress: progress.stream,
+    };
     const before = requests;
     const source = await ensureCifarSource(undefined, { env: {}, cacheDir, download });
     assert.equal(source, join(cacheDir, 'cifar-10-binary.tar.gz'));
@@ -101,7 +115,10 @@ test('a bundled copy beside the checkout is used before any download, the cache 
     assert.equal(requests, before, 'nothing was downloaded');
     assert.equal(await ensureCifarSource('/from/flag', { env: {}, cacheDir, download, bundled }), '/from/flag');
     await writeFile(join(cacheDir, 'cifar-10-binary.tar.gz'), archive);
-    assert.equal(await ensureCifarSource(undefined, { env: {}, cacheDir, download, bundled }), join(cacheDir, 'cifar-10-binary.tar.gz'));
+    assert.equal(
+      await ensureCifarSource(undefined, { env: {}, cacheDir, download, bundled }),
+      join(cacheDir, 'cifar-10-binary.tar.gz'),
+    );
   });
 });
 
@@ -118,21 +135,36 @@ test('a failed download is one clear line and leaves nothing in the cache', asyn
     const attempt = (download: DownloadOptions) =>
       ensureCifarSource(undefined, { env: {}, cacheDir, download: { progress: false, ...download } });
 
-    await assertOneLineUserError(attempt({ url: `${base}/missing.tar.gz` }), /cannot download http:\/\/127\.0\.0\.1:\d+\/missing\.tar\.gz/, /HTTP 404/, /--data/);
+    await assertOneLineUserError(
+      attempt({ url: `${base}/missing.tar.gz` }),
+      /cannot download http:\/\/127\.0\.0\.1:\d+\/missing\.tar\.gz/,
+      /HTTP 404/,
+      /--data/,
+    );
 
     // A port nobody listens on: take one from a server that is then closed.
     const closed = createServer();
     await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((done) => closed.close(() => done()));
-    await assertOneLineUserError(attempt({ url: `http://127.0.0.1:${port}/x.tar.gz` }), /cannot download/, /ECONNREFUSED/, /CIFAR10_PATH/);
+    await assertOneLineUserError(
+      attempt({ url: `http://127.0.0.1:${port}/x.tar.gz` }),
+      /cannot download/,
+      /ECONNREFUSED/,
+      /CIFAR10_PATH/,
+    );
 
     await assertOneLineUserError(
       attempt({ url: `${base}/cifar-10-binary.tar.gz`, md5: 'c32a1d4ab5d03f1284b67883e8d87530' }),
-      new RegExp(`its MD5 is ${archiveMd5}, expected c32a1d4ab5d03f1284b67883e8d87530`), /not kept/,
+      new RegExp(`its MD5 is ${archiveMd5}, expected c32a1d4ab5d03f1284b67883e8d87530`),
+      /not kept/,
     );
 
-    await assertOneLineUserError(attempt({ url: `${base}/broken-off`, md5: archiveMd5 }), /broken-off/, /(broke off after|incomplete)/);
+    await assertOneLineUserError(
+      attempt({ url: `${base}/broken-off`, md5: archiveMd5 }),
+      /broken-off/,
+      /(broke off after|incomplete)/,
+    );
 
     assert.deepEqual(await readdir(cacheDir), [], 'nothing, not even a temporary file, is left in the cache');
   });
@@ -143,7 +175,8 @@ test('a damaged copy in the cache says to delete it so it is downloaded afresh',
     await writeFile(cachedArchivePath(cacheDir), archive.subarray(0, 100));
     await assertOneLineUserError(
       loadCifar10(cachedArchivePath(cacheDir), { log: () => undefined, cacheDir, download: { progress: false } }),
-      /is not a valid gzip file/, /delete it and run again to download it afresh/,
+      /is not a valid gzip file/,
+      /delete it and run again to download it afresh/,
     );
   });
 });

@@ -7,7 +7,15 @@ import { gzipSync } from 'node:zlib';
 import { UserError } from '../../src/errors.ts';
 import { loadCifar10, stratifiedSubset, OFFICIAL_CLASS_NAMES, type Cifar10 } from '../../src/data/index.ts';
 import {
-  META_TEXT, RECORD, batchFile, standardFiles, syntheticPixel, tarArchive, tarHeader, withTempDir, writeFiles,
+  META_TEXT,
+  RECORD,
+  batchFile,
+  standardFiles,
+  syntheticPixel,
+  tarArchive,
+  tarHeader,
+  withTempDir,
+  writeFiles,
 } from './helpers.ts';
 import { needs } from '../helpers/requirements.ts';
 
@@ -38,7 +46,12 @@ function assertStandardSet(data: Cifar10): void {
   assert.deepEqual([...data.test.labels], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(data.classNames, ['plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
   // NHWC: image i, pixel p (row-major), channel c lives at i*3072 + p*3 + c; planar in the file.
-  for (const [image, seedOffset, record] of [[0, 1, 0], [11, 1, 11], [12, 3, 0], [19, 3, 7]]) {
+  for (const [image, seedOffset, record] of [
+    [0, 1, 0],
+    [11, 1, 11],
+    [12, 3, 0],
+    [19, 3, 7],
+  ]) {
     for (const pixel of [0, 1, 31, 32, 500, 1023]) {
       for (let channel = 0; channel < 3; channel++) {
         assert.equal(
@@ -64,18 +77,25 @@ test('reads a directory holding cifar-10-batches-bin/, whichever training batche
   });
 });
 
-test('reads .bin files placed directly in the directory; without batches.meta.txt uses the official names with a note', async () => {
-  await withTempDir(async (dir) => {
-    const files = standardFiles();
-    delete files['batches.meta.txt'];
-    await writeFiles(dir, files, '');
-    const lines: string[] = [];
-    const data = await quietLoad(dir, lines);
-    assert.equal(data.train.count, 20);
-    assert.deepEqual(data.classNames, OFFICIAL_CLASS_NAMES);
-    assert.ok(lines.some((line) => /note: batches\.meta\.txt .*not found/.test(line)), lines.join('\n'));
-  });
-});
+test(
+  'reads .bin files placed directly in the directory; without batches.meta.txt uses the official names with a ' +
+    'note',
+  async () => {
+    await withTempDir(async (dir) => {
+      const files = standardFiles();
+      delete files['batches.meta.txt'];
+      await writeFiles(dir, files, '');
+      const lines: string[] = [];
+      const data = await quietLoad(dir, lines);
+      assert.equal(data.train.count, 20);
+      assert.deepEqual(data.classNames, OFFICIAL_CLASS_NAMES);
+      assert.ok(
+        lines.some((line) => /note: batches\.meta\.txt .*not found/.test(line)),
+        lines.join('\n'),
+      );
+    });
+  },
+);
 
 test('a batches.meta.txt without ten names falls back to the official names with a note', async () => {
   await withTempDir(async (dir) => {
@@ -140,7 +160,13 @@ test('a truncated batch file names the file and its size', async () => {
   await withTempDir(async (dir) => {
     const truncated = batchFile([1, 2, 3]).subarray(0, 2 * RECORD + 100);
     await writeFiles(dir, { ...standardFiles(), 'data_batch_1.bin': truncated });
-    await rejectsWithLine(quietLoad(dir), /data_batch_1\.bin/, /6,246 bytes/, /not a multiple of the record size 3073/, /fresh copy/);
+    await rejectsWithLine(
+      quietLoad(dir),
+      /data_batch_1\.bin/,
+      /6,246 bytes/,
+      /not a multiple of the record size 3073/,
+      /fresh copy/,
+    );
   });
 });
 
@@ -155,7 +181,11 @@ test('a label over 9 inside an archive names the archive entry', async () => {
   await withTempDir(async (dir) => {
     const archive = join(dir, 'bad-label.tar.gz');
     await writeFile(archive, gzipSync(tarArchive({ ...standardFiles(), 'data_batch_3.bin': batchFile([0, 255]) })));
-    await rejectsWithLine(quietLoad(archive), /bad-label\.tar\.gz \(entry cifar-10-batches-bin\/data_batch_3\.bin\)/, /record 1 .* label 255/);
+    await rejectsWithLine(
+      quietLoad(archive),
+      /bad-label\.tar\.gz \(entry cifar-10-batches-bin\/data_batch_3\.bin\)/,
+      /record 1 .* label 255/,
+    );
   });
 });
 
@@ -188,7 +218,10 @@ test('corrupt gzip data is one line naming the archive', async () => {
     for (let i = 200; i < flipped.length - 20; i += 997) flipped[i] ^= 0x5a;
     const damaged = join(dir, 'damaged.tar.gz');
     await writeFile(damaged, flipped);
-    await rejectsWithLine(quietLoad(damaged), /damaged\.tar\.gz (is not a valid gzip file|: corrupt tar header|ends inside)/);
+    await rejectsWithLine(
+      quietLoad(damaged),
+      /damaged\.tar\.gz (is not a valid gzip file|: corrupt tar header|ends inside)/,
+    );
   });
 });
 
@@ -197,7 +230,11 @@ test('a tar that ends inside an entry, or has a damaged header, is one clear lin
     const tar = tarArchive(standardFiles());
     const truncated = join(dir, 'truncated-tar.tar.gz');
     await writeFile(truncated, gzipSync(tar.subarray(0, 512 + 5000)));
-    await rejectsWithLine(quietLoad(truncated), /truncated-tar\.tar\.gz ends inside entry cifar-10-batches-bin\/data_batch_1\.bin/, /truncated/);
+    await rejectsWithLine(
+      quietLoad(truncated),
+      /truncated-tar\.tar\.gz ends inside entry cifar-10-batches-bin\/data_batch_1\.bin/,
+      /truncated/,
+    );
 
     const badHeader = Buffer.from(tar);
     badHeader[10] ^= 0xff; // a byte of the first entry's name: its checksum no longer matches
@@ -214,8 +251,12 @@ test('the tar reader honours a GNU long-name entry', async () => {
     const test = batchFile([3, 4]);
     const tar = Buffer.concat([
       tarArchive({ 'data_batch_1.bin': batchFile([1]), 'batches.meta.txt': META_TEXT }).subarray(0, -1024),
-      tarHeader('././@LongLink', nameData.length, 'L'), nameData, Buffer.alloc(512 - nameData.length),
-      tarHeader('truncated-name', test.length, '0'), test, Buffer.alloc((512 - (test.length % 512)) % 512),
+      tarHeader('././@LongLink', nameData.length, 'L'),
+      nameData,
+      Buffer.alloc(512 - nameData.length),
+      tarHeader('truncated-name', test.length, '0'),
+      test,
+      Buffer.alloc((512 - (test.length % 512)) % 512),
       Buffer.alloc(1024),
     ]);
     const archive = join(dir, 'long.tar.gz');

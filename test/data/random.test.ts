@@ -53,8 +53,14 @@ test('normal() has mean 0 and standard deviation 1, and honours mean and std', (
 
 test('shuffle and permutation give permutations; mixSeed separates its inputs', () => {
   const order = new Random(3).permutation(1000);
-  assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
-  assert.notDeepEqual([...order], Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    [...order],
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.equal(mixSeed(1, 2, 3), mixSeed(1, 2, 3));
   const seeds = new Set([mixSeed(1, 2), mixSeed(2, 1), mixSeed(1, 2, 1), mixSeed(1, 3), mixSeed(0), mixSeed(1)]);
   assert.equal(seeds.size, 6);

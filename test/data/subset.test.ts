@@ -37,13 +37,21 @@ test('stratifiedSubset: a short class gives all it has and the others make up th
   const subset = stratifiedSubset(labels, 50, 3);
   const counts = classCounts(labels, subset);
   assert.equal(counts[0], 3);
-  assert.equal(counts.reduce((a, b) => a + b, 0), 50);
-  assert.ok(counts.slice(1).every((c) => c === 5 || c === 6), counts.join(','));
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    50,
+  );
+  assert.ok(
+    counts.slice(1).every((c) => c === 5 || c === 6),
+    counts.join(','),
+  );
 });
 
 test('stratifiedSubset: asking for more images than there are is one clear line', () => {
-  assert.throws(() => stratifiedSubset(balancedLabels(1), 11, 0), (error: unknown) =>
-    error instanceof UserError && /11 images .* only 10/.test(error.message));
+  assert.throws(
+    () => stratifiedSubset(balancedLabels(1), 11, 0),
+    (error: unknown) => error instanceof UserError && /11 images .* only 10/.test(error.message),
+  );
 });
 
 test('toModelInput: x / 127.5 - 1 for every byte value, in index order', () => {

@@ -35,7 +35,9 @@ test('auto picks ONNX Runtime here, says so in one line, and matches the layers 
     assert.ok(maxRelativeRowError(reference.embeddings, out.embeddings, 128) < 1e-4);
     assert.ok(maxRelativeRowError(reference.logits, out.logits, 10) < 1e-4);
     // The last rows come from the partial batch: compare them on their own too.
-    assert.ok(maxRelativeRowError(reference.embeddings.subarray(256 * 128), out.embeddings.subarray(256 * 128), 128) < 1e-4);
+    assert.ok(
+      maxRelativeRowError(reference.embeddings.subarray(256 * 128), out.embeddings.subarray(256 * 128), 128) < 1e-4,
+    );
     // Zero images is a valid request.
     assert.equal((await embedder.embed(new Float32Array(0), 0)).embeddings.length, 0);
     await assert.rejects(embedder.embed(input.subarray(1), N), /expected n × 32 × 32 × 3/);
@@ -62,10 +64,18 @@ test('onnx with one thread says so and gives the same embeddings as two threads 
 
 test('tfjs engine: folded graph on wasm, same embeddings, no tensor leak, reload replaces the model', async () => {
   const lines: string[] = [];
-  const embedder = await createEmbedder({ engine: 'tfjs', backend: 'wasm', log: (line) => lines.push(line), batchSize: 128 });
+  const embedder = await createEmbedder({
+    engine: 'tfjs',
+    backend: 'wasm',
+    log: (line) => lines.push(line),
+    batchSize: 128,
+  });
   try {
     assert.equal(embedder.name, 'tfjs-wasm');
-    assert.match(lines.at(-1)!, /^inference: tfjs on wasm, folded inference graph \(asked for with --inference tfjs\)$/);
+    assert.match(
+      lines.at(-1)!,
+      /^inference: tfjs on wasm, folded inference graph \(asked for with --inference tfjs\)$/,
+    );
     await embedder.load(fixture.dir);
     const first = await embedder.embed(input, N);
     const tensors = tf.memory().numTensors;
@@ -94,14 +104,23 @@ test('tfjs engine with the layers model gives the reference itself', async () =>
 });
 
 test('auto falls back to tfjs in one line when onnxruntime-node cannot load; onnx then is a clear error', async () => {
-  const unavailable = async () => ({ available: false as const, why: 'onnxruntime-node did not load (no binary for this platform)' });
+  const unavailable = async () => ({
+    available: false as const,
+    why: 'onnxruntime-node did not load (no binary for this platform)',
+  });
   const lines: string[] = [];
-  const embedder = await createEmbedder({ engine: 'auto', backend: 'wasm', probeOnnx: unavailable, log: (line) => lines.push(line) });
+  const embedder = await createEmbedder({
+    engine: 'auto',
+    backend: 'wasm',
+    probeOnnx: unavailable,
+    log: (line) => lines.push(line),
+  });
   try {
     assert.equal(embedder.name, 'tfjs-wasm');
     const inference = lines.filter((line) => line.startsWith('inference:'));
     assert.deepEqual(inference, [
-      'inference: tfjs on wasm, folded inference graph (auto; ONNX Runtime passed over: onnxruntime-node did not load (no binary for this platform))',
+      'inference: tfjs on wasm, folded inference graph (auto; ONNX Runtime passed over: onnxruntime-node did not ' +
+        'load (no binary for this platform))',
     ]);
     await embedder.load(fixture.dir);
     const out = await embedder.embed(input.subarray(0, 8 * 3072), 8);
@@ -109,11 +128,14 @@ test('auto falls back to tfjs in one line when onnxruntime-node cannot load; onn
   } finally {
     await embedder.dispose();
   }
-  await assert.rejects(createEmbedder({ engine: 'onnx', probeOnnx: unavailable, log: () => undefined }), (error: unknown) => {
-    assert.ok(error instanceof UserError);
-    assert.match(error.message, /^--inference onnx: onnxruntime-node did not load .*; .*--inference tfjs$/);
-    return true;
-  });
+  await assert.rejects(
+    createEmbedder({ engine: 'onnx', probeOnnx: unavailable, log: () => undefined }),
+    (error: unknown) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /^--inference onnx: onnxruntime-node did not load .*; .*--inference tfjs$/);
+      return true;
+    },
+  );
 });
 
 test('a bad checkpoint directory is a UserError from load()', async () => {

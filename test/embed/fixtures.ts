@@ -88,7 +88,10 @@ export async function cifarTestInput(count: number): Promise<Float32Array | unde
   const source = process.env.CIFAR10_PATH;
   if (needs('cifar') !== false || !source) return undefined;
   const data = await loadCifar10(source, { splits: 'test', log: () => undefined });
-  return toModelInput(data.test.images, Int32Array.from({ length: count }, (_, i) => i));
+  return toModelInput(
+    data.test.images,
+    Int32Array.from({ length: count }, (_, i) => i),
+  );
 }
 
 /**

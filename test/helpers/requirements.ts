@@ -41,7 +41,9 @@ function missing(requirement: Requirement): string | undefined {
       if (!existsSync(TENSORBOARD_SERVE)) return `needs the real TensorBoard at ${TENSORBOARD_SERVE} (../shared)`;
       const imports = 'import numpy, google.protobuf, grpc, PIL, packaging, markupsafe';
       const probe = spawnSync('/usr/bin/python3', ['-c', imports], { stdio: 'ignore' });
-      return probe.status === 0 ? undefined : `needs python3 with TensorBoard's packages: apt-get install ${TENSORBOARD_PYTHON_PACKAGES}`;
+      return probe.status === 0
+        ? undefined
+        : `needs python3 with TensorBoard's packages: apt-get install ${TENSORBOARD_PYTHON_PACKAGES}`;
     }
     case 'chromium': {
       if (!existsSync(CHROMIUM_PATH)) return `needs Debian's chromium at ${CHROMIUM_PATH}: apt-get install chromium`;

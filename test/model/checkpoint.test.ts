@@ -39,7 +39,14 @@ function randomBatch(size: number, seed: number): Batch {
 }
 
 function meta(samplesSeen: number): SaveCheckpointInput['meta'] {
-  return { epoch: 0, samplesSeen, iterations: samplesSeen / 4, model: resolveModelOptions(config), data: { source: 'synthetic', order: 'test' }, seed: 11 };
+  return {
+    epoch: 0,
+    samplesSeen,
+    iterations: samplesSeen / 4,
+    model: resolveModelOptions(config),
+    data: { source: 'synthetic', order: 'test' },
+    seed: 11,
+  };
 }
 
 async function trainedModel(steps: number) {
@@ -78,7 +85,13 @@ test('save then load gives identical predictions, optimizer state and next updat
     const { model, optimizer, step } = await trainedModel(2);
     const path = await saveCheckpoint(dir, { model, optimizer, meta: { ...meta(8), validationAccuracy: 0.25 } });
     assert.equal(path, join(dir, 'step-000000008'));
-    assert.deepEqual((await readdir(path)).sort(), ['checkpoint.json', 'model.json', 'optimizer.bin', 'optimizer.json', 'weights.bin']);
+    assert.deepEqual((await readdir(path)).sort(), [
+      'checkpoint.json',
+      'model.json',
+      'optimizer.bin',
+      'optimizer.json',
+      'weights.bin',
+    ]);
 
     const loaded = await loadCheckpoint(path);
     assert.equal(loaded.meta.step, 8);
@@ -94,7 +107,9 @@ test('save then load gives identical predictions, optimizer state and next updat
 
     // The restored Adam continues exactly where the original stopped: same moments, same
     // bias correction, same order of variables.
-    const restored = await createAdam(loaded.model, loaded.optimizerState, { learningRate: loaded.optimizerState.learningRate });
+    const restored = await createAdam(loaded.model, loaded.optimizerState, {
+      learningRate: loaded.optimizerState.learningRate,
+    });
     const restoredStep = createTrainStep(loaded.model, restored, 10);
     const next = randomBatch(4, 3);
     const a = await step(next);
@@ -128,7 +143,8 @@ test('readCheckpointWeights reads every weight without tfjs and names a damaged 
     const entries: { name: string; shape: number[] }[] = modelJson.weightsManifest[0].weights;
     const last = entries[entries.length - 1]!;
     const lastBytes = 4 * last.shape.reduce((a, b) => a * b, 1);
-    const named = (pattern: string) => (e: unknown) => e instanceof UserError && e.message.includes(`'${last.name}'`) && e.message.includes(pattern);
+    const named = (pattern: string) => (e: unknown) =>
+      e instanceof UserError && e.message.includes(`'${last.name}'`) && e.message.includes(pattern);
 
     // A truncated weights.bin: the error names the first tensor that does not fit.
     await writeFile(join(path, 'weights.bin'), bin.subarray(0, bin.length - 8));
@@ -145,7 +161,10 @@ test('readCheckpointWeights reads every weight without tfjs and names a damaged 
     entries.push({ ...last, shape: wrongShape });
     await writeFile(join(path, 'model.json'), JSON.stringify(modelJson));
     await writeFile(join(path, 'weights.bin'), bin);
-    await assert.rejects(readCheckpointWeights(path), named(`has shape ${JSON.stringify(wrongShape)}, expected ${JSON.stringify(last.shape)}`));
+    await assert.rejects(
+      readCheckpointWeights(path),
+      named(`has shape ${JSON.stringify(wrongShape)}, expected ${JSON.stringify(last.shape)}`),
+    );
     model.dispose();
     optimizer.dispose();
   }));
@@ -161,27 +180,42 @@ test('a checkpoint write that fails midway leaves no visible checkpoint and no t
     };
     await assert.rejects(saveCheckpoint(dir, { model, optimizer: failing, meta: meta(4) }), /disk on fire/);
     assert.deepEqual(await readdir(dir), ['step-000000000']);
-    assert.deepEqual((await listCheckpoints(dir)).map((c) => c.step), [0]);
+    assert.deepEqual(
+      (await listCheckpoints(dir)).map((c) => c.step),
+      [0],
+    );
     assert.equal((await latestCheckpoint(dir))?.step, 0);
 
     // A hidden or incomplete directory is never taken for a checkpoint.
     await writeFile(join(dir, 'notes.txt'), 'x');
     await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'step-000000999')));
     await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, '.step-000001000.1.ab.tmp')));
-    assert.deepEqual((await listCheckpoints(dir)).map((c) => c.step), [0]);
+    assert.deepEqual(
+      (await listCheckpoints(dir)).map((c) => c.step),
+      [0],
+    );
 
     // Never replaces an existing checkpoint.
-    await assert.rejects(saveCheckpoint(dir, { model, optimizer, meta: meta(0) }), (e: unknown) => e instanceof UserError && /already exists/.test(e.message));
+    await assert.rejects(
+      saveCheckpoint(dir, { model, optimizer, meta: meta(0) }),
+      (e: unknown) => e instanceof UserError && /already exists/.test(e.message),
+    );
     model.dispose();
     optimizer.dispose();
   }));
 
 test('readCheckpointMeta names the file and field of a damaged checkpoint.json', () =>
   withTempDir(async (dir) => {
-    await assert.rejects(readCheckpointMeta(dir), (e: unknown) => e instanceof UserError && e.message.includes(join(dir, 'checkpoint.json')));
+    await assert.rejects(
+      readCheckpointMeta(dir),
+      (e: unknown) => e instanceof UserError && e.message.includes(join(dir, 'checkpoint.json')),
+    );
     await writeFile(join(dir, 'checkpoint.json'), '{"format": 1, "step": 4');
     await assert.rejects(readCheckpointMeta(dir), /not valid JSON/);
-    await writeFile(join(dir, 'checkpoint.json'), JSON.stringify({ format: 1, step: 4, epoch: 0, samplesSeen: 'four' }));
+    await writeFile(
+      join(dir, 'checkpoint.json'),
+      JSON.stringify({ format: 1, step: 4, epoch: 0, samplesSeen: 'four' }),
+    );
     await assert.rejects(readCheckpointMeta(dir), /field 'samplesSeen' must be an integer/);
   }));
 
@@ -202,7 +236,13 @@ test('an untrained model checkpoints with an empty optimizer state and restores 
 test('checkpoint directory names: nine-digit step labels that parse back, and nothing else parses', () => {
   assert.equal(checkpointDirName(12_345), 'step-000012345');
   for (const step of [0, 1, 4_096, 999_999_999]) assert.equal(parseCheckpointDirName(checkpointDirName(step)), step);
-  for (const name of ['step-12345', 'step-0000123456', '.step-000012345.123.ab.tmp', 'step-00001234x', 'steps-000012345']) {
+  for (const name of [
+    'step-12345',
+    'step-0000123456',
+    '.step-000012345.123.ab.tmp',
+    'step-00001234x',
+    'steps-000012345',
+  ]) {
     assert.equal(parseCheckpointDirName(name), undefined, name);
   }
   assert.throws(() => checkpointDirName(1_000_000_000), UserError);

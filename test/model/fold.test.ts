@@ -11,8 +11,15 @@ import { maxRelativeRowError, setNonTrivialBatchNorms, uniform } from '../embed/
 
 await tf.setBackend('cpu');
 
-function weightsOf(model: { weights: { originalName: string; shape: (number | null)[]; read(): tf.Tensor }[] }): Map<string, NamedWeight> {
-  return new Map(model.weights.map((w) => [w.originalName, { shape: w.shape as number[], values: w.read().dataSync() as Float32Array }]));
+function weightsOf(model: {
+  weights: { originalName: string; shape: (number | null)[]; read(): tf.Tensor }[];
+}): Map<string, NamedWeight> {
+  return new Map(
+    model.weights.map((w) => [
+      w.originalName,
+      { shape: w.shape as number[], values: w.read().dataSync() as Float32Array },
+    ]),
+  );
 }
 
 test('folding one batch norm by hand: W·gamma/sqrt(var+eps), beta − mean·gamma/sqrt(var+eps)', () => {
@@ -46,14 +53,37 @@ test('a folded conv equals conv → batch norm (inference) for non-trivial stati
   const [reference, fused] = tf.tidy(() => {
     const x = tf.randomUniform([4, 9, 9, cin], -1, 1, 'float32', 7) as tf.Tensor4D;
     const y = tf.conv2d(x, tf.tensor4d(kernel, [kh, kw, cin, cout]), 2, 'same');
-    const ref = tf.batchNorm(y, tf.tensor1d(bn.movingMean), tf.tensor1d(bn.movingVariance), tf.tensor1d(bn.beta), tf.tensor1d(bn.gamma), bn.epsilon);
-    const out = tf.fused.conv2d({ x, filter: tf.tensor4d(folded.kernel, [kh, kw, cin, cout]), strides: 2, pad: 'same', bias: tf.tensor1d(folded.bias) });
+    const ref = tf.batchNorm(
+      y,
+      tf.tensor1d(bn.movingMean),
+      tf.tensor1d(bn.movingVariance),
+      tf.tensor1d(bn.beta),
+      tf.tensor1d(bn.gamma),
+      bn.epsilon,
+    );
+    const out = tf.fused.conv2d({
+      x,
+      filter: tf.tensor4d(folded.kernel, [kh, kw, cin, cout]),
+      strides: 2,
+      pad: 'same',
+      bias: tf.tensor1d(folded.bias),
+    });
     return [ref.dataSync() as Float32Array, out.dataSync() as Float32Array];
   });
   const error = maxRelativeRowError(reference, fused, cout);
   assert.ok(error < 1e-5, `relative error ${error}`);
   // The statistics are far from identity, so an unfolded conv would be far off: the test can fail.
-  const unfolded = tf.tidy(() => tf.conv2d(tf.randomUniform([4, 9, 9, cin], -1, 1, 'float32', 7) as tf.Tensor4D, tf.tensor4d(kernel, [kh, kw, cin, cout]), 2, 'same').dataSync() as Float32Array);
+  const unfolded = tf.tidy(
+    () =>
+      tf
+        .conv2d(
+          tf.randomUniform([4, 9, 9, cin], -1, 1, 'float32', 7) as tf.Tensor4D,
+          tf.tensor4d(kernel, [kh, kw, cin, cout]),
+          2,
+          'same',
+        )
+        .dataSync() as Float32Array,
+  );
   assert.ok(maxRelativeRowError(reference, unfolded, cout) > 0.1);
 });
 
@@ -68,9 +98,12 @@ test('HWIO → OIHW moves each weight to its [out, in, y, x] place', () => {
   const [kh, kw, cin, cout] = [2, 3, 4, 5];
   const hwio = Float32Array.from({ length: kh * kw * cin * cout }, (_, i) => i);
   const oihw = hwioToOihw(hwio, kh, kw, cin, cout);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    assert.equal(oihw[((o * cin + i) * kh + y) * kw + x], hwio[((y * kw + x) * cin + i) * cout + o]);
-  }
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < cin; i++)
+        for (let o = 0; o < cout; o++) {
+          assert.equal(oihw[((o * cin + i) * kh + y) * kw + x], hwio[((y * kw + x) * cin + i) * cout + o]);
+        }
 });
 
 test('the folded tfjs graph equals the layers model in inference mode (two-stage model, odd widths)', () => {
@@ -103,23 +136,39 @@ test('a missing or misshaped weight is one UserError naming the tensor', () => {
   try {
     const missing = weightsOf(model);
     missing.delete('s2b0_bn1/moving_variance');
-    assert.throws(() => foldResNet(missing, shape, '/runs/a/step-000000001'), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.match(error.message, /checkpoint \/runs\/a\/step-000000001: weight 's2b0_bn1\/moving_variance' is missing/);
-      assert.doesNotMatch(error.message, /\n/);
-      return true;
-    });
+    assert.throws(
+      () => foldResNet(missing, shape, '/runs/a/step-000000001'),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(
+          error.message,
+          /checkpoint \/runs\/a\/step-000000001: weight 's2b0_bn1\/moving_variance' is missing/,
+        );
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      },
+    );
 
     const misshaped = weightsOf(model);
     misshaped.set('s2b0_shortcut/kernel', { shape: [1, 1, 8, 8], values: new Float32Array(64) });
-    assert.throws(() => foldResNet(misshaped, shape, 'ckpt'), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.match(error.message, /weight 's2b0_shortcut\/kernel' has shape \[1,1,8,8\] \(64 values\), expected \[1,1,8,16\]/);
-      return true;
-    });
+    assert.throws(
+      () => foldResNet(misshaped, shape, 'ckpt'),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(
+          error.message,
+          /weight 's2b0_shortcut\/kernel' has shape \[1,1,8,8\] \(64 values\), expected \[1,1,8,16\]/,
+        );
+        return true;
+      },
+    );
 
     // A config that does not fit the weights (three stages asked, two stored) names the first gap.
-    assert.throws(() => foldResNet(weightsOf(model), { ...shape, blocks: [1, 1, 1], widths: [8, 16, 16], embeddingSize: 16 }, 'ckpt'), /weight 's3b0_conv1\/kernel' is missing/);
+    assert.throws(
+      () =>
+        foldResNet(weightsOf(model), { ...shape, blocks: [1, 1, 1], widths: [8, 16, 16], embeddingSize: 16 }, 'ckpt'),
+      /weight 's3b0_conv1\/kernel' is missing/,
+    );
   } finally {
     model.dispose();
   }

@@ -12,7 +12,13 @@ import { readCheckpointMeta, readCheckpointWeights } from '../../src/model/check
 import { UserError } from '../../src/errors.ts';
 import { run as exportOnnxCli } from '../../src/cli/export-onnx.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import { cifarTestInput, layersModelOutputs, makeCheckpoint, maxRelativeRowError, type TestCheckpoint } from '../embed/fixtures.ts';
+import {
+  cifarTestInput,
+  layersModelOutputs,
+  makeCheckpoint,
+  maxRelativeRowError,
+  type TestCheckpoint,
+} from '../embed/fixtures.ts';
 import { needs } from '../helpers/requirements.ts';
 import { collectOutput } from '../../src/cli/output.ts';
 
@@ -43,80 +49,105 @@ async function runOnnx(bytes: Uint8Array, input: Float32Array, n: number) {
   }
 }
 
-test('the exported graph is a plain ONNX model: opset 13, NHWC input with symbolic batch, two named outputs', async () => {
-  const { dir } = await checkpoint([1, 1, 1], 3);
-  const { bytes, net } = await exportCheckpointToOnnx(dir);
-  const model = decodeOnnxModel(bytes);
-  assert.equal(model.irVersion, 7);
-  assert.deepEqual(model.opsets, [{ domain: '', version: ONNX_OPSET }]);
-  assert.deepEqual(model.inputs, [{ name: 'images', dims: ['N', 32, 32, 3] }]);
-  assert.deepEqual(model.outputs, [
-    { name: 'logits', dims: ['N', 10] },
-    { name: 'embedding', dims: ['N', 128] },
-  ]);
-  const ops = new Set(model.nodes.map((n) => n.opType));
-  assert.deepEqual([...ops].sort(), ['Add', 'Conv', 'Flatten', 'Gemm', 'GlobalAveragePool', 'Relu', 'Transpose']);
-  // stem + 3 blocks × 2 + 2 shortcuts
-  assert.equal(model.nodes.filter((n) => n.opType === 'Conv').length, 1 + 6 + 2);
+test(
+  'the exported graph is a plain ONNX model: opset 13, NHWC input with symbolic batch, two named ' + 'outputs',
+  async () => {
+    const { dir } = await checkpoint([1, 1, 1], 3);
+    const { bytes, net } = await exportCheckpointToOnnx(dir);
+    const model = decodeOnnxModel(bytes);
+    assert.equal(model.irVersion, 7);
+    assert.deepEqual(model.opsets, [{ domain: '', version: ONNX_OPSET }]);
+    assert.deepEqual(model.inputs, [{ name: 'images', dims: ['N', 32, 32, 3] }]);
+    assert.deepEqual(model.outputs, [
+      { name: 'logits', dims: ['N', 10] },
+      { name: 'embedding', dims: ['N', 128] },
+    ]);
+    const ops = new Set(model.nodes.map((n) => n.opType));
+    assert.deepEqual([...ops].sort(), ['Add', 'Conv', 'Flatten', 'Gemm', 'GlobalAveragePool', 'Relu', 'Transpose']);
+    // stem + 3 blocks × 2 + 2 shortcuts
+    assert.equal(model.nodes.filter((n) => n.opType === 'Conv').length, 1 + 6 + 2);
 
-  // Topological order: every input is the graph input, an initializer or an earlier output.
-  const defined = new Set(['images', ...model.initializers.map((t) => t.name)]);
-  for (const node of model.nodes) {
-    for (const input of node.inputs) assert.ok(defined.has(input), `${node.name} reads '${input}' before it is defined`);
-    for (const output of node.outputs) defined.add(output);
-  }
-  assert.ok(defined.has('logits') && defined.has('embedding'));
-
-  // Weights land in OIHW with the folded bias; the stem's TF 'same' padding is asymmetric.
-  const stem = model.nodes.find((n) => n.name === 'stem_conv')!;
-  assert.deepEqual(stem.attributes.pads, [2, 2, 3, 3]);
-  assert.deepEqual(stem.attributes.strides, [2, 2]);
-  const stemWeight = model.initializers.find((t) => t.name === 'stem_conv.weight')!;
-  assert.deepEqual(stemWeight.dims, [32, 3, 7, 7]);
-  // OIHW [o=5, i=1, y=2, x=4] is HWIO [y=2, x=4, i=1, o=5].
-  assert.equal(stemWeight.data[((5 * 3 + 1) * 7 + 2) * 7 + 4], net.stem.kernel[((2 * 7 + 4) * 3 + 1) * 32 + 5]);
-  assert.deepEqual(Array.from(model.initializers.find((t) => t.name === 'stem_conv.bias')!.data), Array.from(net.stem.bias!));
-  assert.equal(model.metadata.step, '1024');
-  assert.equal(model.metadata.input_layout, 'NHWC');
-});
-
-for (const [label, blocks] of [['seed ResNet (6,6,12)', [6, 6, 12]], ['small preset (1,1,1)', [1, 1, 1]]] as const) {
-  test(`export then infer: ONNX Runtime and the folded tfjs graph equal the layers model to 1e-4 on ${IMAGES} CIFAR-10 test images, ${label}`, { skip: needs('cifar') }, async (t) => {
-    const input = realImages!;
-    const { dir, model } = await checkpoint([...blocks], 5);
-    const reference = await layersModelOutputs(model, input, IMAGES);
-
-    const { bytes } = await exportCheckpointToOnnx(dir);
-    const onnx = await runOnnx(bytes, input, IMAGES);
-    assert.deepEqual(onnx.logits.dims, [IMAGES, 10]);
-    assert.deepEqual(onnx.embedding.dims, [IMAGES, 128]);
-    const onnxEmbedding = onnx.embedding.data as Float32Array;
-    const onnxLogits = onnx.logits.data as Float32Array;
-    const embeddingError = maxRelativeRowError(reference.embeddings, onnxEmbedding, 128);
-    const logitsError = maxRelativeRowError(reference.logits, onnxLogits, 10);
-    t.diagnostic(`ONNX Runtime vs layers model: embedding ${embeddingError.toExponential(2)}, logits ${logitsError.toExponential(2)}`);
-    assert.ok(embeddingError < TOLERANCE, `embedding error ${embeddingError}`);
-    assert.ok(logitsError < TOLERANCE, `logits error ${logitsError}`);
-    // Non-degenerate outputs: the comparison means something.
-    assert.ok(reference.embeddings.some((v) => v > 0.01) && new Set(Array.from(reference.logits.subarray(0, 50), (v) => v.toFixed(3))).size > 10);
-
-    // The folded tfjs graph (the fallback engine) meets the same tolerance.
-    const net = foldResNet(await readCheckpointWeights(dir), (await readCheckpointMeta(dir)).model, dir);
-    const graph = new FoldedInferenceGraph(net);
-    try {
-      const folded = new Float32Array(IMAGES * 128);
-      for (let start = 0; start < IMAGES; start += 128) {
-        const out = tf.tidy(() => graph.predict(tf.tensor4d(input.subarray(start * 3072, (start + 128) * 3072), [128, 32, 32, 3])).embedding);
-        folded.set(await out.data(), start * 128);
-        out.dispose();
-      }
-      const foldedError = maxRelativeRowError(reference.embeddings, folded, 128);
-      t.diagnostic(`folded tfjs graph vs layers model: embedding ${foldedError.toExponential(2)}`);
-      assert.ok(foldedError < TOLERANCE, `folded graph embedding error ${foldedError}`);
-    } finally {
-      graph.dispose();
+    // Topological order: every input is the graph input, an initializer or an earlier output.
+    const defined = new Set(['images', ...model.initializers.map((t) => t.name)]);
+    for (const node of model.nodes) {
+      for (const input of node.inputs)
+        assert.ok(defined.has(input), `${node.name} reads '${input}' before it is defined`);
+      for (const output of node.outputs) defined.add(output);
     }
-  });
+    assert.ok(defined.has('logits') && defined.has('embedding'));
+
+    // Weights land in OIHW with the folded bias; the stem's TF 'same' padding is asymmetric.
+    const stem = model.nodes.find((n) => n.name === 'stem_conv')!;
+    assert.deepEqual(stem.attributes.pads, [2, 2, 3, 3]);
+    assert.deepEqual(stem.attributes.strides, [2, 2]);
+    const stemWeight = model.initializers.find((t) => t.name === 'stem_conv.weight')!;
+    assert.deepEqual(stemWeight.dims, [32, 3, 7, 7]);
+    // OIHW [o=5, i=1, y=2, x=4] is HWIO [y=2, x=4, i=1, o=5].
+    assert.equal(stemWeight.data[((5 * 3 + 1) * 7 + 2) * 7 + 4], net.stem.kernel[((2 * 7 + 4) * 3 + 1) * 32 + 5]);
+    assert.deepEqual(
+      Array.from(model.initializers.find((t) => t.name === 'stem_conv.bias')!.data),
+      Array.from(net.stem.bias!),
+    );
+    assert.equal(model.metadata.step, '1024');
+    assert.equal(model.metadata.input_layout, 'NHWC');
+  },
+);
+
+for (const [label, blocks] of [
+  ['seed ResNet (6,6,12)', [6, 6, 12]],
+  ['small preset (1,1,1)', [1, 1, 1]],
+] as const) {
+  test(
+    `export then infer: ONNX Runtime and the folded tfjs graph equal the layers model to 1e-4 on ${IMAGES} CIFAR-10 ` +
+      `test images, ${label}`,
+    { skip: needs('cifar') },
+    async (t) => {
+      const input = realImages!;
+      const { dir, model } = await checkpoint([...blocks], 5);
+      const reference = await layersModelOutputs(model, input, IMAGES);
+
+      const { bytes } = await exportCheckpointToOnnx(dir);
+      const onnx = await runOnnx(bytes, input, IMAGES);
+      assert.deepEqual(onnx.logits.dims, [IMAGES, 10]);
+      assert.deepEqual(onnx.embedding.dims, [IMAGES, 128]);
+      const onnxEmbedding = onnx.embedding.data as Float32Array;
+      const onnxLogits = onnx.logits.data as Float32Array;
+      const embeddingError = maxRelativeRowError(reference.embeddings, onnxEmbedding, 128);
+      const logitsError = maxRelativeRowError(reference.logits, onnxLogits, 10);
+      t.diagnostic(
+        `ONNX Runtime vs layers model: embedding ${embeddingError.toExponential(2)}, logits ` +
+          `${logitsError.toExponential(2)}`,
+      );
+      assert.ok(embeddingError < TOLERANCE, `embedding error ${embeddingError}`);
+      assert.ok(logitsError < TOLERANCE, `logits error ${logitsError}`);
+      // Non-degenerate outputs: the comparison means something.
+      assert.ok(
+        reference.embeddings.some((v) => v > 0.01) &&
+          new Set(Array.from(reference.logits.subarray(0, 50), (v) => v.toFixed(3))).size > 10,
+      );
+
+      // The folded tfjs graph (the fallback engine) meets the same tolerance.
+      const net = foldResNet(await readCheckpointWeights(dir), (await readCheckpointMeta(dir)).model, dir);
+      const graph = new FoldedInferenceGraph(net);
+      try {
+        const folded = new Float32Array(IMAGES * 128);
+        for (let start = 0; start < IMAGES; start += 128) {
+          const out = tf.tidy(
+            () =>
+              graph.predict(tf.tensor4d(input.subarray(start * 3072, (start + 128) * 3072), [128, 32, 32, 3]))
+                .embedding,
+          );
+          folded.set(await out.data(), start * 128);
+          out.dispose();
+        }
+        const foldedError = maxRelativeRowError(reference.embeddings, folded, 128);
+        t.diagnostic(`folded tfjs graph vs layers model: embedding ${foldedError.toExponential(2)}`);
+        assert.ok(foldedError < TOLERANCE, `folded graph embedding error ${foldedError}`);
+      } finally {
+        graph.dispose();
+      }
+    },
+  );
 }
 
 test('a model with other --blocks and widths (2,1 with widths 16,64) exports and runs', async () => {

@@ -21,7 +21,13 @@ test("the seed's ResNet has 4,024,490 trainable parameters and the contract's la
     // A 1×1 convolution shortcut only where the shape changes: first block of stages 2 and 3.
     const shortcuts = model.layers.map((l) => l.name).filter((n) => n.endsWith('_shortcut'));
     assert.deepEqual(shortcuts, ['s2b0_shortcut', 's3b0_shortcut']);
-    assert.deepEqual(model.outputs.map((o) => o.shape), [[null, 10], [null, 128]]);
+    assert.deepEqual(
+      model.outputs.map((o) => o.shape),
+      [
+        [null, 10],
+        [null, 128],
+      ],
+    );
   } finally {
     model.dispose();
   }
@@ -31,7 +37,9 @@ test('a small model maps a batch to [logits, embedding] with the right shapes', 
   const model = buildResNet({ blocks: [1, 1], widths: [8, 16], stemChannels: 8, numClasses: 7, seed: 3 });
   try {
     const [logits, embedding] = tf.tidy(() => {
-      const outputs = model.apply(tf.randomUniform([3, 32, 32, 3], -1, 1, 'float32', 1), { training: false }) as tf.Tensor[];
+      const outputs = model.apply(tf.randomUniform([3, 32, 32, 3], -1, 1, 'float32', 1), {
+        training: false,
+      }) as tf.Tensor[];
       return outputs.map((o) => o.clone());
     });
     assert.deepEqual(logits!.shape, [3, 7]);

@@ -103,7 +103,11 @@ export function decodeGif(bytes: Uint8Array): GifInfo & { decoded: DecodedFrame[
       chunks.push(...bytes.subarray(at + 1, at + 1 + bytes[at]!));
       at += bytes[at]! + 1;
     }
-    decoded.push({ step: frame.step, delayMs: frame.delayMs, indices: lzwDecode(minCodeSize, Uint8Array.from(chunks), width * height) });
+    decoded.push({
+      step: frame.step,
+      delayMs: frame.delayMs,
+      indices: lzwDecode(minCodeSize, Uint8Array.from(chunks), width * height),
+    });
   }
   return { ...info, decoded };
 }

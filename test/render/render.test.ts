@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import {
-  CLASS_COLORS, GIF_PALETTE, GifWriter, drawScatter, easeInOut, indexPixels, parseGif, renderScatter, scatterLayout,
+  CLASS_COLORS,
+  GIF_PALETTE,
+  GifWriter,
+  drawScatter,
+  easeInOut,
+  indexPixels,
+  parseGif,
+  renderScatter,
+  scatterLayout,
   tweenPositions,
 } from '../../src/render/index.ts';
 import { isUserError } from '../../src/errors.ts';
@@ -57,12 +65,20 @@ test('points land where the fixed [-3, 3] axes put them, in their class colour',
 
 test('points outside the axes are clipped, not drawn over the legend', () => {
   const inside = drawScatter({ points: Float64Array.of(0, 0), labels: Uint8Array.of(1), classNames, title: 't' });
-  const outside = drawScatter({ points: Float64Array.of(0, 0, 50, 0, 4, 4), labels: Uint8Array.of(1, 1, 1), classNames, title: 't' });
+  const outside = drawScatter({
+    points: Float64Array.of(0, 0, 50, 0, 4, 4),
+    labels: Uint8Array.of(1, 1, 1),
+    classNames,
+    title: 't',
+  });
   assert.deepEqual(outside.rgba, inside.rgba);
 });
 
 test('renderScatter refuses points and labels of different lengths', () => {
-  assert.throws(() => renderScatter({ points: new Float64Array(6), labels: new Uint8Array(2), classNames, title: 't' }), /3 points but 2 labels/);
+  assert.throws(
+    () => renderScatter({ points: new Float64Array(6), labels: new Uint8Array(2), classNames, title: 't' }),
+    /3 points but 2 labels/,
+  );
 });
 
 test('indexPixels maps exact palette colours to their entries and blends to a near one', () => {
@@ -78,7 +94,9 @@ test('GifWriter appends frames without touching earlier bytes, 300 ms each, loop
   t.after(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'animation.gif');
   const gif = new GifWriter(path);
-  const frames = [0, 1, 2].map((k) => drawScatter({ ...clusters(300, k * 0.3), classNames, title: `step ${k}`, width: 400, height: 300 }));
+  const frames = [0, 1, 2].map((k) =>
+    drawScatter({ ...clusters(300, k * 0.3), classNames, title: `step ${k}`, width: 400, height: 300 }),
+  );
   assert.equal(await gif.append(frames[0]!, 1000), 'appended');
   const afterOne = new Uint8Array(await readFile(path));
   assert.equal(await gif.append(frames[1]!, 2000), 'appended');
@@ -96,9 +114,17 @@ test('GifWriter appends frames without touching earlier bytes, 300 ms each, loop
   const decoded = decodeGif(new Uint8Array(await readFile(path)));
   assert.equal(decoded.width, 400);
   assert.equal(decoded.loopCount, 0);
-  assert.deepEqual(decoded.palette, GIF_PALETTE.map((c) => [...c]));
-  assert.deepEqual(decoded.decoded.map((f) => f.delayMs), [300, 300, 300]);
-  decoded.decoded.forEach((frame, k) => assert.deepEqual(frame.indices, indexPixels(frames[k]!.rgba), `frame ${k} pixels`));
+  assert.deepEqual(
+    decoded.palette,
+    GIF_PALETTE.map((c) => [...c]),
+  );
+  assert.deepEqual(
+    decoded.decoded.map((f) => f.delayMs),
+    [300, 300, 300],
+  );
+  decoded.decoded.forEach((frame, k) =>
+    assert.deepEqual(frame.indices, indexPixels(frames[k]!.rgba), `frame ${k} pixels`),
+  );
 });
 
 test('GifWriter refuses a frame of another size and reports a damaged file with its offset', async (t) => {
@@ -107,12 +133,18 @@ test('GifWriter refuses a frame of another size and reports a damaged file with 
   const path = join(dir, 'a.gif');
   const gif = new GifWriter(path);
   await gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 200, height: 150 }), 1);
-  await assert.rejects(gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 300, height: 150 }), 2), /200×150/);
+  await assert.rejects(
+    gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 300, height: 150 }), 2),
+    /200×150/,
+  );
   const bytes = await readFile(path);
   await writeFile(path, bytes.subarray(0, bytes.length - 40));
-  await assert.rejects(gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 200, height: 150 }), 2), (error) => {
-    return isUserError(error) && /not a complete GIF \(truncated data at byte \d+\)/.test((error as Error).message);
-  });
+  await assert.rejects(
+    gif.append(drawScatter({ ...clusters(50), classNames, title: 't', width: 200, height: 150 }), 2),
+    (error) => {
+      return isUserError(error) && /not a complete GIF \(truncated data at byte \d+\)/.test((error as Error).message);
+    },
+  );
   assert.throws(() => parseGif(new Uint8Array(20)), /no GIF signature at byte 0/);
 });
 
@@ -137,7 +169,10 @@ test('tween frames go in with their key frame in one write, labelled, never doub
   const decoded = decodeGif(new Uint8Array(before));
   const labels = decoded.frames.map((f) => (f.tween ? `${f.tween.index}/${f.tween.count}>${f.tween.step}` : f.step));
   assert.deepEqual(labels, [100, '1/3>200', '2/3>200', '3/3>200', 200]);
-  assert.deepEqual(decoded.decoded.map((f) => f.delayMs), [300, 50, 50, 50, 300]);
+  assert.deepEqual(
+    decoded.decoded.map((f) => f.delayMs),
+    [300, 50, 50, 50, 300],
+  );
   decoded.decoded.slice(1, 4).forEach((frame, k) => {
     assert.deepEqual(frame.indices, indexPixels(tweens[k]!.rgba), `tween ${k + 1} pixels`);
   });

@@ -16,7 +16,13 @@ async function fitTiny(logdir: string, updateFreq: 'batch' | 'epoch'): Promise<v
   const xs = tf.tensor2d(Array.from({ length: 20 }, (_, i) => [i / 20, 1 - i / 20]));
   const ys = tf.tensor2d(Array.from({ length: 20 }, (_, i) => [i / 10]));
   try {
-    await model.fit(xs, ys, { epochs: 2, batchSize: 8, validationSplit: 0.2, callbacks: tensorBoard(logdir, { updateFreq }), verbose: 0 });
+    await model.fit(xs, ys, {
+      epochs: 2,
+      batchSize: 8,
+      validationSplit: 0.2,
+      callbacks: tensorBoard(logdir, { updateFreq }),
+      verbose: 0,
+    });
   } finally {
     xs.dispose();
     ys.dispose();
@@ -24,11 +30,14 @@ async function fitTiny(logdir: string, updateFreq: 'batch' | 'epoch'): Promise<v
   }
 }
 
-test("tensorBoard(logdir) writes train and val scalars per batch and epoch, stepped by samples seen", async () => {
+test('tensorBoard(logdir) writes train and val scalars per batch and epoch, stepped by samples seen', async () => {
   const logdir = mkdtempSync(join(tmpdir(), 'tb-callback-'));
   try {
     await fitTiny(logdir, 'batch');
-    assert.deepEqual((await listRuns(logdir)).map((run) => run.name), ['train', 'val']);
+    assert.deepEqual(
+      (await listRuns(logdir)).map((run) => run.name),
+      ['train', 'val'],
+    );
     const tagsAndSteps = async (run: string) =>
       (await readRunEvents(join(logdir, run)))
         .filter((e) => e.summary)
@@ -40,8 +49,18 @@ test("tensorBoard(logdir) writes train and val scalars per batch and epoch, step
         });
     // 16 training samples (20 minus the 20% validation split) in batches of 8, 8: 2 batches per epoch.
     assert.deepEqual(await tagsAndSteps('train'), [
-      'batch_loss@8', 'batch_mse@8', 'batch_loss@16', 'batch_mse@16', 'epoch_loss@16', 'epoch_mse@16',
-      'batch_loss@24', 'batch_mse@24', 'batch_loss@32', 'batch_mse@32', 'epoch_loss@32', 'epoch_mse@32',
+      'batch_loss@8',
+      'batch_mse@8',
+      'batch_loss@16',
+      'batch_mse@16',
+      'epoch_loss@16',
+      'epoch_mse@16',
+      'batch_loss@24',
+      'batch_mse@24',
+      'batch_loss@32',
+      'batch_mse@32',
+      'epoch_loss@32',
+      'epoch_mse@32',
     ]);
     assert.deepEqual(await tagsAndSteps('val'), ['epoch_loss@16', 'epoch_mse@16', 'epoch_loss@32', 'epoch_mse@32']);
   } finally {
@@ -53,7 +72,9 @@ test("updateFreq 'epoch' writes epoch scalars only", async () => {
   const logdir = mkdtempSync(join(tmpdir(), 'tb-callback-'));
   try {
     await fitTiny(logdir, 'epoch');
-    const tags = (await readRunEvents(join(logdir, 'train'))).filter((e) => e.summary).map((e) => e.summary!.value![0]!.tag);
+    const tags = (await readRunEvents(join(logdir, 'train')))
+      .filter((e) => e.summary)
+      .map((e) => e.summary!.value![0]!.tag);
     assert.deepEqual(tags, ['epoch_loss', 'epoch_mse', 'epoch_loss', 'epoch_mse']);
   } finally {
     rmSync(logdir, { recursive: true, force: true });

@@ -18,7 +18,9 @@ const COUNT = 600;
 test('a reader running while another process appends never sees a broken record', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tb-concurrent-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER_SCRIPT, dir, String(COUNT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER_SCRIPT, dir, String(COUNT)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const path = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -53,7 +55,10 @@ test('a reader running while another process appends never sees a broken record'
       if (reads % 25 === 0) {
         const whole = await readEventFileDetailed(path);
         assert.ok(whole.events.length >= nextStep + 1, 'a whole read sees at least what the tail saw');
-        assert.deepEqual(whole.events.slice(1).map((e) => e.step), whole.events.slice(1).map((_, i) => i));
+        assert.deepEqual(
+          whole.events.slice(1).map((e) => e.step),
+          whole.events.slice(1).map((_, i) => i),
+        );
       }
       if (finished) break;
     }
@@ -61,7 +66,11 @@ test('a reader running while another process appends never sees a broken record'
     t.diagnostic(`${reads} reads, ${seenGrowing} saw the file growing, ${partialTails} ended in a partial record`);
     assert.equal(await exited, 0);
     assert.equal(lastCount, COUNT);
-    assert.ok(seenGrowing >= 2, `the reader saw the file mid-write (${seenGrowing} growing reads of ${reads}, ${partialTails} with a partial tail)`);
+    assert.ok(
+      seenGrowing >= 2,
+      `the reader saw the file mid-write (${seenGrowing} growing reads of ${reads}, ${partialTails} with a partial ` +
+        `tail)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

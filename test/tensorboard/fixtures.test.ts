@@ -43,17 +43,22 @@ function assertSameJson(actual: unknown, expected: unknown, path: string): void 
   } else if (expected !== null && typeof expected === 'object') {
     assert.ok(actual !== null && typeof actual === 'object', `${path} should be an object`);
     assert.deepEqual(Object.keys(actual as object).sort(), Object.keys(expected).sort(), `${path} keys`);
-    for (const [key, value] of Object.entries(expected)) assertSameJson((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
+    for (const [key, value] of Object.entries(expected))
+      assertSameJson((actual as Record<string, unknown>)[key], value, `${path}.${key}`);
   } else {
     assert.equal(actual, expected, path);
   }
 }
 
-const fromJson = (json: Record<string, unknown>): Event => decodeEvent(protoType('Event').encode(protoType('Event').fromObject(json)).finish());
+const fromJson = (json: Record<string, unknown>): Event =>
+  decodeEvent(protoType('Event').encode(protoType('Event').fromObject(json)).finish());
 
 test('reading the fixture log yields exactly the events its README lists', { skip: needs('shared') }, async () => {
   const runs = await listRuns(FIXTURE_LOGDIR);
-  assert.deepEqual(runs.map((run) => run.name), ['run_a']);
+  assert.deepEqual(
+    runs.map((run) => run.name),
+    ['run_a'],
+  );
   const events = await readRunEvents(runs[0]!.dir);
   assert.equal(events.length, 11);
   assert.equal(events[0]!.file_version, 'brain.Event:2');
@@ -75,7 +80,10 @@ test('reading the fixture log yields exactly the events its README lists', { ski
     ['run/options', 0, 'text'],
   ]);
   const values = events.map((event) => event.summary?.value?.[0]);
-  assert.deepEqual(values.slice(1, 6).map((v) => scalarOf(v!)), [2.302585, 1.875, 1.5, 0.25, 0.5].map(Math.fround));
+  assert.deepEqual(
+    values.slice(1, 6).map((v) => scalarOf(v!)),
+    [2.302585, 1.875, 1.5, 0.25, 0.5].map(Math.fround),
+  );
   assert.deepEqual(histogramOf(values[6]!)!.length, 5);
   assert.deepEqual(histogramOf(values[7]!), [
     { left: -1, right: -0.5, count: 1 },
@@ -89,77 +97,104 @@ test('reading the fixture log yields exactly the events its README lists', { ski
   events.forEach((event, i) => assert.equal(event.wall_time, 1767225600 + 1.25 * i));
 });
 
-test('each event read equals the decoded event in records.json, and image PNG bytes are identical', { skip: needs('shared') }, async () => {
-  const events = await readEventFile(FIXTURE_EVENT_FILE);
-  assert.equal(events.length, fixture.records.length);
-  fixture.records.forEach((record, i) => {
-    assertSameJson(eventToJson(events[i]!), record.event, `record ${i} (${record.kind})`);
-    if (record.png_base64 !== undefined) {
-      const images = imagesOf(events[i]!.summary!.value![0]!);
-      assert.equal(images.length, 1);
-      assert.deepEqual(Buffer.from(images[0]!.png), Buffer.from(record.png_base64, 'base64'), `PNG of record ${i}`);
-    }
-  });
-});
+test(
+  'each event read equals the decoded event in records.json, and image PNG bytes are identical',
+  { skip: needs('shared') },
+  async () => {
+    const events = await readEventFile(FIXTURE_EVENT_FILE);
+    assert.equal(events.length, fixture.records.length);
+    fixture.records.forEach((record, i) => {
+      assertSameJson(eventToJson(events[i]!), record.event, `record ${i} (${record.kind})`);
+      if (record.png_base64 !== undefined) {
+        const images = imagesOf(events[i]!.summary!.value![0]!);
+        assert.equal(images.length, 1);
+        assert.deepEqual(Buffer.from(images[0]!.png), Buffer.from(record.png_base64, 'base64'), `PNG of record ${i}`);
+      }
+    });
+  },
+);
 
 test('for every record, our writer produces exactly record_hex from the same Event', { skip: needs('shared') }, () => {
   for (const record of fixture.records) {
     const event = fromJson(record.event);
-    assert.equal(frameRecord(encodeEvent(event)).toString('hex'), record.record_hex, `record at ${record.offset} (${record.kind})`);
+    assert.equal(
+      frameRecord(encodeEvent(event)).toString('hex'),
+      record.record_hex,
+      `record at ${record.offset} (${record.kind})`,
+    );
   }
 });
 
-test('EventFileWriter with the same clock and writer name reproduces the fixture file byte for byte', { skip: needs('shared') }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tb-fixture-'));
-  try {
-    const times = fixture.records.map((record) => fromJson(record.event).wall_time!);
-    let next = 0;
-    const writer = new EventFileWriter(dir, {
-      now: () => times[next++]!,
-      sourceWriter: 'tensorboard.summary.writer.event_file_writer',
-    });
-    for (const record of fixture.records.slice(1)) {
-      const event = fromJson(record.event);
-      delete event.wall_time; // taken from the writer's clock, like TensorBoard's writer does
-      writer.writeEvent(event);
-    }
-    writer.close();
-    assert.deepEqual(readFileSync(writer.path), readFileSync(FIXTURE_EVENT_FILE));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("SummaryWriter's scalar, histogram, image and text produce TensorBoard's own records", { skip: needs('shared') }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tb-summary-'));
-  try {
-    const byKind = (kind: string) => fixture.records.filter((record) => record.kind === kind);
-    const wanted = [...byKind('scalar_tensor'), ...byKind('histogram_tensor'), ...byKind('image_tensor'), ...byKind('text')];
-    let clock = 0;
-    const times = [1767225600, ...wanted.map((record) => record.wall_time!)];
-    const writer = new SummaryWriter(dir, { now: () => times[clock++]! });
-    for (const record of wanted) {
-      if (record.kind === 'scalar_tensor') {
-        writer.scalar(record.tag!, scalarOf(fromJson(record.event).summary!.value![0]!)!, record.step!);
-      } else if (record.kind === 'histogram_tensor') {
-        const buckets = histogramOf(fromJson(record.event).summary!.value![0]!)!;
-        writer.writeValue(histogramValue(record.tag!, buckets), record.step!);
-      } else if (record.kind === 'image_tensor') {
-        writer.image(record.tag!, Buffer.from(record.png_base64!, 'base64'), record.step!, { displayName: 'worst samples' });
-      } else {
-        writer.text(record.tag!, textOf(fromJson(record.event).summary!.value![0]!)!, record.step!);
+test(
+  'EventFileWriter with the same clock and writer name reproduces the fixture file byte for byte',
+  { skip: needs('shared') },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-fixture-'));
+    try {
+      const times = fixture.records.map((record) => fromJson(record.event).wall_time!);
+      let next = 0;
+      const writer = new EventFileWriter(dir, {
+        now: () => times[next++]!,
+        sourceWriter: 'tensorboard.summary.writer.event_file_writer',
+      });
+      for (const record of fixture.records.slice(1)) {
+        const event = fromJson(record.event);
+        delete event.wall_time; // taken from the writer's clock, like TensorBoard's writer does
+        writer.writeEvent(event);
       }
+      writer.close();
+      assert.deepEqual(readFileSync(writer.path), readFileSync(FIXTURE_EVENT_FILE));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    await writer.close();
-    const written = readFileSync(writer.path);
-    let at = written.readUInt32LE(0) + 16; // skip our own file_version record
-    for (const record of wanted) {
-      const length = record.record_hex.length / 2;
-      assert.equal(written.subarray(at, at + length).toString('hex'), record.record_hex, `${record.kind} ${record.tag}`);
-      at += length;
+  },
+);
+
+test(
+  "SummaryWriter's scalar, histogram, image and text produce TensorBoard's own records",
+  { skip: needs('shared') },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-summary-'));
+    try {
+      const byKind = (kind: string) => fixture.records.filter((record) => record.kind === kind);
+      const wanted = [
+        ...byKind('scalar_tensor'),
+        ...byKind('histogram_tensor'),
+        ...byKind('image_tensor'),
+        ...byKind('text'),
+      ];
+      let clock = 0;
+      const times = [1767225600, ...wanted.map((record) => record.wall_time!)];
+      const writer = new SummaryWriter(dir, { now: () => times[clock++]! });
+      for (const record of wanted) {
+        if (record.kind === 'scalar_tensor') {
+          writer.scalar(record.tag!, scalarOf(fromJson(record.event).summary!.value![0]!)!, record.step!);
+        } else if (record.kind === 'histogram_tensor') {
+          const buckets = histogramOf(fromJson(record.event).summary!.value![0]!)!;
+          writer.writeValue(histogramValue(record.tag!, buckets), record.step!);
+        } else if (record.kind === 'image_tensor') {
+          writer.image(record.tag!, Buffer.from(record.png_base64!, 'base64'), record.step!, {
+            displayName: 'worst samples',
+          });
+        } else {
+          writer.text(record.tag!, textOf(fromJson(record.event).summary!.value![0]!)!, record.step!);
+        }
+      }
+      await writer.close();
+      const written = readFileSync(writer.path);
+      let at = written.readUInt32LE(0) + 16; // skip our own file_version record
+      for (const record of wanted) {
+        const length = record.record_hex.length / 2;
+        assert.equal(
+          written.subarray(at, at + length).toString('hex'),
+          record.record_hex,
+          `${record.kind} ${record.tag}`,
+        );
+        at += length;
+      }
+      assert.equal(at, written.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    assert.equal(at, written.length);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -53,8 +53,16 @@ test('scalars, histograms, images and text round-trip through writer and reader'
     const samples = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 3);
     writer.histogram('weights/fc', samples, 256, 10);
     const rgba = Uint8Array.from({ length: 5 * 3 * 4 }, (_, i) => (i * 37) % 256);
-    writer.image('frames/tsne', { rgba, width: 5, height: 3 }, 256, { displayName: 'Embedding', description: 'step 256' });
-    const png = encodePng(Uint8Array.from({ length: 2 * 2 * 3 }, (_, i) => i * 20), 2, 2, 3);
+    writer.image('frames/tsne', { rgba, width: 5, height: 3 }, 256, {
+      displayName: 'Embedding',
+      description: 'step 256',
+    });
+    const png = encodePng(
+      Uint8Array.from({ length: 2 * 2 * 3 }, (_, i) => i * 20),
+      2,
+      2,
+      3,
+    );
     writer.image('frames/raw', png, 512);
     writer.text('run/options', '| lr | 0.001 |\n|---|---|', 0);
     await writer.close();
@@ -62,18 +70,24 @@ test('scalars, histograms, images and text round-trip through writer and reader'
     const events = await readEventFile(writer.path);
     assert.equal(events[0]!.file_version, 'brain.Event:2');
     const read = values(events);
-    assert.deepEqual(read.map((r) => [r.value.tag, r.step, pluginOf(r.value)]), [
-      ['train/loss', 0, 'scalars'],
-      ['train/loss', 256, 'scalars'],
-      ['weights/fc', 256, 'histograms'],
-      ['frames/tsne', 256, 'images'],
-      ['frames/raw', 512, 'images'],
-      ['run/options', 0, 'text'],
-    ]);
+    assert.deepEqual(
+      read.map((r) => [r.value.tag, r.step, pluginOf(r.value)]),
+      [
+        ['train/loss', 0, 'scalars'],
+        ['train/loss', 256, 'scalars'],
+        ['weights/fc', 256, 'histograms'],
+        ['frames/tsne', 256, 'images'],
+        ['frames/raw', 512, 'images'],
+        ['run/options', 0, 'text'],
+      ],
+    );
     assert.deepEqual([scalarOf(read[0]!.value), scalarOf(read[1]!.value)], [2.5, 1.25]);
     const buckets = histogramOf(read[2]!.value)!;
     assert.equal(buckets.length, 10);
-    assert.equal(buckets.reduce((n, b) => n + b.count, 0), 1000);
+    assert.equal(
+      buckets.reduce((n, b) => n + b.count, 0),
+      1000,
+    );
     assert.equal(buckets[0]!.left, Math.min(...samples));
     assert.equal(buckets[9]!.right, Math.max(...samples));
     for (const v of samples) {
@@ -131,7 +145,9 @@ test('buffered events are written when the process exits without close()', () =>
       const writer = summaryFileWriter(${JSON.stringify(dir)}, { flushEachEvent: false });
       for (let i = 0; i < 5; i++) writer.scalar('x', i, i);
       console.log(writer.path);`;
-    const path = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
+    const path = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    }).trim();
     assert.equal((await readEventFile(path)).length, 6);
   }));
 
@@ -161,7 +177,10 @@ test('a step that does not increase for a tag is written but warned about once',
     assert.match(warnings[0]!, /tag 'loss' .*step 50 comes after step 100/);
     assert.doesNotMatch(warnings[0]!, /\n/);
     await writer.close();
-    assert.deepEqual(values(await readEventFile(writer.path)).map((v) => v.step), [100, 50, 50, 10]);
+    assert.deepEqual(
+      values(await readEventFile(writer.path)).map((v) => v.step),
+      [100, 50, 50, 10],
+    );
   }));
 
 test('NaN and Infinity scalars are written as is with one warning; non-finite histogram values are left out', () =>
@@ -178,8 +197,14 @@ test('NaN and Infinity scalars are written as is with one warning; non-finite hi
     assert.match(warnings[1]!, /histogram 'w' at step 1: left out 2 of 5 values/);
     await writer.close();
     const read = values(await readEventFile(writer.path));
-    assert.deepEqual(read.slice(0, 3).map((v) => scalarOf(v.value)), [NaN, Infinity, -Infinity]);
-    assert.equal(histogramOf(read[3]!.value)!.reduce((n, b) => n + b.count, 0), 3);
+    assert.deepEqual(
+      read.slice(0, 3).map((v) => scalarOf(v.value)),
+      [NaN, Infinity, -Infinity],
+    );
+    assert.equal(
+      histogramOf(read[3]!.value)!.reduce((n, b) => n + b.count, 0),
+      3,
+    );
   }));
 
 test('histograms of constant and of empty data', () =>
@@ -196,12 +221,18 @@ test('histograms of constant and of empty data', () =>
 test('bytes that are not a PNG and RGBA of the wrong size are refused with one line', () =>
   withTempDir(async (dir) => {
     const writer = new SummaryWriter(dir);
-    assert.throws(() => writer.image('x', Buffer.from('GIF89a not a png at all, really not'), 1), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.match(error.message, /image 'x': the bytes are not a PNG/);
-      return true;
-    });
-    assert.throws(() => writer.image('x', { rgba: new Uint8Array(10), width: 2, height: 2 }, 1), /got 10 bytes for 2×2 RGBA \(needs 16\)/);
+    assert.throws(
+      () => writer.image('x', Buffer.from('GIF89a not a png at all, really not'), 1),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(error.message, /image 'x': the bytes are not a PNG/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => writer.image('x', { rgba: new Uint8Array(10), width: 2, height: 2 }, 1),
+      /got 10 bytes for 2×2 RGBA \(needs 16\)/,
+    );
     await writer.close();
     assert.equal((await readEventFile(writer.path)).length, 1, 'nothing written for refused images');
   }));
@@ -210,11 +241,14 @@ test('a log directory that cannot be created or written is a UserError', () =>
   withTempDir(async (dir) => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    assert.throws(() => new SummaryWriter(join(file, 'run')), (error: unknown) => {
-      assert.ok(error instanceof UserError);
-      assert.match(error.message, /cannot create log directory .*a-file\/run: a part of the path is a file/);
-      return true;
-    });
+    assert.throws(
+      () => new SummaryWriter(join(file, 'run')),
+      (error: unknown) => {
+        assert.ok(error instanceof UserError);
+        assert.match(error.message, /cannot create log directory .*a-file\/run: a part of the path is a file/);
+        return true;
+      },
+    );
     // Root may write anywhere, so the permission case only runs as another user.
     if (process.getuid?.() !== 0) {
       const readOnly = join(dir, 'read-only');

@@ -14,16 +14,33 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 test('bad options are one-line user errors, before anything is loaded', async () => {
   await assert.rejects(run(['--blocks', '6,x']), (e: unknown) => e instanceof UserError && /--blocks/.test(e.message));
-  await assert.rejects(run(['--epochs', '0']), (e: unknown) => e instanceof UserError && /--epochs must be an integer >= 1/.test(e.message));
-  await assert.rejects(run(['--lr=-1']), (e: unknown) => e instanceof UserError && /--lr must be positive/.test(e.message));
-  await assert.rejects(run(['--backend', 'tpu']), (e: unknown) => e instanceof UserError && /--backend must be one of/.test(e.message));
-  await assert.rejects(run(['--run', '../x']), (e: unknown) => e instanceof UserError && /plain directory name/.test(e.message));
+  await assert.rejects(
+    run(['--epochs', '0']),
+    (e: unknown) => e instanceof UserError && /--epochs must be an integer >= 1/.test(e.message),
+  );
+  await assert.rejects(
+    run(['--lr=-1']),
+    (e: unknown) => e instanceof UserError && /--lr must be positive/.test(e.message),
+  );
+  await assert.rejects(
+    run(['--backend', 'tpu']),
+    (e: unknown) => e instanceof UserError && /--backend must be one of/.test(e.message),
+  );
+  await assert.rejects(
+    run(['--run', '../x']),
+    (e: unknown) => e instanceof UserError && /plain directory name/.test(e.message),
+  );
   await assert.rejects(run(['--bogus']), (e: unknown) => e instanceof UserError && /train: .*bogus/.test(e.message));
 });
 
 async function waitFor(path: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await stat(path).then(() => true, () => false))) {
+  while (
+    !(await stat(path).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -34,7 +51,26 @@ test('SIGINT finishes the step, writes a checkpoint and exits 0; --resume contin
   try {
     const data = await writeSyntheticCifarDir(join(dir, 'data'), 400, 20);
     const logdir = join(dir, 'logs');
-    const args = ['--import', 'tsx', 'src/cli.ts', 'train', '--data', data, '--blocks', '1', '--batch-size', '8', '--epochs', '1000', '--logdir', logdir, '--run', 'sig', '--backend', 'wasm'];
+    const args = [
+      '--import',
+      'tsx',
+      'src/cli.ts',
+      'train',
+      '--data',
+      data,
+      '--blocks',
+      '1',
+      '--batch-size',
+      '8',
+      '--epochs',
+      '1000',
+      '--logdir',
+      logdir,
+      '--run',
+      'sig',
+      '--backend',
+      'wasm',
+    ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -56,7 +92,25 @@ test('SIGINT finishes the step, writes a checkpoint and exits 0; --resume contin
     assert.equal(last.epoch, 0);
 
     // --resume without --run picks the newest run; with --epochs 1 it finishes the first epoch.
-    const resumed = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'train', '--data', data, '--logdir', logdir, '--resume', '--epochs', '1', '--backend', 'wasm'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const resumed = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'train',
+        '--data',
+        data,
+        '--logdir',
+        logdir,
+        '--resume',
+        '--epochs',
+        '1',
+        '--backend',
+        'wasm',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let resumedErr = '';
     resumed.stderr.on('data', (chunk) => (resumedErr += chunk));
     const resumedCode = await new Promise<number | null>((resolve) => resumed.on('exit', (c) => resolve(c)));

@@ -26,14 +26,20 @@ export function syntheticSplit(count: number, seed: number): Split {
     labels[i] = label;
     const base = [(label * 25) % 256, (label * 67) % 256, (label * 131) % 256];
     for (let p = 0; p < 32 * 32; p++) {
-      for (let c = 0; c < 3; c++) images[(i * 1024 + p) * 3 + c] = Math.max(0, Math.min(255, base[c]! + Math.floor((random() - 0.5) * 60)));
+      for (let c = 0; c < 3; c++)
+        images[(i * 1024 + p) * 3 + c] = Math.max(0, Math.min(255, base[c]! + Math.floor((random() - 0.5) * 60)));
     }
   }
   return { images, labels, count };
 }
 
 export function syntheticCifar(trainCount: number, testCount: number): Cifar10 {
-  return { train: syntheticSplit(trainCount, 1), test: syntheticSplit(testCount, 2), classNames: [...CLASS_NAMES], trainFiles: ['synthetic'] };
+  return {
+    train: syntheticSplit(trainCount, 1),
+    test: syntheticSplit(testCount, 2),
+    classNames: [...CLASS_NAMES],
+    trainFiles: ['synthetic'],
+  };
 }
 
 /** Writes a split in the official binary layout (label byte, then planar R, G, B). */

@@ -37,7 +37,9 @@ function options(logdir: string, run: string, extra: Partial<TrainOptions> = {})
 }
 
 async function steps(runDir: string): Promise<number[]> {
-  return (await readdir(join(runDir, 'checkpoints'))).map((n) => Number(/^step-(\d{9})$/.exec(n)?.[1] ?? NaN)).sort((a, b) => a - b);
+  return (await readdir(join(runDir, 'checkpoints')))
+    .map((n) => Number(/^step-(\d{9})$/.exec(n)?.[1] ?? NaN))
+    .sort((a, b) => a - b);
 }
 
 /** tag → [step, value or kind] of every summary in the run. */
@@ -82,7 +84,10 @@ test('a short run logs scalars, grids and options, checkpoints on schedule, and 
 
     const tags = await summaries(first.runDir);
     assert.deepEqual(tags.get('run/options'), [[0, 'text']]);
-    assert.deepEqual(tags.get('train/loss')!.map(([s]) => s), [32, 64, 96]);
+    assert.deepEqual(
+      tags.get('train/loss')!.map(([s]) => s),
+      [32, 64, 96],
+    );
     assert.ok(tags.get('train/accuracy')!.every(([, v]) => typeof v === 'number' && v >= 0 && v <= 1));
     // TensorBoard scalars are float32.
     assert.deepEqual(tags.get('validation/accuracy'), [[96, Math.fround(first.lastValidation!.accuracy)]]);
@@ -93,11 +98,18 @@ test('a short run logs scalars, grids and options, checkpoints on schedule, and 
     await assert.rejects(train(options(logdir, 'r'), dataset, hooks()), /already has 4 checkpoint\(s\); pass --resume/);
 
     // Resume for a second epoch: same weights to start from, steps continue upward.
-    const second = await train(options(logdir, 'r', { epochs: 2, resume: true, batchSize: undefined, seed: undefined }), dataset, hooks());
+    const second = await train(
+      options(logdir, 'r', { epochs: 2, resume: true, batchSize: undefined, seed: undefined }),
+      dataset,
+      hooks(),
+    );
     assert.equal(second.samplesSeen, 192);
     assert.deepEqual(await steps(first.runDir), [0, 32, 64, 96, 128, 160, 192]);
     const after = await summaries(first.runDir);
-    assert.deepEqual(after.get('train/loss')!.map(([s]) => s), [32, 64, 96, 128, 160, 192]);
+    assert.deepEqual(
+      after.get('train/loss')!.map(([s]) => s),
+      [32, 64, 96, 128, 160, 192],
+    );
     assert.deepEqual(after.get('run/resumed'), [[96, 'text']]);
     assert.equal(tf.memory().numTensors, tensorsBefore);
 
@@ -107,7 +119,10 @@ test('a short run logs scalars, grids and options, checkpoints on schedule, and 
     assert.equal(third.epochsCompleted, 3);
 
     // A resume that contradicts the checkpoint's data order is refused.
-    await assert.rejects(train(options(logdir, 'r', { epochs: 3, resume: true, batchSize: 32 }), dataset, hooks()), /--batch-size 32 differs from 16/);
+    await assert.rejects(
+      train(options(logdir, 'r', { epochs: 3, resume: true, batchSize: 32 }), dataset, hooks()),
+      /--batch-size 32 differs from 16/,
+    );
   }));
 
 test('a run stopped mid-epoch and resumed ends where an uninterrupted run ends', () =>

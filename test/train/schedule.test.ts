@@ -21,7 +21,10 @@ function checkpointsOf(schedule: CheckpointSchedule, batch: number, perEpoch: nu
 
 test('the default schedule is dense in epoch 1, sparser in epoch 2 and sparse after', () => {
   const schedule = new CheckpointSchedule(undefined, 0);
-  assert.deepEqual([0, 1, 2, 7].map((e) => schedule.interval(e)), [5_000, 10_000, 50_000, 50_000]);
+  assert.deepEqual(
+    [0, 1, 2, 7].map((e) => schedule.interval(e)),
+    [5_000, 10_000, 50_000, 50_000],
+  );
   const at = checkpointsOf(schedule, 1_000, 20_000, 5);
   assert.deepEqual(at, [5_000, 10_000, 15_000, 20_000, 30_000, 40_000, 90_000]);
 });
@@ -36,7 +39,19 @@ test('--checkpoint-every replaces the schedule, and a resumed run counts from it
 });
 
 test('the progress line shows loss, accuracy, speed and ETA', () => {
-  const line = formatProgress({ epoch: 0, epochs: 2, samplesInEpoch: 512, epochSize: 1024, loss: 1.23456, accuracy: 0.5, imagesPerSecond: 16, remainingSamples: 1536 }, 10);
+  const line = formatProgress(
+    {
+      epoch: 0,
+      epochs: 2,
+      samplesInEpoch: 512,
+      epochSize: 1024,
+      loss: 1.23456,
+      accuracy: 0.5,
+      imagesPerSecond: 16,
+      remainingSamples: 1536,
+    },
+    10,
+  );
   assert.equal(line, 'epoch 1/2 [#####.....] 512/1024 loss 1.2346 acc 0.500 16.0 img/s ETA 1:36');
   assert.equal(formatDuration(3725), '1:02:05');
   assert.equal(formatDuration(Infinity), '--:--');

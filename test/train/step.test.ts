@@ -30,7 +30,10 @@ test('training steps leak no tensors and bring the loss down', async () => {
     }
   }
   // The first update creates Adam's moments; from then on the count must not move.
-  assert.ok(counts.slice(1).every((n) => n === counts[1]), `tensor counts ${counts.join(',')}`);
+  assert.ok(
+    counts.slice(1).every((n) => n === counts[1]),
+    `tensor counts ${counts.join(',')}`,
+  );
   const early = (losses[0]! + losses[1]!) / 2;
   const late = (losses.at(-1)! + losses.at(-2)!) / 2;
   assert.ok(late < early * 0.7, `loss ${early} → ${late}`);

@@ -16,7 +16,8 @@ test('tiles images row by row with a gap, each pixel where it belongs', () => {
   const grid = tileImages(images, [2, 1], 2);
   assert.equal(grid.width, 2 * 32 + 3 * 2);
   assert.equal(grid.height, 32 + 2 * 2);
-  const pixel = (x: number, y: number) => Array.from(grid.rgba.subarray((y * grid.width + x) * 4, (y * grid.width + x) * 4 + 4));
+  const pixel = (x: number, y: number) =>
+    Array.from(grid.rgba.subarray((y * grid.width + x) * 4, (y * grid.width + x) * 4 + 4));
   assert.deepEqual(pixel(0, 0), [255, 255, 255, 255]); // gap
   assert.deepEqual(pixel(2, 2), [30, 30, 30, 255]); // first tile: image 2
   assert.deepEqual(pixel(36, 2), [20, 20, 20, 255]); // second tile: image 1
@@ -29,7 +30,10 @@ test('one 8 × 8 grid per class for 64 images', () => {
   const labels = Array.from({ length: count }, (_, i) => i % 2);
   const losses = Array.from({ length: count }, (_, i) => i);
   const grids = worstSampleGrids(images, labels, losses, ['a', 'b']);
-  assert.deepEqual(grids.map((g) => g.className), ['a', 'b']);
+  assert.deepEqual(
+    grids.map((g) => g.className),
+    ['a', 'b'],
+  );
   assert.equal(grids[0]!.indices.length, 64);
   assert.equal(grids[0]!.indices[0], 198);
   assert.equal(grids[1]!.indices[0], 199);

@@ -48,7 +48,10 @@ for (const perplexity of [5, 30]) {
         if (p > 0) h -= p * Math.log(p);
       }
       assert.ok(Math.abs(sum - 1) < 1e-12, `row ${i} sums to ${sum}`);
-      assert.ok(Math.abs(h - Math.log(perplexity)) < 1e-3, `row ${i}: log perplexity ${h}, target ${Math.log(perplexity)}`);
+      assert.ok(
+        Math.abs(h - Math.log(perplexity)) < 1e-3,
+        `row ${i}: log perplexity ${h}, target ${Math.log(perplexity)}`,
+      );
       assert.ok(Math.abs(entropy[i] - h) < 1e-9);
     }
   });
@@ -84,7 +87,11 @@ test('P is symmetric, non-negative, has no diagonal, sums to 1 and equals (p(j|i
     for (let t = 0; t < k; t++) if (P.neighbors.indices[i * k + t] === j) return conditional[i * k + t];
     return 0;
   };
-  for (const [i, j] of [[0, P.neighbors.indices[0]], [17, P.neighbors.indices[17 * k + 5]], [399, P.neighbors.indices[399 * k + 59]]]) {
+  for (const [i, j] of [
+    [0, P.neighbors.indices[0]],
+    [17, P.neighbors.indices[17 * k + 5]],
+    [399, P.neighbors.indices[399 * k + 59]],
+  ]) {
     const expected = (pCond(i, j) + pCond(j, i)) / (2 * n);
     assert.ok(Math.abs((lookup.get(i * n + j) ?? 0) - expected) < 1e-15, `P[${i},${j}]`);
   }

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusteredData, computeAffinities, fit, neighborhoodHit, pcaInit, randomInit, TSNEEmbedding, tsneFrame } from '../../src/tsne/index.ts';
+import {
+  clusteredData,
+  computeAffinities,
+  fit,
+  neighborhoodHit,
+  pcaInit,
+  randomInit,
+  TSNEEmbedding,
+  tsneFrame,
+} from '../../src/tsne/index.ts';
 import { isUserError } from '../../src/errors.ts';
 
 const n = 300;
@@ -53,7 +62,8 @@ test('KL decreases as the optimiser runs', () => {
 test('a warm start of the wrong size throws, naming both sizes', () => {
   assert.throws(
     () => tsneFrame(data.X, n, d, { init: new Float64Array(2 * 299) }),
-    (error: unknown) => isUserError(error) && /299/.test((error as Error).message) && /300/.test((error as Error).message),
+    (error: unknown) =>
+      isUserError(error) && /299/.test((error as Error).message) && /300/.test((error as Error).message),
   );
   assert.throws(() => new TSNEEmbedding(new Float64Array(10), P), /5 points.*300/);
 });

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barnesHutGradient, clusteredData, computeAffinities, exactGradient, GradientWorkspace, pcaInit, TSNEEmbedding } from '../../src/tsne/index.ts';
+import {
+  barnesHutGradient,
+  clusteredData,
+  computeAffinities,
+  exactGradient,
+  GradientWorkspace,
+  pcaInit,
+  TSNEEmbedding,
+} from '../../src/tsne/index.ts';
 import { entropyTerm } from '../../src/tsne/gradient.ts';
 import { QuadTree } from '../../src/tsne/quadtree.ts';
 import { createGaussian } from '../../src/util/random.ts';
@@ -44,7 +52,10 @@ test('the exact gradient is the derivative of KL (finite differences, sklearn fa
     plus[t] += h;
     minus[t] -= h;
     const numeric = (kl(plus) - kl(minus)) / (2 * h);
-    assert.ok(Math.abs(numeric - grad[t]) < 1e-6 * (1 + Math.abs(numeric)), `coordinate ${t}: numeric ${numeric}, analytic ${grad[t]}`);
+    assert.ok(
+      Math.abs(numeric - grad[t]) < 1e-6 * (1 + Math.abs(numeric)),
+      `coordinate ${t}: numeric ${numeric}, analytic ${grad[t]}`,
+    );
   }
 });
 

@@ -14,7 +14,10 @@ test('2-D kNN equals a brute-force search', () => {
       .filter((j) => j !== i)
       .map((j) => ({ j, dist: (Y[2 * i] - Y[2 * j]) ** 2 + (Y[2 * i + 1] - Y[2 * j + 1]) ** 2 }))
       .sort((a, b) => a.dist - b.dist || a.j - b.j);
-    assert.deepEqual([...indices.subarray(i * k, i * k + k)], order.slice(0, k).map((o) => o.j));
+    assert.deepEqual(
+      [...indices.subarray(i * k, i * k + k)],
+      order.slice(0, k).map((o) => o.j),
+    );
   }
 });
 

@@ -17,7 +17,10 @@ test('a table of numbers survives formatting and parsing exactly', () => {
 
 test('parse errors name the file, row and column, with the given prefix and advice', () => {
   const fails = (text: string, pattern: RegExp, options = {}) =>
-    assert.throws(() => parseNumberTable(text, 'x.tsv', options), (e: unknown) => isUserError(e) && pattern.test(e.message));
+    assert.throws(
+      () => parseNumberTable(text, 'x.tsv', options),
+      (e: unknown) => isUserError(e) && pattern.test(e.message),
+    );
   fails('1\t2\n3\n', /^x\.tsv row 2 has 1 columns but row 1 has 2; every row/);
   fails('1\t2\n3\tNaN\n', /^x\.tsv row 2 column 2 is 'NaN', not a finite number; fix or remove that row$/);
   fails('1\t\n', /row 1 column 2 is ''/);

@@ -16,7 +16,16 @@ function cli(...args: string[]) {
 test('watch --help lists every option', () => {
   const result = cli('watch', '--help');
   assert.equal(result.status, 0);
-  for (const option of ['--logdir', '--run', '--val-size', '--once', '--backend', '--inference', '--inference-threads', '--json']) {
+  for (const option of [
+    '--logdir',
+    '--run',
+    '--val-size',
+    '--once',
+    '--backend',
+    '--inference',
+    '--inference-threads',
+    '--json',
+  ]) {
     assert.match(result.stdout, new RegExp(`\\s${option}\\s`));
   }
 });

@@ -20,10 +20,17 @@ export function makeBatchNormConfig(stockBatchNorm: KernelFunc): KernelConfig {
     const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
     const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
     const channels = x!.shape[x!.shape.length - 1]!;
-    const perChannel = (t: TensorInfo | undefined) => t === undefined || t === null || (t.dtype === 'float32' && size(t.shape) === channels && (t.shape.length === 0 ? channels === 1 : t.shape[t.shape.length - 1] === channels));
-    if (x!.dtype !== 'float32' || x!.shape.length < 2 || ![mean, variance, offset, scale].every(perChannel)) return stockBatchNorm(args);
+    const perChannel = (t: TensorInfo | undefined) =>
+      t === undefined ||
+      t === null ||
+      (t.dtype === 'float32' &&
+        size(t.shape) === channels &&
+        (t.shape.length === 0 ? channels === 1 : t.shape[t.shape.length - 1] === channels));
+    if (x!.dtype !== 'float32' || x!.shape.length < 2 || ![mean, variance, offset, scale].every(perChannel))
+      return stockBatchNorm(args);
     // Copies: views of the wasm heap go stale when the next tensor is allocated.
-    const read = (t: TensorInfo | undefined) => (t === undefined || t === null ? undefined : viewFloat32(wasm, t).slice(0, channels));
+    const read = (t: TensorInfo | undefined) =>
+      t === undefined || t === null ? undefined : viewFloat32(wasm, t).slice(0, channels);
     const [m, v, o, s] = [read(mean), read(variance), read(offset), read(scale)];
     const factor = new Float32Array(channels);
     const shift = new Float32Array(channels);

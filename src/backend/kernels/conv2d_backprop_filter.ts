@@ -16,7 +16,17 @@
  */
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, cropSpatial, free, freeView, transpose, view, viewFloat32, type ConvBackpropAttrs, type Shape4D } from './wasm_calls.ts';
+import {
+  conv2d,
+  cropSpatial,
+  free,
+  freeView,
+  transpose,
+  view,
+  viewFloat32,
+  type ConvBackpropAttrs,
+  type Shape4D,
+} from './wasm_calls.ts';
 
 /**
  * Bytes of dy per chunk: well inside a 1 MB L2 with room for the matching rows of x. Measured on
@@ -42,17 +52,37 @@ export function imagesPerChunk(batch: number, bytesPerImage: number, targetBytes
 const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as ConvBackpropAttrs & { filterShape: Shape4D };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as ConvBackpropAttrs & {
+    filterShape: Shape4D;
+  };
   if (dataFormat === 'NCHW') throw new Error("wasm Conv2DBackpropFilter supports only dataFormat 'NHWC'");
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
-  const { batchSize: batch, inHeight: h, inWidth: w, inChannels: inC, outHeight: ho, outWidth: wo, outChannels: outC } = info;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const {
+    batchSize: batch,
+    inHeight: h,
+    inWidth: w,
+    inChannels: inC,
+    outHeight: ho,
+    outWidth: wo,
+    outChannels: outC,
+  } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   // Padding after, chosen so the output is exactly fh × fw; negative means "input rows the forward
   // convolution never reached", dropped by computing them and cropping (rare: 'valid' + stride).
   const bottom = fh - 1 + (info.outHeight - 1) * sh + 1 - info.inHeight - top;
   const right = fw - 1 + (info.outWidth - 1) * sw + 1 - info.inWidth - left;
-  const pads: [[number, number], [number, number]] = [[top, Math.max(bottom, 0)], [left, Math.max(right, 0)]];
+  const pads: [[number, number], [number, number]] = [
+    [top, Math.max(bottom, 0)],
+    [left, Math.max(right, 0)],
+  ];
 
   const n = imagesPerChunk(batch, ho * wo * outC * 4);
   const chunks = batch / n;

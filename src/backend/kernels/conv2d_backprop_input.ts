@@ -13,7 +13,16 @@
  */
 import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, cropSpatial, free, makeFloat32, transpose, viewFloat32, type ConvBackpropAttrs, type Shape4D } from './wasm_calls.ts';
+import {
+  conv2d,
+  cropSpatial,
+  free,
+  makeFloat32,
+  transpose,
+  viewFloat32,
+  type ConvBackpropAttrs,
+  type Shape4D,
+} from './wasm_calls.ts';
 
 /** How one spatial axis of the input gradient maps onto the phase convolution. */
 export interface AxisPlan {
@@ -30,7 +39,13 @@ export interface AxisPlan {
   size: number;
 }
 
-export function planAxis(inputSize: number, outputSize: number, filter: number, stride: number, padBefore: number): AxisPlan {
+export function planAxis(
+  inputSize: number,
+  outputSize: number,
+  filter: number,
+  stride: number,
+  padBefore: number,
+): AxisPlan {
   const taps = Math.ceil(filter / stride);
   const firstBlock = Math.floor(padBefore / stride); // m of input row 0
   const blocks = Math.floor((inputSize - 1 + padBefore) / stride) - firstBlock + 1;
@@ -52,7 +67,16 @@ export function planAxis(inputSize: number, outputSize: number, filter: number, 
  * V[th, tw, co, (rh·sw + rw)·inC + ci] = w[sh·(Kh−1−th) + rh, sw·(Kw−1−tw) + rw, ci, co], 0 past the edge.
  * Filters are small (≤ 0.6 MB here), so a plain loop costs far less than the convolution.
  */
-export function phaseFilter(w: Float32Array, fh: number, fw: number, inC: number, outC: number, rows: AxisPlan, cols: AxisPlan, out: Float32Array): void {
+export function phaseFilter(
+  w: Float32Array,
+  fh: number,
+  fw: number,
+  inC: number,
+  outC: number,
+  rows: AxisPlan,
+  cols: AxisPlan,
+  out: Float32Array,
+): void {
   const { stride: sh, taps: kh } = rows;
   const { stride: sw, taps: kw } = cols;
   const phaseChannels = sh * sw * inC;
@@ -80,16 +104,26 @@ export function phaseFilter(w: Float32Array, fh: number, fw: number, inC: number
 const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvBackpropAttrs & { inputShape: Shape4D };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as ConvBackpropAttrs & {
+    inputShape: Shape4D;
+  };
   if (dataFormat === 'NCHW') throw new Error("wasm Conv2DBackpropInput supports only dataFormat 'NHWC'");
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { filterHeight: fh, filterWidth: fw, inChannels: inC, outChannels: outC } = info;
   const rows = planAxis(info.inHeight, info.outHeight, fh, info.strideHeight, info.padInfo.top);
   const cols = planAxis(info.inWidth, info.outWidth, fw, info.strideWidth, info.padInfo.left);
   const phases = rows.stride * cols.stride;
 
   const v = makeFloat32(wasm, [rows.taps, cols.taps, outC, phases * inC], (out) =>
-    phaseFilter(viewFloat32(wasm, filter), fh, fw, inC, outC, rows, cols, out));
+    phaseFilter(viewFloat32(wasm, filter), fh, fw, inC, outC, rows, cols, out),
+  );
   let result = conv2d(wasm, dy, v, [rows.pad, cols.pad]);
   free(wasm, v);
   result = cropSpatial(wasm, result, rows.keepStart, cols.keepStart, rows.keepCount, cols.keepCount);

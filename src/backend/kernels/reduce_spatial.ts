@@ -27,7 +27,11 @@ function makeSpatialConfig(kernelName: 'Sum' | 'Mean', stock: KernelFunc): Kerne
     if (plan === null || util.sizeFromShape(x.shape) === 0) return stock(args);
     const backend = args.backend as BackendWasm;
     const [n, h, w, c] = x.shape as [number, number, number, number];
-    const pooled = callWasmKernel('AvgPool', backend, { x }, { filterSize: [h, w], strides: [1, 1], pad: 'valid' } as NamedAttrMap);
+    const pooled = callWasmKernel('AvgPool', backend, { x }, {
+      filterSize: [h, w],
+      strides: [1, 1],
+      pad: 'valid',
+    } as NamedAttrMap);
     // pooled holds per-image spatial means; Sum wants totals, and over the batch both add up.
     const spatialScale = kernelName === 'Sum' ? h * w : 1;
     const batchScale = kernelName === 'Mean' ? 1 / n : 1;

@@ -3,7 +3,13 @@
  * (data ids), not tensors: ops called in here would be recorded on the gradient tape and tracked
  * by the engine, so we call the registered kernel functions directly and free what we allocate.
  */
-import { getKernel, type backend_util, type Conv2DAttrs, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type backend_util,
+  type Conv2DAttrs,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type Shape4D = [number, number, number, number];
@@ -16,7 +22,12 @@ export interface ConvBackpropAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-export function callWasmKernel(kernelName: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+export function callWasmKernel(
+  kernelName: string,
+  backend: BackendWasm,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
   const kernel = getKernel(kernelName, 'wasm');
   if (kernel === undefined) throw new Error(`the wasm backend has no ${kernelName} kernel`);
   return kernel.kernelFunc({ inputs, attrs, backend }) as TensorInfo;
@@ -30,7 +41,13 @@ export function transpose(backend: BackendWasm, x: TensorInfo, perm: number[]): 
 export type SpatialPads = [[number, number], [number, number]];
 
 /** Forward NHWC convolution, stride 1 unless given, with explicit padding. */
-export function conv2d(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, pads: SpatialPads, dilations: [number, number] = [1, 1]): TensorInfo {
+export function conv2d(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  pads: SpatialPads,
+  dilations: [number, number] = [1, 1],
+): TensorInfo {
   const attrs: Conv2DAttrs = {
     strides: [1, 1],
     pad: [[0, 0], pads[0], pads[1], [0, 0]],
@@ -42,7 +59,14 @@ export function conv2d(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, 
 }
 
 /** x[:, top : top + height, left : left + width, :], or x itself (no copy) when that is all of it. */
-export function cropSpatial(backend: BackendWasm, x: TensorInfo, top: number, left: number, height: number, width: number): TensorInfo {
+export function cropSpatial(
+  backend: BackendWasm,
+  x: TensorInfo,
+  top: number,
+  left: number,
+  height: number,
+  width: number,
+): TensorInfo {
   const [n, h, w, c] = x.shape;
   if (top === 0 && left === 0 && height === h && width === w) return x;
   const cropped = callWasmKernel('Slice', backend, { x }, { begin: [0, top, left, 0], size: [n, height, width, c] });

@@ -32,16 +32,29 @@ export function fixtureLabels(): Uint8Array {
 }
 
 /** Writes a complete checkpoint the way the trainer does: hidden directory, then rename. */
-export async function writeFakeCheckpoint(logdir: string, run: string, step: number, frame: number, options: { corrupt?: boolean; accuracy?: number } = {}): Promise<string> {
+export async function writeFakeCheckpoint(
+  logdir: string,
+  run: string,
+  step: number,
+  frame: number,
+  options: { corrupt?: boolean; accuracy?: number } = {},
+): Promise<string> {
   const checkpoints = join(logdir, run, 'checkpoints');
   const name = `step-${String(step).padStart(9, '0')}`;
   const hidden = join(checkpoints, `.${name}.tmp`);
   await rm(hidden, { recursive: true, force: true });
   await mkdir(hidden, { recursive: true });
   const meta = {
-    format: 1, step, epoch: 0, samplesSeen: step, iterations: 1, time: new Date(0).toISOString(),
+    format: 1,
+    step,
+    epoch: 0,
+    samplesSeen: step,
+    iterations: 1,
+    time: new Date(0).toISOString(),
     model: { blocks: [1, 1, 1], widths: [32, 64, 128], stemChannels: 32, embeddingSize: 128, numClasses: 10 },
-    data: { frame }, seed: 0, validationAccuracy: options.accuracy ?? 0.1 + frame * 0.04,
+    data: { frame },
+    seed: 0,
+    validationAccuracy: options.accuracy ?? 0.1 + frame * 0.04,
   };
   await writeFile(join(hidden, 'checkpoint.json'), options.corrupt ? '{"format": 1, "step": ' : JSON.stringify(meta));
   await rename(hidden, join(checkpoints, name));
@@ -68,7 +81,13 @@ export function fakeStages(log: FakeStageLog = { loaded: [], inits: [] }, { pixe
       const labels = fixtureLabels().subarray(0, size);
       const images = new Uint8Array(size * 32 * 32 * 3);
       for (let i = 0; i < images.length; i++) images[i] = (i * 7 + (i >> 12) + pixelOffset) & 255;
-      return { images, labels: Uint8Array.from(labels), testIndices: Int32Array.from(labels, (_, i) => i * 5), classNames: CLASS_NAMES, count: size };
+      return {
+        images,
+        labels: Uint8Array.from(labels),
+        testIndices: Int32Array.from(labels, (_, i) => i * 5),
+        classNames: CLASS_NAMES,
+        count: size,
+      };
     },
     async load(dir) {
       const meta = await readCheckpointMeta(dir);
@@ -103,7 +122,9 @@ export function fakeStages(log: FakeStageLog = { loaded: [], inits: [] }, { pixe
     align: (positions, previous) => alignFrame(positions, previous),
     measure(_embedded, count, positions, previous) {
       let moved = 0;
-      if (previous) for (let i = 0; i < count; i++) moved += Math.hypot(positions[2 * i]! - previous[2 * i]!, positions[2 * i + 1]! - previous[2 * i + 1]!);
+      if (previous)
+        for (let i = 0; i < count; i++)
+          moved += Math.hypot(positions[2 * i]! - previous[2 * i]!, positions[2 * i + 1]! - previous[2 * i + 1]!);
       return { knnPreservation: 0.5, neighborhoodHit: 0.4, displacement: previous ? moved / count : 0 };
     },
     async dispose() {},
