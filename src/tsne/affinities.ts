@@ -45,6 +45,19 @@ export interface ConditionalAffinities {
   entropy: Float64Array;
 }
 
+/** Neighbours per point: 3 × perplexity (as openTSNE and sklearn), at most every other point. */
+function neighbourCount(perplexity: number, n: number, k?: number): number {
+  return Math.min(n - 1, k ?? Math.ceil(3 * perplexity));
+}
+
+/**
+ * The perplexity the affinities will use for `n` points: the one asked for, or lower when there
+ * are too few neighbours to reach it (openTSNE's `effective_perplexity_`).
+ */
+export function effectivePerplexity(perplexity: number, n: number, k?: number): number {
+  return Math.min(perplexity, neighbourCount(perplexity, n, k));
+}
+
 export function computeAffinities(
   X: ArrayLike<number>,
   n: number,
@@ -54,9 +67,9 @@ export function computeAffinities(
   const perplexity = options.perplexity ?? DEFAULT_PERPLEXITY;
   if (!(perplexity > 0)) throw new RangeError(`perplexity must be positive, got ${perplexity}`);
   if (n < 2) throw new RangeError(`t-SNE needs at least 2 points, got ${n}`);
-  const k = Math.min(n - 1, options.k ?? Math.ceil(3 * perplexity));
+  const k = neighbourCount(perplexity, n, options.k);
   const neighbors = options.neighbors && options.neighbors.k >= k ? options.neighbors : exactKnn(X, n, d, k);
-  const effective = Math.min(perplexity, k);
+  const effective = effectivePerplexity(perplexity, n, options.k);
   if (effective < perplexity) {
     options.warn?.(`perplexity ${perplexity} lowered to ${effective}: there are only ${n} points`);
   }

@@ -20,6 +20,7 @@ export {
   calibrateRows,
   symmetrize,
   DEFAULT_PERPLEXITY,
+  effectivePerplexity,
   type Affinities,
   type AffinityOptions,
 } from './affinities.ts';

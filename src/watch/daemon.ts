@@ -17,6 +17,7 @@ import { processCheckpoint, type ProjectorOutput, type WritePoint } from './fram
 import { runPaths, stepLabel, type RunPaths } from './paths.ts';
 import { acquireRunLock, removeStaleTemporaries } from './lock.ts';
 import { createProjectorOutput } from './projector.ts';
+import { effectivePerplexity } from '../tsne/index.ts';
 import type { Reporter, Stage } from './report.ts';
 import type { FrameStages, ValidationSet } from './stages.ts';
 import {
@@ -241,14 +242,23 @@ export class Watcher {
 
   private async getValidation(): Promise<ValidationSet> {
     if (this.validation === null) {
-      const { valSize, seed } = this.options.settings;
+      const { valSize, seed, perplexity } = this.options.settings;
       this.validation = await this.options.stages.validation(valSize, seed);
+      const { count } = this.validation;
       this.options.reporter.info(
-        `validation subset: ${this.validation.count} test images, ${this.validation.classNames.length} classes`,
+        `validation subset: ${count} test images, ${this.validation.classNames.length} classes`,
         {
-          points: this.validation.count,
+          points: count,
         },
       );
+      // Record what is actually used: t-SNE lowers a perplexity the subset is too small for.
+      const used = effectivePerplexity(perplexity, count);
+      if (used < perplexity) {
+        this.options.reporter.info(`perplexity ${perplexity} lowered to ${used}: the subset has only ${count} images`, {
+          perplexity,
+          effectivePerplexity: used,
+        });
+      }
     }
     return this.validation;
   }

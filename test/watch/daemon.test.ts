@@ -430,3 +430,18 @@ test(
     );
   },
 );
+
+test('a perplexity the validation subset is too small for is lowered, and the watcher says so once', async (t) => {
+  const logdir = await tempLogdir(t);
+  await writeFakeCheckpoint(logdir, 'small', 100, 0);
+  await writeFakeCheckpoint(logdir, 'small', 200, 1);
+  const { w, lines } = watcher(logdir, { settings: { valSize: 12, seed: 0, perplexity: 30 } });
+  assert.deepEqual(await w.run(), { frames: 2, skipped: 0, failedRuns: [] });
+  const said = lines.filter((line) => line.includes('perplexity'));
+  assert.deepEqual(said, ['perplexity 30 lowered to 11: the subset has only 12 images']);
+
+  const roomy = watcher(join(logdir, '..', 'roomy'), { settings: { valSize: VAL, seed: 0, perplexity: 30 } });
+  await writeFakeCheckpoint(join(logdir, '..', 'roomy'), 'r', 100, 0);
+  await roomy.w.run();
+  assert.equal(roomy.lines.filter((line) => line.includes('perplexity')).length, 0);
+});
