@@ -2,22 +2,15 @@
  * Runs one t-SNE frame on a worker thread so the caller (the watcher) stays responsive.
  *
  * A fresh worker per frame: frames are minutes apart, a worker costs a fraction of a second to
- * start, and nothing can leak between frames. The worker file is TypeScript: a tiny bootstrap
- * script registers tsx's loader inside the worker and then imports it. (Passing `--import tsx` in
- * the worker's execArgv is not enough on Node 20: the entry module is resolved before the hooks
- * are in place.) Both URLs are absolute, so this works from any working directory and whether the
- * parent runs under `tsx` or `node --import tsx`.
+ * start, and nothing can leak between frames. The worker file is TypeScript: see
+ * `startTypeScriptWorker`.
  */
-import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.ts';
+import { startTypeScriptWorker } from '../util/typescript-worker.ts';
 import type { FrameOptions, FrameResult } from './frame.ts';
 import type { WorkerReply, WorkerRequest } from './tsne-worker-entry.ts';
 
 const ENTRY_URL = new URL('./tsne-worker-entry.ts', import.meta.url).href;
-const TSX_API_URL = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP =
-  `import(${JSON.stringify(TSX_API_URL)}).then((tsx) => { tsx.register(); return ` +
-  `import(${JSON.stringify(ENTRY_URL)}); });`;
 
 export interface WorkerFrameOptions extends FrameOptions {
   /**
@@ -34,7 +27,7 @@ export function runTsneFrameInWorker(
   options: WorkerFrameOptions = {},
 ): Promise<FrameResult> {
   const { transferInput = false, ...frameOptions } = options;
-  const worker = new Worker(BOOTSTRAP, { eval: true });
+  const worker = startTypeScriptWorker(ENTRY_URL);
   const request: WorkerRequest = { X, n, d, options: frameOptions };
   return new Promise<FrameResult>((resolve, reject) => {
     let settled = false;

@@ -4,20 +4,16 @@
  * rejects the step in progress (and every later one) with one line naming it; `close` always
  * terminates every thread, so nothing outlives the trainer.
  *
- * The entry file is TypeScript: like the t-SNE worker, a tiny bootstrap registers tsx's loader
- * inside the thread and then imports it (Node 20 resolves the entry before `--import` hooks).
+ * The entry file is TypeScript: see `startTypeScriptWorker`.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UserError } from '../../errors.ts';
+import { startTypeScriptWorker } from '../../util/typescript-worker.ts';
 import type { Exchange } from './exchange.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 import type { Slice } from './slices.ts';
 
 const ENTRY_URL = new URL('./worker-entry.ts', import.meta.url).href;
-const TSX_API_URL = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP =
-  `import(${JSON.stringify(TSX_API_URL)})` +
-  `.then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY_URL)}); });`;
 
 export interface PoolOptions {
   exchange: Exchange;
@@ -102,7 +98,7 @@ export class WorkerPool {
     const count = exchange.workers;
     const members = Array.from(
       { length: count },
-      (_, index) => new TrainingWorker(new Worker(BOOTSTRAP, { eval: true }), `worker ${index + 1} of ${count}`),
+      (_, index) => new TrainingWorker(startTypeScriptWorker(ENTRY_URL), `worker ${index + 1} of ${count}`),
     );
     const pool = new WorkerPool(members, exchange);
     try {
