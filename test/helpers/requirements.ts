@@ -18,6 +18,16 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** `../shared` beside the checkout (read-only). */
 export const SHARED_DIR = resolve(REPO_ROOT, '..', 'shared');
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** How every browser test launches Chromium: headless, no GPU, nothing fetched from outside. */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const TENSORBOARD_SERVE = join(SHARED_DIR, 'tools', 'tensorboard', 'serve');
 export const SWIFTSHADER_ENV = join(SHARED_DIR, 'tools', 'swiftshader', 'env.sh');
 

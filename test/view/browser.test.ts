@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { parseGif } from '../../src/render/index.ts';
 import { formatBytes } from '../../src/view/template.ts';
-import { CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
 
 // The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
 declare const window: any, document: any, getComputedStyle: any, Image: any;
@@ -27,15 +27,6 @@ const ARTIFACTS = join(ROOT, 'test-artifacts', 'view');
 const RUN = 'browser';
 const VAL = 200;
 const TWEEN = 2;
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function cli(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
@@ -185,7 +176,7 @@ test(
     const context: BrowserContext = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS],
       viewport: { width: 1200, height: 760 },
     });
     t.after(async () => {

@@ -8,19 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { decodePng } from '../../../src/tensorboard/index.ts';
-import { CHROMIUM_PATH } from '../../helpers/requirements.ts';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../helpers/requirements.ts';
 
 export const ARTIFACTS = new URL('../../../test-artifacts/tensorboard/', import.meta.url).pathname;
-
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface Browser {
   page: Page;
@@ -35,7 +25,7 @@ export async function openBrowser(): Promise<Browser> {
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS],
       viewport: { width: 1400, height: 1000 },
     });
   } catch (error) {
