@@ -26,8 +26,7 @@ import { profileKernels, formatProfile } from '../src/backend/profile.ts';
 import { countDeviceWork } from '../src/backend/webgpu_counters.ts';
 import { createAdamOptimizer } from '../src/backend/optimizers/fused_adam.ts';
 import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/index.ts';
-import { createTrainStep } from '../src/train/step.ts';
-import { createParallelTrainStep } from '../src/train/parallel/index.ts';
+import { trainStepForWorkers } from '../src/train/parallel/step-factory.ts';
 import { isUserError } from '../src/errors.ts';
 
 const ALL_BACKENDS: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
@@ -158,19 +157,15 @@ async function measureWorkers(
   const optimizer = tf.train.adam(1e-3);
   const images = Float32Array.from({ length: batch * 32 * 32 * 3 }, (_, i) => Math.sin(i * 12.9898) % 1);
   const input = { images, labels: Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10), size: batch };
-  const parallel =
-    workers > 1
-      ? await createParallelTrainStep({
-          model,
-          modelOptions,
-          optimizer,
-          numClasses: 10,
-          workers,
-          maxBatch: batch,
-          backend,
-        })
-      : undefined;
-  const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
+  const { step, parallel } = await trainStepForWorkers({
+    model,
+    modelOptions,
+    optimizer,
+    numClasses: 10,
+    workers,
+    maxBatch: batch,
+    backend,
+  });
   let masterMs = 0;
   let cpuStart = process.cpuUsage();
   let wallStart = 0;

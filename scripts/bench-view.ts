@@ -18,6 +18,8 @@ import { pathToFileURL } from 'node:url';
 import { createGaussian } from '../src/util/random.ts';
 import { encodeTimelapse, type TimelapseFrame } from '../src/view/encode.ts';
 import { formatBytes, renderTimelapseHtml } from '../src/view/template.ts';
+// The browser tests' Chromium, launched the same way.
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/helpers/requirements.ts';
 
 // The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
 declare const window: any, document: any, MouseEvent: any;
@@ -26,7 +28,6 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const points = Number(valueOf('--points') ?? 10000);
 const frameCount = Number(valueOf('--frames') ?? 100);
-const CHROMIUM = '/usr/bin/chromium';
 const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 function valueOf(flag: string): string | undefined {
@@ -84,10 +85,10 @@ emit(
     `(${(bytes / points / frameCount).toFixed(2)} bytes per point per frame), built in ${buildMs.toFixed(0)} ms`,
 );
 
-if (!existsSync(CHROMIUM)) {
+if (!existsSync(CHROMIUM_PATH)) {
   emit(
-    { event: 'skipped', reason: `no chromium at ${CHROMIUM}` },
-    `browser measures skipped: no chromium at ${CHROMIUM}`,
+    { event: 'skipped', reason: `no chromium at ${CHROMIUM_PATH}` },
+    `browser measures skipped: no chromium at ${CHROMIUM_PATH}`,
   );
   process.exit(0);
 }
@@ -98,17 +99,9 @@ try {
   await writeFile(file, html);
   const { chromium } = await import('playwright-core');
   const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_FLAGS],
     viewport: { width: 1280, height: 800 },
   });
   try {

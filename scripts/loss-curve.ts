@@ -22,8 +22,7 @@ import { conv2DBackpropFilterConfig } from '../src/backend/kernels/conv2d_backpr
 import { conv2DBackpropInputConfig } from '../src/backend/kernels/conv2d_backprop_input.ts';
 import { ensureCifarSource, loadCifar10, TrainBatches } from '../src/data/index.ts';
 import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/resnet.ts';
-import { createTrainStep } from '../src/train/step.ts';
-import { createParallelTrainStep } from '../src/train/parallel/index.ts';
+import { trainStepForWorkers } from '../src/train/parallel/step-factory.ts';
 
 const { values, positionals } = parseCommandArgs('loss-curve', process.argv.slice(2), {
   kernels: { type: 'string', default: 'ours' },
@@ -81,19 +80,15 @@ if (workers > 1 && values.kernels === 'minimal') {
 const modelOptions = resolveModelOptions({ blocks: parseBlocks(values.blocks!) });
 const model = buildResNet({ ...modelOptions, seed: 0 });
 const optimizer = tf.train.adam(1e-3);
-const parallel =
-  workers > 1
-    ? await createParallelTrainStep({
-        model,
-        modelOptions,
-        optimizer,
-        numClasses: 10,
-        workers,
-        maxBatch: batchSize,
-        backend: 'wasm',
-      })
-    : undefined;
-const step = parallel?.step ?? createTrainStep(model, optimizer, 10);
+const { step, parallel } = await trainStepForWorkers({
+  model,
+  modelOptions,
+  optimizer,
+  numClasses: 10,
+  workers,
+  maxBatch: batchSize,
+  backend: 'wasm',
+});
 const batches = new TrainBatches(data.train, { batchSize, seed: 0 });
 let seen = 0;
 let index = 0;

@@ -7,13 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onStopSignals, SAME_SIGNAL_MS } from '../../src/cli/signals.ts';
-import { writeSyntheticCifarDir } from '../train/fixtures.ts';
+import { interruptibleTrainOptions, writeSyntheticCifarDir } from '../train/fixtures.ts';
 import { writeFakeCheckpoint } from '../watch/helpers/fake-stages.ts';
+import { until } from '../helpers/cli.ts';
+import { pathExists } from '../../src/util/exists.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,25 +68,11 @@ function groupPids(pgid: number): number[] {
     .map(([pid]) => pid!);
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, seconds: number): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`no ${what} within ${seconds} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'signals-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
-
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
 
 test('SIGTERM to `npm run watch` ends every process of it, and the watcher releases its lock', async (t) => {
   const dir = await tempDir(t);
@@ -98,14 +86,14 @@ test('SIGTERM to `npm run watch` ends every process of it, and the watcher relea
     ['run', '--silent', 'watch', '--', '--logdir', logdir, '--data', data, '--val-size', '100', '--poll', '0.5'],
     t,
   );
-  await until('skip recorded', () => exists(join(logdir, 'r', 'embeddings', 'state.json')), 60);
-  assert.ok(await exists(lock));
+  await until('skip recorded', () => pathExists(join(logdir, 'r', 'embeddings', 'state.json')), 60);
+  assert.ok(await pathExists(lock));
 
   process.kill(npm.child.pid!, 'SIGTERM');
   await until('end of every process of `npm run watch`', () => groupPids(npm.child.pid!).length === 0, 20);
   assert.match(npm.output(), /SIGTERM: finishing the current frame, then stopping/);
   assert.match(npm.output(), /watcher stopped: 0 frames drawn, 1 skipped/);
-  assert.equal(await exists(lock), false, 'lock released');
+  assert.equal(await pathExists(lock), false, 'lock released');
 });
 
 test('one Ctrl-C to `npm run train` (the whole process group) stops it cleanly with a checkpoint', async (t) => {
@@ -114,30 +102,11 @@ test('one Ctrl-C to `npm run train` (the whole process group) stops it cleanly w
   const logdir = join(dir, 'logs');
   const npm = startGroup(
     'npm',
-    [
-      'run',
-      '--silent',
-      'train',
-      '--',
-      '--data',
-      data,
-      '--blocks',
-      '1',
-      '--batch-size',
-      '8',
-      '--epochs',
-      '1000',
-      '--logdir',
-      logdir,
-      '--run',
-      'sig',
-      '--backend',
-      'wasm',
-    ],
+    ['run', '--silent', 'train', '--', ...interruptibleTrainOptions(data, logdir, 8, 1000)],
     t,
   );
   const checkpoints = join(logdir, 'sig', 'checkpoints');
-  await until('first checkpoint', () => exists(join(checkpoints, 'step-000000000', 'checkpoint.json')), 60);
+  await until('first checkpoint', () => pathExists(join(checkpoints, 'step-000000000', 'checkpoint.json')), 60);
   // A terminal sends SIGINT to the whole group; npm passes it on to the trainer a second time.
   process.kill(-npm.child.pid!, 'SIGINT');
   await until('end of every process of `npm run train`', () => groupPids(npm.child.pid!).length === 0, 30);
@@ -158,7 +127,7 @@ test('SIGTERM to `npm run demo` stops the trainer and the watcher cleanly, and e
   );
   const statePath = join(logdir, 'd', 'embeddings', 'state.json');
   // Both children at work: the watcher has drawn the first checkpoint while the trainer trains.
-  await until('first frame', () => exists(statePath), 120);
+  await until('first frame', () => pathExists(statePath), 120);
   process.kill(npm.child.pid!, 'SIGTERM');
   await until('end of every process of `npm run demo`', () => groupPids(npm.child.pid!).length === 0, 60);
   const output = npm.output();
@@ -169,7 +138,7 @@ test('SIGTERM to `npm run demo` stops the trainer and the watcher cleanly, and e
     output,
     /quitting without a checkpoint|abandoning the current frame|watcher stopped before training ended/,
   );
-  assert.equal(await exists(join(logdir, 'd', 'embeddings', 'watcher.lock')), false, 'lock released');
+  assert.equal(await pathExists(join(logdir, 'd', 'embeddings', 'watcher.lock')), false, 'lock released');
   const state = JSON.parse(await readFile(statePath, 'utf8')) as { frames: unknown[] };
   assert.ok(state.frames.length >= 1);
 });

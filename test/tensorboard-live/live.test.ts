@@ -24,7 +24,7 @@ import { runPaths } from '../../src/watch/paths.ts';
 import { needs } from '../helpers/requirements.ts';
 import { stateOf } from '../watch/helpers/inspect-run.ts';
 import { openBrowser, pixelsPerLegendColour, showImageStep, showProjectorTensor } from './helpers/browser.ts';
-import { startCli, type CliChild } from './helpers/processes.ts';
+import { startCli, type CliChild } from '../helpers/cli.ts';
 import { Served } from './helpers/served.ts';
 import { RELOAD_INTERVAL_SECONDS, startTensorBoard } from './helpers/tensorboard-server.ts';
 

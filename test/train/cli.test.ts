@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/cli/train.ts';
 import { readCheckpointMeta } from '../../src/model/checkpoint.ts';
 import { UserError } from '../../src/errors.ts';
-import { writeSyntheticCifarDir } from './fixtures.ts';
+import { interruptibleTrainOptions, writeSyntheticCifarDir } from './fixtures.ts';
+import { runCliToEnd, startCli, until } from '../helpers/cli.ts';
+import { pathExists } from '../../src/util/exists.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -33,55 +35,21 @@ test('bad options are one-line user errors, before anything is loaded', async ()
   await assert.rejects(run(['--bogus']), (e: unknown) => e instanceof UserError && /train: .*bogus/.test(e.message));
 });
 
-async function waitFor(path: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (
-    !(await stat(path).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('SIGINT finishes the step, writes a checkpoint and exits 0; --resume continues upward', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'et-train-cli-'));
   try {
     const data = await writeSyntheticCifarDir(join(dir, 'data'), 400, 20);
     const logdir = join(dir, 'logs');
-    const args = [
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'train',
-      '--data',
-      data,
-      '--blocks',
-      '1',
-      '--batch-size',
-      '8',
-      '--epochs',
-      '1000',
-      '--logdir',
-      logdir,
-      '--run',
-      'sig',
-      '--backend',
-      'wasm',
-    ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const child = startCli(['train', ...interruptibleTrainOptions(data, logdir, 8, 1000)]);
     const checkpoints = join(logdir, 'sig', 'checkpoints');
-    await waitFor(join(checkpoints, 'step-000000000', 'checkpoint.json'), 60_000);
+    const first = join(checkpoints, 'step-000000000', 'checkpoint.json');
+    await until('the first checkpoint', () => pathExists(first), 60);
     // Let it train for a while: the signal must be noticed between steps, not only at the
     // epoch's end (50 steps away).
     await new Promise((r) => setTimeout(r, 500));
-    child.kill('SIGINT');
-    const code = await exited;
+    child.process.kill('SIGINT');
+    const { code } = await child.exited;
+    const stderr = child.lines.join('\n');
     assert.equal(code, 0, stderr);
     assert.match(stderr, /SIGINT: stopping after this step/);
     const names = (await readdir(checkpoints)).filter((n) => !n.startsWith('.')).sort();
@@ -92,34 +60,23 @@ test('SIGINT finishes the step, writes a checkpoint and exits 0; --resume contin
     assert.equal(last.epoch, 0);
 
     // --resume without --run picks the newest run; with --epochs 1 it finishes the first epoch.
-    const resumed = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli.ts',
-        'train',
-        '--data',
-        data,
-        '--logdir',
-        logdir,
-        '--resume',
-        '--epochs',
-        '1',
-        '--backend',
-        'wasm',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let resumedErr = '';
-    resumed.stderr.on('data', (chunk) => (resumedErr += chunk));
-    const resumedCode = await new Promise<number | null>((resolve) => resumed.on('exit', (c) => resolve(c)));
-    assert.equal(resumedCode, 0, resumedErr);
+    const resumedOutput = await runCliToEnd([
+      'train',
+      '--data',
+      data,
+      '--logdir',
+      logdir,
+      '--resume',
+      '--epochs',
+      '1',
+      '--backend',
+      'wasm',
+    ]);
     const finalNames = (await readdir(checkpoints)).sort();
     const finalMeta = await readCheckpointMeta(join(checkpoints, finalNames.at(-1)!));
     assert.equal(finalMeta.samplesSeen, 400);
     assert.equal(finalMeta.epoch, 1);
-    assert.match(resumedErr, /resuming .*step-0+\d+: epoch 1 of 1/);
+    assert.match(resumedOutput, /resuming .*step-0+\d+: epoch 1 of 1/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -65,3 +65,26 @@ export async function writeSyntheticCifarDir(dir: string, trainCount: number, te
   await writeFile(join(folder, 'batches.meta.txt'), CLASS_NAMES.join('\n') + '\n');
   return dir;
 }
+
+/**
+ * Options of a `train` run meant to be interrupted: the smallest ResNet on wasm for far more
+ * epochs than a test waits, as run 'sig' under `logdir`.
+ */
+export function interruptibleTrainOptions(data: string, logdir: string, batchSize: number, epochs: number): string[] {
+  return [
+    '--data',
+    data,
+    '--blocks',
+    '1',
+    '--batch-size',
+    String(batchSize),
+    '--epochs',
+    String(epochs),
+    '--logdir',
+    logdir,
+    '--run',
+    'sig',
+    '--backend',
+    'wasm',
+  ];
+}

@@ -6,45 +6,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { parseGif } from '../../src/render/index.ts';
 import { formatBytes } from '../../src/view/template.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
+import { REPO_ROOT, runCliToEnd, startCli, until } from '../helpers/cli.ts';
 
 // The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
 declare const window: any, document: any, getComputedStyle: any, Image: any;
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-const ROOT = new URL('../../', import.meta.url).pathname;
-const ARTIFACTS = join(ROOT, 'test-artifacts', 'view');
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'view');
 const RUN = 'browser';
 const VAL = 200;
 const TWEEN = 2;
-
-function cli(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
-  });
-}
-
-async function runCli(args: string[]): Promise<string> {
-  const child = cli(args);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 0, `${args[0]} failed:\n${output}`);
-  return output;
-}
 
 /** The first checkpoint steps, read from the trainer's folders. */
 async function checkpointNames(runDir: string): Promise<string[]> {
@@ -122,7 +101,7 @@ test(
     await mkdir(ARTIFACTS, { recursive: true });
     const logdir = join(base, 'logs');
     const runDir = join(logdir, RUN);
-    await runCli([
+    await runCliToEnd([
       'train',
       '--blocks',
       '1,1,1',
@@ -157,7 +136,7 @@ test(
       '--gif-tween',
       String(TWEEN),
     ];
-    await runCli(watchArgs);
+    await runCliToEnd(watchArgs);
     const firstCount = names.length - 1;
     const steps = names.slice(0, firstCount).map((n) => Number(n.slice(5)));
 
@@ -288,16 +267,18 @@ test(
     });
 
     await t.test('through view: lists the run, refuses escapes, shows a new frame without a reload', async () => {
-      const view = cli(['view', '--logdir', logdir, '--port', '0']);
-      t.after(() => view.kill('SIGTERM'));
-      const lines = createInterface({ input: view.stdout! });
-      const url = await new Promise<string>((resolve, reject) => {
-        lines.on('line', (line) => {
-          const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-          if (match) resolve(match[1]!);
-        });
-        view.once('exit', (code) => reject(new Error(`view exited with ${code}`)));
-      });
+      const view = startCli(['view', '--logdir', logdir, '--port', '0']);
+      t.after(() => view.process.kill('SIGTERM'));
+      const address = () => view.lines.map((line) => /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1]).find(Boolean);
+      await until(
+        'view to print its address',
+        () => {
+          if (view.process.exitCode !== null) throw new Error(`view exited with ${view.process.exitCode}`);
+          return address() !== undefined;
+        },
+        30,
+      );
+      const url = address()!;
       for (const escape of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd']) {
         assert.ok([403, 404].includes(await rawStatus(url, escape)), escape);
       }
@@ -312,7 +293,7 @@ test(
       await page.evaluate(() => (window.marker = 'same document'));
 
       await rename(held, join(runDir, 'checkpoints', lastName));
-      await runCli(watchArgs);
+      await runCliToEnd(watchArgs);
       await page.waitForFunction((n) => window.timelapse.frameCount === n, names.length, { timeout: 20_000 });
       const after = await page.evaluate(() => ({
         marker: window.marker,

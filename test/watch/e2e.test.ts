@@ -6,45 +6,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, readdir, rename, rm, truncate, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { readRunEvents } from '../../src/tensorboard/index.ts';
 import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag, watcherEvents } from './helpers/inspect-run.ts';
 import { needs } from '../helpers/requirements.ts';
+import { startCli, until, type CliChild } from '../helpers/cli.ts';
 
 const CIFAR = process.env.CIFAR10_PATH;
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-const ROOT = new URL('../../', import.meta.url).pathname;
 const VAL = 300;
 const RUN = 'e2e';
 
-interface Child {
-  process: ChildProcess;
-  lines: string[];
-  /** NDJSON events seen on stdout. */
-  events: { event: string; [key: string]: unknown }[];
+type WatcherEvent = { event: string; [key: string]: unknown };
+
+/** The NDJSON events (`--json`) a child printed so far. */
+function events(child: CliChild): WatcherEvent[] {
+  return child.stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as WatcherEvent);
 }
 
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
-  });
-  const result: Child = { process: child, lines: [], events: [] };
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    result.lines.push(line);
-    if (line.startsWith('{')) result.events.push(JSON.parse(line) as Child['events'][number]);
-  });
-  createInterface({ input: child.stderr! }).on('line', (line) => result.lines.push(line));
-  return result;
-}
-
-function startWatcher(logdir: string): Child {
-  return start([
+function startWatcher(logdir: string): CliChild {
+  return startCli([
     'watch',
     '--logdir',
     logdir,
@@ -58,20 +40,6 @@ function startWatcher(logdir: string): Child {
     '1',
     '--json',
   ]);
-}
-
-function exit(child: Child): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const p = child.process;
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve({ code: p.exitCode, signal: p.signalCode });
-  return new Promise((resolve) => p.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, seconds = 240): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function checkpointSteps(runDir: string): Promise<number[]> {
@@ -110,7 +78,7 @@ test(
   async (t) => {
     const logdir = join(await mkdtemp(join(tmpdir(), 'e2e-')), 'logs');
     const runDir = join(logdir, RUN);
-    const children: Child[] = [];
+    const children: CliChild[] = [];
     t.after(async () => {
       for (const child of children) child.process.kill('SIGKILL');
       await rm(join(logdir, '..'), { recursive: true, force: true });
@@ -119,7 +87,7 @@ test(
     // Watcher first: the run does not exist yet.
     const first = startWatcher(logdir);
     children.push(first);
-    const trainer = start([
+    const trainer = startCli([
       'train',
       '--logdir',
       logdir,
@@ -141,14 +109,14 @@ test(
     children.push(trainer);
 
     // Kill the first watcher with SIGKILL while it is inside its second frame, partway in.
-    const started = () => first.events.filter((e) => e.event === 'frame-start');
-    await until('the second frame to start', () => started().length >= 2);
+    const started = () => events(first).filter((e) => e.event === 'frame-start');
+    await until('the second frame to start', () => started().length >= 2, 240);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const killedStep = started()[1]!.step;
     first.process.kill('SIGKILL');
-    assert.equal((await exit(first)).signal, 'SIGKILL');
+    assert.equal((await first.exited).signal, 'SIGKILL');
     assert.ok(
-      !first.events.some((e) => e.event === 'frame' && e.step === killedStep),
+      !events(first).some((e) => e.event === 'frame' && e.step === killedStep),
       'the kill came before the frame was done',
     );
     const framesBeforeKill = (await stateOf(runDir)).frames.length;
@@ -156,13 +124,13 @@ test(
 
     const second = startWatcher(logdir);
     children.push(second);
-    const training = await exit(trainer);
+    const training = await trainer.exited;
     assert.equal(training.code, 0, trainer.lines.join('\n'));
     const steps = await checkpointSteps(runDir);
     assert.ok(steps.length >= 4, `checkpoints: ${steps.join(', ')}`);
-    await until('every checkpoint drawn', async () => (await handled(runDir)).length === steps.length);
+    await until('every checkpoint drawn', async () => (await handled(runDir)).length === steps.length, 240);
     assert.ok(
-      second.events.some((e) => e.event === 'info' && /continuing after step/.test(String(e.message))),
+      events(second).some((e) => e.event === 'info' && /continuing after step/.test(String(e.message))),
       'the restarted watcher continued the chain',
     );
 
@@ -175,9 +143,9 @@ test(
     await copyCheckpoint(runDir, last, last + 2);
     await until('the copied checkpoints', async () => (await handled(runDir)).includes(last + 2), 120);
     second.process.kill('SIGTERM');
-    assert.deepEqual(await exit(second), { code: 0, signal: null }, second.lines.join('\n'));
+    assert.deepEqual(await second.exited, { code: 0, signal: null }, second.lines.join('\n'));
 
-    const skips = second.events.filter((e) => e.event === 'skipped');
+    const skips = events(second).filter((e) => e.event === 'skipped');
     assert.equal(skips.length, 1, JSON.stringify(skips));
     assert.equal(skips[0]!.step, last + 1);
     assert.match(String(skips[0]!.reason), /cannot be used/);
@@ -214,7 +182,7 @@ test(
       assert.ok(entry.spriteBytes > 1000);
     }
     // Per-stage timings in every frame event.
-    for (const event of [...first.events, ...second.events].filter((e) => e.event === 'frame')) {
+    for (const event of [...events(first), ...events(second)].filter((e) => e.event === 'frame')) {
       const seconds = event.seconds as Record<string, number>;
       for (const stage of ['load', 'embed', 'tsne', 'align', 'render', 'write', 'total'])
         assert.ok(seconds[stage]! >= 0, stage);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watcher, type WatcherOptions } from '../../src/watch/daemon.ts';
@@ -13,6 +13,7 @@ import { textReporter } from '../../src/watch/report.ts';
 import { isUserError } from '../../src/errors.ts';
 import { fakeStages, writeFakeCheckpoint } from './helpers/fake-stages.ts';
 import { gifSteps, stateOf } from './helpers/inspect-run.ts';
+import { pathExists } from '../../src/util/exists.ts';
 
 const VAL = 100;
 
@@ -53,12 +54,6 @@ async function corruptEventFiles(runDir: string): Promise<number> {
   return damaged;
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false,
-  );
-
 test('one run with a corrupt event file is left alone with one line; the other runs are all drawn', async (t) => {
   const logdir = await tempLogdir(t);
   await writeFakeCheckpoint(logdir, 'r', 100, 1);
@@ -94,8 +89,8 @@ test('one run with a corrupt event file is left alone with one line; the other r
     (await stateOf(join(logdir, 'r'))).frames.map((f) => f.step),
     [100],
   );
-  assert.equal(await exists(join(logdir, 'r', 'embeddings', 'watcher.lock')), false);
-  assert.equal(await exists(join(logdir, 'q', 'embeddings')), false);
+  assert.equal(await pathExists(join(logdir, 'r', 'embeddings', 'watcher.lock')), false);
+  assert.equal(await pathExists(join(logdir, 'q', 'embeddings')), false);
 });
 
 test('a run locked by another watcher is left alone, the others drawn; a live watcher takes it later', async (t) => {
@@ -150,7 +145,7 @@ test('a watcher that cannot load its data leaves no embeddings folder behind', a
     throw new (await import('../../src/errors.ts')).UserError('CIFAR-10 data not found at /nowhere');
   };
   await assert.rejects(watcher(logdir, { run: 'r', stages }).w.run(), /CIFAR-10 data not found/);
-  assert.equal(await exists(join(logdir, 'r', 'embeddings')), false);
+  assert.equal(await pathExists(join(logdir, 'r', 'embeddings')), false);
 });
 
 test('a restart on other validation images is refused; an old state file gets the fingerprint', async (t) => {

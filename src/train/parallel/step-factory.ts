@@ -7,8 +7,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { StepContext, StepFactory } from '../loop.ts';
-import type { TrainStep } from '../step.ts';
-import { createParallelTrainStep } from './parallel-step.ts';
+import { createTrainStep, type TrainStep } from '../step.ts';
+import { createParallelTrainStep, type ParallelStepOptions, type ParallelTrainStep } from './parallel-step.ts';
 import { WorkerFailure } from './pool.ts';
 import { chooseWorkerCount, type WorkerChoice } from './slices.ts';
 
@@ -53,4 +53,17 @@ export function parallelStepFactory(
     };
     return Object.assign(step, { [Symbol.asyncDispose]: () => parallel.close(), pool: parallel.pool });
   };
+}
+
+/**
+ * The step the scripts (benchmark, loss curve) train with: the data-parallel one on `workers`
+ * threads when more than one, else the single-thread one. `parallel` is kept for its timings and
+ * must be closed by the caller.
+ */
+export async function trainStepForWorkers(
+  options: ParallelStepOptions,
+): Promise<{ step: TrainStep; parallel?: ParallelTrainStep }> {
+  if (options.workers <= 1) return { step: createTrainStep(options.model, options.optimizer, options.numClasses) };
+  const parallel = await createParallelTrainStep(options);
+  return { step: parallel.step, parallel };
 }

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { TENSORBOARD_SERVE } from '../../helpers/requirements.ts';
-import { killOnExit } from './processes.ts';
+import { killOnExit } from '../../helpers/cli.ts';
 
 /** The serve script's default; TensorBoard polls the event files this often. */
 export const RELOAD_INTERVAL_SECONDS = 2;

@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/index.ts';
 import { readCheckpointMeta, readCheckpointWeights, readOptimizerState } from '../../../src/model/checkpoint.ts';
@@ -13,11 +11,12 @@ import { ProgressBar } from '../../../src/train/progress.ts';
 import { train, type StepFactory, type TrainOptions } from '../../../src/train/loop.ts';
 import { parallelStepFactory } from '../../../src/train/parallel/step-factory.ts';
 import { WorkerFailure, type WorkerPool } from '../../../src/train/parallel/pool.ts';
-import { syntheticCifar, writeSyntheticCifarDir } from '../fixtures.ts';
+import { interruptibleTrainOptions, syntheticCifar, writeSyntheticCifarDir } from '../fixtures.ts';
+import { startCli, until } from '../../helpers/cli.ts';
+import { pathExists } from '../../../src/util/exists.ts';
 
 await initBackend('wasm', { log: () => undefined });
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const quiet = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
 const dataset = syntheticCifar(96, 20);
 
@@ -140,49 +139,22 @@ test('train --workers 2: SIGINT finishes the step, checkpoints and exits 0 with 
   try {
     const data = await writeSyntheticCifarDir(join(dir, 'data'), 1600, 20);
     const logdir = join(dir, 'logs');
-    const args = [
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'train',
-      '--data',
-      data,
-      '--blocks',
-      '1',
-      '--batch-size',
-      '32',
-      '--epochs',
-      '100',
-      '--logdir',
-      logdir,
-      '--run',
-      'sig',
-      '--backend',
-      'wasm',
-      '--workers',
-      '2',
-    ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const child = startCli(['train', ...interruptibleTrainOptions(data, logdir, 32, 100), '--workers', '2']);
+    const output = () => child.lines.join('\n');
     const checkpoints = join(logdir, 'sig', 'checkpoints');
     const first = join(checkpoints, 'step-000000000', 'checkpoint.json');
-    const deadline = Date.now() + 60_000;
-    while (
-      !(await stat(first).then(
-        () => true,
-        () => false,
-      )) ||
-      !/workers: 2/.test(stderr)
-    ) {
-      assert.ok(Date.now() < deadline, `no first checkpoint within 60 s: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(
+      'the first checkpoint and the workers line',
+      async () => {
+        return (await pathExists(first)) && /workers: 2/.test(output());
+      },
+      60,
+    );
     await new Promise((r) => setTimeout(r, 1500));
-    child.kill('SIGINT');
+    child.process.kill('SIGINT');
     // Worker threads still running would keep the process alive: exiting at all shows they were stopped.
-    const code = await exited;
+    const { code } = await child.exited;
+    const stderr = output();
     assert.equal(code, 0, stderr);
     assert.match(stderr, /SIGINT: stopping after this step/);
     // The newest checkpoint is the one the signal asked for, at a step boundary. (A fast machine
