@@ -47,3 +47,19 @@ export function describeFsError(error: unknown, action: string, path: string): s
       return `${what}: ${(error as Error | undefined)?.message ?? String(error)}`;
   }
 }
+
+/**
+ * A failure that may pass by itself: a checkpoint folder seen in the moment before its files
+ * exist, a file another process is still writing or has not yet made readable. The watcher does
+ * not record it as a skip; it tries the same step again later.
+ */
+export class TransientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientError';
+  }
+}
+
+export function isTransientError(error: unknown): error is TransientError {
+  return error instanceof TransientError;
+}
