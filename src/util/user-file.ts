@@ -43,8 +43,8 @@ function inside(root: string, path: string): boolean {
   return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e6 ? 3 : 1)} MB`;
+function size(bytes: number): string {
+  return bytes < 1e6 ? `${bytes} bytes` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** The whole of a regular file inside `options.root`; see the module comment for the checks. */
@@ -91,7 +91,7 @@ export async function readUserFile(path: string, options: UserFileOptions): Prom
     if (stats.size > options.maxBytes) {
       throw new UserFileError(
         'too-large',
-        `${what} ${path} is ${megabytes(stats.size)}, over the ${megabytes(options.maxBytes)} this reads; ` +
+        `${what} ${path} is ${size(stats.size)}, over the ${size(options.maxBytes)} this reads; ` +
           'use fewer points or a smaller file',
       );
     }
