@@ -1,113 +1,89 @@
 /**
- * Reading a file the user (or their training script) owns: a projector config, a tensor TSV, a
- * metadata TSV, a sprite. Such a path comes from a config anyone could have written, so it is
- * read with care: it must stay inside `root` (a symbolic link may point elsewhere inside it,
- * never out), be a regular file (a FIFO or a device would block or never end), and be no larger
- * than `maxBytes`. It is opened read-only and non-blocking, read once from one descriptor (so a
- * swap of the path between the check and the read cannot change what is read), and never
- * modified.
+ * Reading a file from a directory this program did not write (a checkpoint, a user's log
+ * directory): its names come from files anyone could have edited, so a name like
+ * `../../../dev/zero` or a named pipe must not make us read something else, grow without bound,
+ * or hang. Only a relative path without `..` that stays inside `dir` (symlinks resolved), only a
+ * regular file, only up to `maxBytes`, checked on the open descriptor before any byte is read.
  */
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 
-/** Why a user file could not be read; `missing` is the one a watcher may simply wait out. */
-export type UserFileProblem = 'missing' | 'outside' | 'not-a-file' | 'too-large' | 'unreadable';
-
+/** A refused or failed read; `code` is the file-system error code when there was one (ENOENT, EACCES, …). */
 export class UserFileError extends UserError {
-  readonly problem: UserFileProblem;
-
-  constructor(problem: UserFileProblem, message: string) {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
-    this.name = 'UserFileError';
-    this.problem = problem;
   }
 }
 
-export function isUserFileError(error: unknown, problem?: UserFileProblem): error is UserFileError {
-  return error instanceof UserFileError && (problem === undefined || error.problem === problem);
-}
-
-export interface UserFileOptions {
-  /** The directory the file must stay inside, symbolic links resolved (e.g. the run directory). */
-  root: string;
-  /** Larger files are refused, not read. */
+export interface UserFileLimits {
+  /** The largest size accepted; a bigger file is refused before it is read. */
   maxBytes: number;
-  /** What the file is, for messages: 'tensor TSV', 'sprite'. */
-  what?: string;
+  /** What to do when the file is refused (default: "use another file"). */
+  advice?: string;
 }
 
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
+/** `a/b.tsv` → true; `../x`, `/etc/passwd`, `a/../../x`, `` and names holding NUL → false. */
+export function isInsidePath(path: string): boolean {
+  if (path === '' || path.includes('\0') || isAbsolute(path) || path.includes('\\')) return false;
+  return path.split('/').every((segment) => segment !== '..');
 }
 
-function size(bytes: number): string {
-  return bytes < 1e6 ? `${bytes} bytes` : `${(bytes / 1e6).toFixed(1)} MB`;
+/** Opening flags: a FIFO opens at once instead of waiting for a writer; a symlink is refused. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+
+function kindOf(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean }): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a named pipe';
+  if (info.isCharacterDevice()) return 'a device';
+  return 'not a regular file';
 }
 
-/** The whole of a regular file inside `options.root`; see the module comment for the checks. */
-export async function readUserFile(path: string, options: UserFileOptions): Promise<Buffer> {
-  const what = options.what ?? 'file';
-  const absolute = resolve(path);
-  const root = resolve(options.root);
-  if (!inside(root, absolute)) {
-    throw new UserFileError('outside', `${what} ${path} is outside ${root}; only files inside the run are read`);
+/** Reads `dir/path` (see the module comment for what is refused). Every refusal is a one-line `UserFileError`. */
+export async function readUserFile(dir: string, path: string, limits: UserFileLimits): Promise<Buffer> {
+  const advice = limits.advice ?? 'use another file';
+  const shown = join(dir, path);
+  if (!isInsidePath(path)) {
+    throw new UserFileError(`${shown}: the name '${path}' points outside ${dir}; ${advice}`);
   }
   let real: string;
-  let realRoot: string;
   try {
-    realRoot = await realpath(root);
-    real = await realpath(absolute);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'missing' : 'unreadable';
-    throw new UserFileError(problem, describeFsError(error, `read ${what}`, path));
-  }
-  if (!inside(realRoot, real)) {
-    throw new UserFileError(
-      'outside',
-      `${what} ${path} is a symbolic link to ${real}, outside ${realRoot}; only files inside the run are read`,
-    );
-  }
-  let handle;
-  try {
-    // O_NOFOLLOW: the path was resolved above; a link swapped in since then is refused, not followed.
-    handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserFileError('missing', describeFsError(error, `read ${what}`, path));
-    if (code === 'ELOOP') {
-      throw new UserFileError('outside', `${what} ${path} became a symbolic link while being read; not followed`);
+    const dirReal = await realpath(dir);
+    real = await realpath(shown);
+    const inside = relative(dirReal, real);
+    if (inside.startsWith('..' + sep) || inside === '..' || isAbsolute(inside)) {
+      throw new UserFileError(`${shown}: a symbolic link out of ${dir}; ${advice}`);
     }
-    throw new UserFileError('unreadable', describeFsError(error, `read ${what}`, path));
+  } catch (error) {
+    if (error instanceof UserFileError) throw error;
+    throw new UserFileError(describeFsError(error, 'read', shown), (error as NodeJS.ErrnoException).code);
   }
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
-      throw new UserFileError('not-a-file', `${what} ${path} is not a regular file; point the config at a file`);
-    }
-    if (stats.size > options.maxBytes) {
+    await using handle = await open(real, OPEN_FLAGS);
+    const info = await handle.stat();
+    if (!info.isFile()) throw new UserFileError(`${shown}: ${kindOf(info)}, not a regular file; ${advice}`);
+    if (info.size > limits.maxBytes) {
       throw new UserFileError(
-        'too-large',
-        `${what} ${path} is ${size(stats.size)}, over the ${size(options.maxBytes)} this reads; ` +
-          'use fewer points or a smaller file',
+        `${shown}: ${info.size.toLocaleString('en-US')} bytes, more than the ` +
+          `${limits.maxBytes.toLocaleString('en-US')} expected; ${advice}`,
       );
     }
-    // The size of the moment: a file still growing is read up to it (the caller's completeness rule decides).
-    const buffer = Buffer.allocUnsafe(stats.size);
+    const bytes = Buffer.alloc(info.size);
     let filled = 0;
-    while (filled < stats.size) {
-      const { bytesRead } = await handle.read(buffer, filled, stats.size - filled, filled);
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled === stats.size ? buffer : buffer.subarray(0, filled);
+    return bytes.subarray(0, filled);
   } catch (error) {
     if (error instanceof UserFileError) throw error;
-    throw new UserFileError('unreadable', describeFsError(error, `read ${what}`, path));
-  } finally {
-    await handle.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new UserFileError(`${shown}: a symbolic link; ${advice}`, code);
+    throw new UserFileError(describeFsError(error, 'read', shown), code);
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, truncate, utimes } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, symlink, truncate, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needs } from '../../helpers/requirements.ts';
@@ -110,3 +111,21 @@ test(
     assert.equal(reading.data.metadata, undefined);
   },
 );
+
+test('a tensor file that is a FIFO or a link out of the run is skipped with one line, never read', async () => {
+  const base = await temporaryDir();
+  const runDir = join(base, 'run');
+  await writeText(join(base, 'secret.tsv'), '1\t2\n');
+  await writeText(join(runDir, '00001', 'a', 'metadata.tsv'), 'x\n');
+  await symlink(join(base, 'secret.tsv'), join(runDir, '00001', 'a', 'tensors.tsv'));
+  await mkdir(join(runDir, '00002', 'a'), { recursive: true });
+  execFileSync('mkfifo', [join(runDir, '00002', 'a', 'tensors.tsv')]);
+  const steps = (await discoverRunChains(runDir)).chains[0]!.steps;
+  const outcomes = await Promise.all(steps.map((step) => readStep(step, options(runDir))));
+  assert.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['skip', 'skip'],
+  );
+  assert.match(outcomes[0]!.kind === 'skip' ? outcomes[0]!.reason : '', /symbolic link out of/);
+  assert.match(outcomes[1]!.kind === 'skip' ? outcomes[1]!.reason : '', /a named pipe, not a regular file/);
+});

@@ -14,12 +14,12 @@
  * `embeddings/` folder) are never input.
  */
 import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../../../errors.ts';
 import { PROJECTOR_CONFIG_FILE } from '../../../tensorboard/event-reader.ts';
 import { parseProjectorConfig } from '../../../tensorboard/projector.ts';
 import type { EmbeddingInfo } from '../../../tensorboard/protos.ts';
-import { isUserFileError, readUserFile } from '../../../util/user-file.ts';
+import { isMissingFile, readRunFile } from './run-file.ts';
 
 export const TENSORS_FILE = 'tensors.tsv';
 export const METADATA_FILE = 'metadata.tsv';
@@ -123,11 +123,9 @@ async function configSteps(
   const path = join(runDir, PROJECTOR_CONFIG_FILE);
   let text: string;
   try {
-    text = (await readUserFile(path, { root: runDir, maxBytes: MAX_CONFIG_BYTES, what: 'projector config' })).toString(
-      'utf8',
-    );
+    text = (await readRunFile(runDir, path, MAX_CONFIG_BYTES)).toString('utf8');
   } catch (error) {
-    if (isUserFileError(error, 'missing')) return { steps };
+    if (isMissingFile(error)) return { steps };
     return { steps, problem: (error as Error).message };
   }
   let entries: EmbeddingInfo[];
@@ -142,15 +140,16 @@ async function configSteps(
     const { tag, step } = entryTagAndStep(entry);
     const key = `${tag}\0${step}`;
     if (steps.has(key)) continue;
-    const tensorPath = join(runDir, entry.tensor_path);
+    // Relative to the run, as TensorBoard resolves them; an absolute path is refused when read.
+    const tensorPath = resolve(runDir, entry.tensor_path);
     if (!(await isFile(tensorPath))) continue;
     steps.set(key, {
       tag,
       step,
       tensorPath,
       tensorShape: entry.tensor_shape?.length ? entry.tensor_shape : undefined,
-      metadataPath: entry.metadata_path ? join(runDir, entry.metadata_path) : undefined,
-      spritePath: entry.sprite?.image_path ? join(runDir, entry.sprite.image_path) : undefined,
+      metadataPath: entry.metadata_path ? resolve(runDir, entry.metadata_path) : undefined,
+      spritePath: entry.sprite?.image_path ? resolve(runDir, entry.sprite.image_path) : undefined,
       tileSize: entry.sprite?.single_image_dim?.length === 2 ? entry.sprite.single_image_dim : undefined,
       listed: true,
     });

@@ -17,7 +17,7 @@
  * past the settle time is unusable: skipped with the reason, and the chain goes on.
  */
 import { stat } from 'node:fs/promises';
-import { isUserFileError, readUserFile } from '../../../util/user-file.ts';
+import { isMissingFile, isRefusedFile, readRunFile } from './run-file.ts';
 import type { StepFiles } from './discover.ts';
 import { parseMetadata, type Metadata } from './metadata.ts';
 import { parseTensorFile } from './tensors.ts';
@@ -102,19 +102,11 @@ export async function readStep(step: StepFiles, options: ReadStepOptions): Promi
   let problem: string | undefined;
   let data: StepData | undefined;
   try {
-    const bytes = await readUserFile(step.tensorPath, {
-      root: options.runDir,
-      maxBytes: MAX_TENSOR_BYTES,
-      what: 'tensor file',
-    });
+    const bytes = await readRunFile(options.runDir, step.tensorPath, MAX_TENSOR_BYTES);
     const tensor = parseTensorFile(bytes, step.tensorPath, step.tensorShape);
     let metadata: Metadata | undefined;
     if (step.metadataPath) {
-      const text = await readUserFile(step.metadataPath, {
-        root: options.runDir,
-        maxBytes: MAX_METADATA_BYTES,
-        what: 'metadata file',
-      });
+      const text = await readRunFile(options.runDir, step.metadataPath, MAX_METADATA_BYTES);
       metadata = parseMetadata(text.toString('utf8'), step.metadataPath);
     }
     if (!tensor.endsWithNewline && !settled) {
@@ -130,9 +122,9 @@ export async function readStep(step: StepFiles, options: ReadStepOptions): Promi
     const { data: points, rows: count, cols: dim } = tensor;
     data = { step: step.step, points, count, dim, givenProjection: dim === 2, metadata };
   } catch (error) {
-    if (isUserFileError(error, 'missing')) return { kind: 'wait', why: firstLine(error) };
+    if (isMissingFile(error)) return { kind: 'wait', why: firstLine(error) };
     // A file that is not a regular file, is outside the run or too large will not change by waiting.
-    if (isUserFileError(error) && error.problem !== 'unreadable') return { kind: 'skip', reason: firstLine(error) };
+    if (isRefusedFile(error)) return { kind: 'skip', reason: firstLine(error) };
     problem = firstLine(error);
   }
 
