@@ -5,14 +5,29 @@
  */
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { RgbaImage } from '../tensorboard/summaries.ts';
-import { AXES_FACE, CLASS_COLORS, FIGURE_BACKGROUND, LIGHT_GREY, TEXT_DARK, TEXT_MUTED, cssColor } from './palette.ts';
+import type { ColorBar } from './colors.ts';
+import {
+  AXES_FACE,
+  CLASS_COLORS,
+  FIGURE_BACKGROUND,
+  LIGHT_GREY,
+  TEXT_DARK,
+  TEXT_MUTED,
+  cssColor,
+  type Rgb,
+} from './palette.ts';
 
 export interface ScatterOptions {
   /** Interleaved 2-D positions `[x0, y0, x1, y1, …]`, already normalised. */
   points: Float64Array;
-  /** Class of each point, 0–9. */
+  /** Each point's index into `palette` (CIFAR-10: its class, 0–9). */
   labels: Uint8Array;
+  /** The legend's names, one per colour of `palette`. */
   classNames: readonly string[];
+  /** The points' colours (default: the ten class colours). */
+  palette?: readonly Rgb[];
+  /** A colour bar instead of the legend, for a continuous scale (see colors.ts). */
+  colorBar?: ColorBar;
   title: string;
   /** One line under the plot, e.g. the step and the validation accuracy. */
   caption?: string;
@@ -109,7 +124,7 @@ function drawFigure(ctx: SKRSContext2D, options: ScatterOptions, width: number, 
   ctx.clip();
   ctx.lineWidth = Math.min(0.8, radius * 0.25);
   ctx.strokeStyle = cssColor(FIGURE_BACKGROUND);
-  const fills = CLASS_COLORS.map(cssColor);
+  const fills = (options.palette ?? CLASS_COLORS).map(cssColor);
   for (const i of drawOrder(n)) {
     const x = points[2 * i]!;
     const y = points[2 * i + 1]!;
@@ -136,9 +151,16 @@ function drawFigure(ctx: SKRSContext2D, options: ScatterOptions, width: number, 
     ctx.fillText(caption, Math.max(left + size / 2, 10 + half), top + size + fontSize * 2.9, width - 20);
   }
 
-  // Legend: one marker and name per class, right of the axes.
-  const rowHeight = Math.round(fontSize * 1.9);
+  if (options.colorBar) {
+    drawColorBar(ctx, options.colorBar, legendX, top, size, fontSize, width);
+    return;
+  }
+  // Legend: one marker and name per class, right of the axes; rows closer when there are many.
   const legendTop = top + Math.round(fontSize * 0.6);
+  const rowHeight = Math.min(
+    Math.round(fontSize * 1.9),
+    Math.floor((height - legendTop - fontSize) / classNames.length),
+  );
   ctx.strokeStyle = cssColor(LIGHT_GREY);
   ctx.lineWidth = 1;
   const legendWidth = Math.min(width - legendX - 10, Math.round(fontSize * 9.5));
@@ -160,6 +182,37 @@ function drawFigure(ctx: SKRSContext2D, options: ScatterOptions, width: number, 
     ctx.fillStyle = cssColor(TEXT_DARK);
     ctx.fillText(name, legendX + fontSize * 2, y);
   });
+}
+
+/** A vertical bar of the scale's colours, high at the top, with its name and both ends labelled. */
+function drawColorBar(
+  ctx: SKRSContext2D,
+  bar: ColorBar,
+  x: number,
+  top: number,
+  size: number,
+  fontSize: number,
+  width: number,
+): void {
+  const barWidth = Math.round(fontSize * 1.4);
+  const barTop = top + fontSize * 2;
+  const barHeight = size - fontSize * 4;
+  const step = barHeight / bar.colors.length;
+  bar.colors.forEach((color, k) => {
+    ctx.fillStyle = cssColor(color);
+    ctx.fillRect(x, barTop + barHeight - (k + 1) * step, barWidth, Math.ceil(step));
+  });
+  ctx.strokeStyle = cssColor(LIGHT_GREY);
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x + 0.5, barTop + 0.5, barWidth, barHeight);
+  ctx.fillStyle = cssColor(TEXT_DARK);
+  ctx.font = `${fontSize}px ${FONT}`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  const room = width - x - barWidth - fontSize;
+  ctx.fillText(bar.title, x, top + fontSize * 0.8, width - x - 10);
+  ctx.fillText(bar.high, x + barWidth + fontSize * 0.5, barTop, room);
+  ctx.fillText(bar.low, x + barWidth + fontSize * 0.5, barTop + barHeight, room);
 }
 
 function draw(options: ScatterOptions) {
