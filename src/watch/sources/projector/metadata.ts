@@ -42,7 +42,9 @@ export type PointColoring =
       /** What the two ends of the colour bar say. */
       lowLabel: string;
       highLabel: string;
-      /** Why the map is continuous, for the log: 'numbers' or '25 distinct values'. */
+      /** Numbers (the bar's ends are values), or names coloured by their sorted order. */
+      numeric: boolean;
+      /** Why the map is continuous, for the log: '300 distinct numbers', '25 distinct values, …'. */
       because: string;
     }
   | { kind: 'none'; reason: string };
@@ -130,6 +132,7 @@ export function colorPoints(metadata: Metadata, column: number): PointColoring {
       max,
       lowLabel: String(min),
       highLabel: String(max),
+      numeric: true,
       because: `${distinct.length} distinct numbers`,
     };
   }
@@ -144,6 +147,7 @@ export function colorPoints(metadata: Metadata, column: number): PointColoring {
     max: sorted.length - 1,
     lowLabel: sorted[0]!,
     highLabel: sorted[sorted.length - 1]!,
+    numeric: false,
     because: `${distinct.length} distinct values, more than the ${MAX_CATEGORIES} colours that can be told apart`,
   };
 }
