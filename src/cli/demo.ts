@@ -12,7 +12,7 @@ import { UserError } from '../errors.ts';
 import { listCheckpoints } from '../model/checkpoint.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
 import { timestampRunName } from '../train/runs.ts';
-import { runPaths } from '../watch/paths.ts';
+import { runPaths } from '../layout.ts';
 import { lastHandledStep, readState } from '../watch/state.ts';
 import { intOption, parseCommand } from './args.ts';
 import { onStopSignals } from './signals.ts';

@@ -1,37 +1,31 @@
 /**
- * The watcher daemon: finds the checkpoints of every run under a log directory (now and as they
- * appear), and turns each into one frame, exactly once and in step order per run, one frame at a
- * time. What is done lives in each run's state file, so a restarted watcher goes on from there.
+ * The watcher daemon: finds the chains of every source under a log directory (now and as they
+ * appear), and turns each pending step into one frame, exactly once and in step order per chain,
+ * one frame at a time, round robin between chains. A chain is opened (locked) only when it has
+ * something to do, and released once it has been idle for a while: a log directory of finished
+ * runs costs a listing and a record read per poll, and another watcher can take an idle run.
+ *
+ * What a failure does:
+ *   - a step the user can replace (`UserError` from the source): recorded as skipped (chain.ts)
+ *   - a chain the user must fix (a damaged record or event file, another watcher's lock, an
+ *     output that cannot be written: `UserError`): that chain is left alone with one line and
+ *     tried again later by a live watcher; with `--run` it ends the watcher
+ *   - a failure that may pass by itself (`TransientError`): tried again later, nothing recorded
+ *   - anything else (a bug): that chain stops with one line (`verbose`: the stack), nothing is
+ *     recorded, and the next start tries the step again
  */
-import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FSWatcher } from 'chokidar';
-import { UserError, isUserError } from '../errors.ts';
-import { makeDirectory, checkLogDirectory } from '../util/directory.ts';
+import { UserError, isTransientError, isUserError } from '../errors.ts';
+import { checkLogDirectory, makeDirectory } from '../util/directory.ts';
 import { pathExists } from '../util/exists.ts';
-import { GifWriter } from '../render/index.ts';
-import { TimelapsePage } from '../view/page.ts';
-import { listRunCheckpoints, listRunsWithCheckpoints, watchForCheckpoints, type CheckpointRef } from './discovery.ts';
-import { RunEventLog, type EventLog } from './events.ts';
-import { processCheckpoint, type ProjectorOutput, type WritePoint } from './frame.ts';
-import { runPaths, stepLabel, type RunPaths } from './paths.ts';
-import { acquireRunLock, removeStaleTemporaries } from './lock.ts';
-import { createProjectorOutput } from './projector.ts';
 import { effectivePerplexity } from '../tsne/index.ts';
+import { RunChain, type StepHooks } from './chain.ts';
 import type { Reporter, Stage } from './report.ts';
-import type { FrameStages, ValidationSet } from './stages.ts';
-import {
-  checkSettings,
-  checkValidationFingerprint,
-  emptyState,
-  lastHandledStep,
-  readFrameTsv,
-  readState,
-  validationFingerprint,
-  writeState,
-  type ChainSettings,
-  type RunState,
-} from './state.ts';
+import type { WritePoint } from './sinks/index.ts';
+import { chainName, type ChainKey, type Source, type StepRef } from './source.ts';
+import { checkpointSource } from './sources/checkpoints.ts';
+import type { FrameStages, ProjectionStages } from './stages.ts';
+import type { ChainSettings } from './state.ts';
 
 export interface WatcherOptions {
   logdir: string;
@@ -40,14 +34,21 @@ export interface WatcherOptions {
   /** Process what exists, then return. */
   once?: boolean;
   settings: ChainSettings;
+  /** The checkpoint model and the projection stages (real-stages.ts, or the tests' own). */
   stages: FrameStages;
+  /** Sources besides our own checkpoints (which come from `stages`). */
+  moreSources?: (stages: ProjectionStages) => Source[];
   reporter: Reporter;
-  /** In-between GIF frames per checkpoint (`--gif-tween`, default 0). */
+  /** In-between GIF frames per step (`--gif-tween`, default 0). */
   gifTween?: number;
   /** How often to look again even without a file-system event (default 5 s). */
   pollSeconds?: number;
-  /** How long a live whole-logdir watcher leaves a broken or locked run alone before trying it again (default 30 s). */
+  /** How long a live whole-logdir watcher leaves a broken or locked chain alone before trying again (default 30 s). */
   retryRunSeconds?: number;
+  /** How long a chain with nothing to do stays open (locked) before it is released (default 30 s). */
+  releaseIdleSeconds?: number;
+  /** Reports an unexpected error's stack too (`--verbose`). */
+  verbose?: boolean;
   /** Called as each stage of a frame starts (tests use it to kill the watcher mid-frame). */
   onStage?: (run: string, step: number, stage: Stage) => void | Promise<void>;
   /** Called after each write of a frame (tests kill the watcher between two writes). */
@@ -58,40 +59,49 @@ export interface WatchSummary {
   frames: number;
   skipped: number;
   /**
-   * Runs a whole-logdir watcher left alone (a damaged file, another watcher's lock), each
-   * reported in one line when it happened; empty when every run could be drawn.
+   * Chains a whole-logdir watcher left alone (a damaged file, another watcher's lock) or stopped
+   * (an unexpected error), each reported in one line when it happened; empty when all were drawn.
    */
   failedRuns: string[];
 }
 
-/** Everything the watcher holds open for one run. */
-interface RunSession {
+interface Found {
+  source: Source;
+  key: ChainKey;
   name: string;
-  paths: RunPaths;
-  state: RunState;
-  events: RunEventLog;
-  gif: GifWriter;
-  projector: ProjectorOutput;
-  page: TimelapsePage;
-  previous: Float64Array | null;
-  releaseLock: () => Promise<void>;
+}
+
+interface OpenChain {
+  chain: RunChain;
+  /** When it last had something to do (ms). */
+  busyAt: number;
 }
 
 export class Watcher {
   private readonly options: WatcherOptions;
-  private readonly sessions = new Map<string, RunSession>();
-  private validation: ValidationSet | null = null;
+  private readonly sources: Source[];
+  private readonly open = new Map<string, OpenChain>();
   private stopping = false;
   private closed = false;
   private wake: (() => void) | null = null;
   private changed = true;
-  private lastRunServed = '';
+  private lastServed = '';
+  private chainsWithSteps = 0;
   private readonly summary = { frames: 0, skipped: 0 };
-  /** Runs left alone, with the reason reported and when a live watcher may try again. */
-  private readonly failedRuns = new Map<string, { reason: string; retryAt: number }>();
+  /** Chains left alone, with the reason reported and when a live watcher may try again (never: stopped). */
+  private readonly failed = new Map<string, { reason: string; retryAt: number }>();
+  /** Point counts whose perplexity was already checked and said. */
+  private readonly perplexityChecked = new Set<number>();
 
   constructor(options: WatcherOptions) {
     this.options = options;
+    const { settings, reporter } = options;
+    const own = checkpointSource(options.stages, {
+      valSize: settings.valSize,
+      seed: settings.seed,
+      log: (line, fields) => reporter.info(line, fields),
+    });
+    this.sources = [own, ...(options.moreSources?.(options.stages) ?? [])];
   }
 
   /** Finish the frame in progress, then return from `run()`. */
@@ -100,12 +110,8 @@ export class Watcher {
     this.wake?.();
   }
 
-  get isStopping(): boolean {
-    return this.stopping;
-  }
-
   async run(): Promise<WatchSummary> {
-    const { logdir, once, reporter } = this.options;
+    const { logdir, once, reporter, run } = this.options;
     // A live watcher may start before the trainer has made the log directory; --once may not.
     if (once) {
       await checkLogDirectory(logdir);
@@ -113,22 +119,19 @@ export class Watcher {
     } else {
       await makeDirectory(logdir, 'create log directory');
     }
-    let fsWatcher: FSWatcher | null = null;
+    const watchers = once ? [] : this.sources.map((source) => source.watch(logdir, () => this.poke(), run));
     if (!once) {
-      fsWatcher = watchForCheckpoints(logdir, () => this.poke(), this.options.run);
-      const which = this.options.run === undefined ? 'every run' : `run '${this.options.run}'`;
-      reporter.info(`watching ${logdir} for checkpoints of ${which} (Ctrl-C to stop)`, {
-        logdir,
-        run: this.options.run ?? null,
-      });
+      const which = run === undefined ? 'every run' : `run '${run}'`;
+      reporter.info(`watching ${logdir} for checkpoints of ${which} (Ctrl-C to stop)`, { logdir, run: run ?? null });
     }
     try {
       let busySinceIdle = false;
       while (!this.stopping) {
         this.changed = false;
-        const next = await this.nextCheckpoint();
+        const next = await this.nextStep();
+        await this.releaseIdleChains(next?.open);
         if (next) {
-          await this.guardRun(next.session.name, () => this.processOne(next));
+          await this.guard(next.open.chain.name, () => this.drawOne(next.open, next.step));
           busySinceIdle = true;
           continue;
         }
@@ -139,18 +142,15 @@ export class Watcher {
         }
         await this.waitForChange();
       }
-      if (once && this.sessions.size === 0 && this.failedRuns.size === 0) {
-        const where =
-          this.options.run === undefined ? `${logdir}/*/checkpoints/` : `${logdir}/${this.options.run}/checkpoints/`;
-        reporter.info(
-          `no checkpoints found in ${where}; check --logdir${this.options.run === undefined ? '' : ' and --run'}`,
-        );
+      if (once && this.chainsWithSteps === 0 && this.failed.size === 0) {
+        const where = run === undefined ? `${logdir}/*/checkpoints/` : `${logdir}/${run}/checkpoints/`;
+        reporter.info(`no checkpoints found in ${where}; check --logdir${run === undefined ? '' : ' and --run'}`);
       }
     } finally {
-      await fsWatcher?.close();
+      for (const watcher of watchers) await watcher.close();
       await this.close();
     }
-    return { ...this.summary, failedRuns: [...this.failedRuns.keys()] };
+    return { ...this.summary, failedRuns: [...this.failed.keys()].sort() };
   }
 
   /** `--once --run NAME` for a run that is not there is a mistake, not "nothing to do". */
@@ -158,48 +158,67 @@ export class Watcher {
     const { logdir, run } = this.options;
     if (run === undefined) return;
     if (await pathExists(join(logdir, run))) return;
-    const runs = await listRunsWithCheckpoints(logdir);
-    const known = runs.length === 0 ? 'it has no runs with checkpoints' : `runs with checkpoints: ${runs.join(', ')}`;
+    const runs = new Set<string>();
+    for (const source of this.sources) for (const key of await source.listChains(logdir)) runs.add(key.run);
+    const known =
+      runs.size === 0 ? 'it has no runs with checkpoints' : `runs with checkpoints: ${[...runs].join(', ')}`;
     throw new UserError(`no run '${run}' in ${logdir} (${known}); check --run and --logdir`);
   }
 
   /**
-   * Runs `work` for one run. Watching a whole log directory, a user-fixable failure of one run
-   * (a damaged event or state file, another watcher's lock, an output that cannot be written)
-   * must not stop the others: the run is reported in one line and left alone. With `--run`,
-   * that run is all the user asked for, so its failure ends the watcher.
+   * Runs `work` for one chain and applies the failure policy (see the header). Returns null when
+   * the chain failed.
    */
-  private async guardRun<T>(run: string, work: () => Promise<T>): Promise<T | null> {
+  private async guard<T>(name: string, work: () => Promise<T>): Promise<T | null> {
     try {
       const result = await work();
-      this.failedRuns.delete(run);
+      this.failed.delete(name);
       return result;
     } catch (error) {
-      if (this.options.run !== undefined || !isUserError(error)) throw error;
-      await this.leaveRunAlone(run, error.message);
+      if (isUserError(error)) {
+        if (this.options.run !== undefined) throw error;
+        await this.leaveAlone(name, error.message, Date.now() + 1000 * (this.options.retryRunSeconds ?? 30));
+      } else if (isTransientError(error)) {
+        await this.leaveAlone(name, `${error.message}; trying again later`, Date.now() + 1000 * this.pollSeconds());
+      } else {
+        await this.stopChain(name, error);
+      }
       return null;
     }
   }
 
-  private async leaveRunAlone(run: string, reason: string): Promise<void> {
-    const session = this.sessions.get(run);
-    if (session) {
-      this.sessions.delete(run);
-      await session.events.close().catch(() => undefined);
-      await session.releaseLock();
-    }
-    const earlier = this.failedRuns.get(run);
-    const retryAt = Date.now() + 1000 * (this.options.retryRunSeconds ?? 30);
-    this.failedRuns.set(run, { reason, retryAt });
-    // A live watcher tries the run again now and then; it says so again only when the reason changes.
-    if (earlier?.reason !== reason) {
-      this.options.reporter.error(`leaving run '${run}' alone: ${reason}`, { run, reason });
-    }
+  private async leaveAlone(name: string, reason: string, retryAt: number): Promise<void> {
+    await this.release(name);
+    const earlier = this.failed.get(name);
+    this.failed.set(name, { reason, retryAt });
+    // A live watcher tries the chain again now and then; it says so again only when the reason changes.
+    if (earlier?.reason !== reason)
+      this.options.reporter.error(`leaving run '${name}' alone: ${reason}`, { run: name, reason });
   }
 
-  private mayTry(run: string): boolean {
-    const failed = this.failedRuns.get(run);
+  /** A bug, not the user's data: nothing is recorded, the chain waits for the next start. */
+  private async stopChain(name: string, error: unknown): Promise<void> {
+    await this.release(name);
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+    const how = this.options.verbose ? '' : ' (--verbose shows where)';
+    this.failed.set(name, { reason: message, retryAt: Infinity });
+    this.options.reporter.error(
+      `stopped drawing run '${name}': unexpected error: ${message}${how}; nothing was recorded, the next start ` +
+        'tries that step again',
+      { run: name, reason: message },
+    );
+    if (this.options.verbose && error instanceof Error && error.stack) this.options.reporter.error(error.stack);
+    // With --run that chain was all the user asked for.
+    if (this.options.run !== undefined) this.stop();
+  }
+
+  private mayTry(name: string): boolean {
+    const failed = this.failed.get(name);
     return failed === undefined || (!this.options.once && Date.now() >= failed.retryAt);
+  }
+
+  private pollSeconds(): number {
+    return this.options.pollSeconds ?? 5;
   }
 
   private poke(): void {
@@ -209,7 +228,7 @@ export class Watcher {
 
   private waitForChange(): Promise<void> {
     if (this.changed || this.stopping) return Promise.resolve();
-    const pollMs = 1000 * (this.options.pollSeconds ?? 5);
+    const pollMs = 1000 * this.pollSeconds();
     return new Promise((resolve) => {
       const timer = setTimeout(done, pollMs);
       function done() {
@@ -228,178 +247,129 @@ export class Watcher {
     await this.close();
   }
 
-  /** Writers closed, locks released, workers and models freed. Safe to call twice. */
+  /** Chains closed, locks released, workers and models freed. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const session of this.sessions.values()) {
-      await session.events.close();
-      await session.releaseLock();
-    }
-    this.sessions.clear();
-    await this.options.stages.dispose();
+    for (const name of [...this.open.keys()]) await this.release(name);
+    for (const source of this.sources) await source.dispose();
   }
 
-  private async getValidation(): Promise<ValidationSet> {
-    if (this.validation === null) {
-      const { valSize, seed, perplexity } = this.options.settings;
-      this.validation = await this.options.stages.validation(valSize, seed);
-      const { count } = this.validation;
-      this.options.reporter.info(
-        `validation subset: ${count} test images, ${this.validation.classNames.length} classes`,
-        {
-          points: count,
-        },
-      );
-      // Record what is actually used: t-SNE lowers a perplexity the subset is too small for.
-      const used = effectivePerplexity(perplexity, count);
-      if (used < perplexity) {
-        this.options.reporter.info(`perplexity ${perplexity} lowered to ${used}: the subset has only ${count} images`, {
-          perplexity,
-          effectivePerplexity: used,
-        });
+  private async release(name: string): Promise<void> {
+    const open = this.open.get(name);
+    if (!open) return;
+    this.open.delete(name);
+    await open.chain.close();
+  }
+
+  /** Chains with nothing to do for `releaseIdleSeconds` are closed: their lock is free again. */
+  private async releaseIdleChains(keep?: OpenChain): Promise<void> {
+    const idleMs = 1000 * (this.options.releaseIdleSeconds ?? 30);
+    const now = Date.now();
+    for (const [name, open] of [...this.open]) {
+      if (open !== keep && now - open.busyAt >= idleMs) await this.release(name);
+    }
+  }
+
+  private async allChains(): Promise<Found[]> {
+    const found: Found[] = [];
+    for (const source of this.sources) {
+      for (const key of await source.listChains(this.options.logdir, this.options.run)) {
+        found.push({ source, key, name: chainName(key) });
       }
     }
-    return this.validation;
-  }
-
-  private async openSession(run: string): Promise<RunSession> {
-    const existing = this.sessions.get(run);
-    if (existing) return existing;
-    const { logdir } = this.options;
-    const paths = runPaths(join(logdir, run));
-    // The data first: a wrong --data must fail before anything is created in the run.
-    await this.getValidation();
-    const hadEmbeddings = await pathExists(paths.embeddings);
-    await makeDirectory(paths.embeddings);
-    let releaseLock: (() => Promise<void>) | null = null;
-    try {
-      releaseLock = await acquireRunLock(paths.lock, run);
-      return await this.openLockedSession(run, paths, releaseLock);
-    } catch (error) {
-      await releaseLock?.();
-      // A watcher that could not start leaves no empty embeddings/ behind (rmdir keeps a full one).
-      if (!hadEmbeddings) await rmdir(paths.embeddings).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async openLockedSession(run: string, paths: RunPaths, releaseLock: () => Promise<void>): Promise<RunSession> {
-    const { settings, reporter } = this.options;
-    await removeStaleTemporaries([paths.runDir, paths.embeddings, paths.frames, paths.images, paths.projector]);
-    const validation = await this.getValidation();
-    const fingerprint = validationFingerprint(validation);
-    const saved = await readState(paths.state);
-    if (saved) {
-      checkSettings(saved, settings, paths.state);
-      checkValidationFingerprint(saved, fingerprint, paths.state);
-    }
-    const state = saved ?? emptyState(settings, fingerprint);
-    if (state.validationFingerprint === undefined) {
-      // A chain from before fingerprints: these images are taken to be its images from now on.
-      state.validationFingerprint = fingerprint;
-      await writeState(paths.state, state);
-    }
-    const events = await RunEventLog.open(paths.events, paths.runDir);
-    const restored = await events.restore(state.frames, paths.imageFile);
-    if (restored > 0)
-      reporter.info(`${run}: wrote ${restored} TensorBoard points the event files had lost, from ${paths.state}`);
-    const last = state.frames.at(-1);
-    const previous = last ? await readFrameTsv(paths.frameFile(last.step), validation.count) : null;
-    const projector = await createProjectorOutput(paths.runDir, validation);
-    const { embeddings: embeddingsDir, frameFile } = paths;
-    const page = new TimelapsePage({ run, embeddingsDir, points: validation, frameFile });
-    // A restarted watcher rewrites the page first: the previous one may have died before writing it.
-    if (state.frames.length > 0) await page.update(state.frames);
-    const gif = new GifWriter(paths.gif);
-    const session: RunSession = { name: run, paths, state, events, gif, projector, page, previous, releaseLock };
-    this.sessions.set(run, session);
-    if (last) {
-      reporter.info(
-        `${run}: continuing after step ${stepLabel(last.step)} (${state.frames.length} frames, ` +
-          `${state.skipped.length} skipped so far)`,
-        {
-          run,
-          lastStep: last.step,
-        },
-      );
-    }
-    return session;
+    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /**
-   * The next checkpoint to process: the lowest pending step of the run after the one served
-   * last (round robin, so two runs trained at once both advance). Checkpoints below a run's last
-   * frame are recorded as skipped with a reason: frames only go forward.
+   * The next step to draw: the lowest pending step of the chain after the one served last (round
+   * robin, so two runs trained at once both advance).
    */
-  private async nextCheckpoint(): Promise<{ session: RunSession; checkpoint: CheckpointRef } | null> {
-    const { logdir } = this.options;
-    const runs = await listRunsWithCheckpoints(logdir, this.options.run);
-    const ordered = [...runs.filter((r) => r > this.lastRunServed), ...runs.filter((r) => r <= this.lastRunServed)];
-    for (const run of ordered) {
-      if (!this.mayTry(run)) continue;
-      const next = await this.guardRun(run, () => this.nextOfRun(run));
+  private async nextStep(): Promise<{ open: OpenChain; step: StepRef } | null> {
+    const chains = await this.allChains();
+    const after = chains.filter((c) => c.name > this.lastServed);
+    const ordered = [...after, ...chains.filter((c) => c.name <= this.lastServed)];
+    let withSteps = 0;
+    for (const found of ordered) {
+      if (!this.mayTry(found.name)) continue;
+      const next = await this.guard(found.name, async () => {
+        const steps = await found.source.listSteps(this.options.logdir, found.key);
+        if (steps.length > 0) withSteps++;
+        return this.nextOfChain(found, steps);
+      });
       if (next) {
-        this.lastRunServed = run;
+        this.lastServed = found.name;
+        this.chainsWithSteps = Math.max(this.chainsWithSteps, withSteps);
         return next;
       }
     }
+    this.chainsWithSteps = Math.max(this.chainsWithSteps, withSteps);
     return null;
   }
 
-  private async nextOfRun(run: string): Promise<{ session: RunSession; checkpoint: CheckpointRef } | null> {
-    const checkpoints = await listRunCheckpoints(this.options.logdir, run);
-    if (checkpoints.length === 0) return null;
-    const session = await this.openSession(run);
-    const handled = new Set([...session.state.frames.map((f) => f.step), ...session.state.skipped.map((s) => s.step)]);
-    const last = lastHandledStep(session.state);
-    for (const checkpoint of checkpoints) {
-      if (handled.has(checkpoint.step)) continue;
-      if (checkpoint.step < last) {
-        const why = `it appeared after step ${stepLabel(last)} was already drawn, and frames only go forward`;
-        await this.recordSkip(session, checkpoint.step, why);
-        continue;
-      }
-      return { session, checkpoint };
+  private async nextOfChain(found: Found, steps: StepRef[]): Promise<{ open: OpenChain; step: StepRef } | null> {
+    let open = this.open.get(found.name);
+    if (!open) {
+      const layout = RunChain.layoutOf(this.options.logdir, found.key);
+      if (!(await RunChain.hasWork(layout, steps, this.options.settings))) return null;
+      open = { chain: await this.openChain(found), busyAt: Date.now() };
+      this.open.set(found.name, open);
     }
-    return null;
+    const { next, skipped } = await open.chain.nextStep(steps);
+    for (const skip of skipped) this.reportSkip(found.name, skip.step, skip.reason);
+    if (skipped.length > 0 || next) open.busyAt = Date.now();
+    return next ? { open, step: next } : null;
   }
 
-  private async recordSkip(session: RunSession, step: number, reason: string): Promise<void> {
-    session.state.skipped.push({ step, reason, time: new Date().toISOString() });
-    await writeState(session.paths.state, session.state);
+  private async openChain(found: Found): Promise<RunChain> {
+    const { logdir, settings, stages, reporter, gifTween } = this.options;
+    const chain = await RunChain.open({
+      logdir,
+      key: found.key,
+      source: found.source,
+      stages,
+      settings,
+      gifTween: gifTween ?? 0,
+      info: (line, fields) => reporter.info(line, fields),
+    });
+    this.sayPerplexity(chain.pointCount);
+    return chain;
+  }
+
+  /** Record what is actually used: t-SNE lowers a perplexity the points are too few for (said once per count). */
+  private sayPerplexity(count: number): void {
+    if (this.perplexityChecked.has(count)) return;
+    this.perplexityChecked.add(count);
+    const { perplexity } = this.options.settings;
+    const used = effectivePerplexity(perplexity, count);
+    if (used < perplexity) {
+      this.options.reporter.info(`perplexity ${perplexity} lowered to ${used}: the subset has only ${count} images`, {
+        perplexity,
+        effectivePerplexity: used,
+      });
+    }
+  }
+
+  private reportSkip(name: string, step: number, reason: string): void {
     this.summary.skipped++;
-    this.options.reporter.skipped(session.name, step, reason);
+    this.options.reporter.skipped(name, step, reason);
   }
 
-  private async processOne({ session, checkpoint }: { session: RunSession; checkpoint: CheckpointRef }): Promise<void> {
-    const { onStage, onWritten } = this.options;
-    this.options.reporter.started(session.name, checkpoint.step, checkpoint.dir);
-    const outcome = await processCheckpoint(
-      {
-        run: session.name,
-        paths: session.paths,
-        validation: await this.getValidation(),
-        stages: this.options.stages,
-        settings: this.options.settings,
-        state: session.state,
-        previous: session.previous,
-        events: session.events as EventLog,
-        gif: session.gif,
-        projector: session.projector,
-        page: session.page,
-        gifTween: this.options.gifTween,
-        onStage: onStage ? (stage) => onStage(session.name, checkpoint.step, stage) : undefined,
-        onWritten: onWritten ? (what) => onWritten(session.name, checkpoint.step, what) : undefined,
-      },
-      checkpoint,
-    );
+  private async drawOne(open: OpenChain, step: StepRef): Promise<void> {
+    const { onStage, onWritten, reporter } = this.options;
+    const { chain } = open;
+    reporter.started(chain.name, step.step, step.where);
+    const hooks: StepHooks = {
+      onStage: onStage ? (stage) => onStage(chain.name, step.step, stage) : undefined,
+      onWritten: onWritten ? (what) => onWritten(chain.name, step.step, what) : undefined,
+    };
+    const outcome = await chain.draw(step, hooks);
+    open.busyAt = Date.now();
     if (outcome.kind === 'skipped') {
-      await this.recordSkip(session, checkpoint.step, `${checkpoint.dir} cannot be used: ${outcome.reason}`);
+      this.reportSkip(chain.name, step.step, outcome.reason);
       return;
     }
-    session.previous = outcome.positions;
     this.summary.frames++;
-    this.options.reporter.frame(outcome.report);
+    reporter.frame(outcome.report);
   }
 }

@@ -24,15 +24,21 @@ export interface RealStageOptions {
 
 const IMAGE_BYTES = 32 * 32 * 3;
 
-function argmaxAccuracy(logits: Float32Array, labels: Uint8Array, classes: number): number {
-  const n = labels.length;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
+/** Each point's predicted class: the argmax of its logits. */
+function argmaxClasses(logits: Float32Array, count: number, classes: number): Uint8Array {
+  const predicted = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
     let best = 0;
     for (let c = 1; c < classes; c++) if (logits[i * classes + c]! > logits[i * classes + best]!) best = c;
-    if (best === labels[i]) correct++;
+    predicted[i] = best;
   }
-  return n === 0 ? 0 : correct / n;
+  return predicted;
+}
+
+function accuracyOf(predicted: Uint8Array, labels: Uint8Array): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) correct++;
+  return labels.length === 0 ? 0 : correct / labels.length;
 }
 
 export async function createStages(options: RealStageOptions): Promise<FrameStages> {
@@ -43,7 +49,8 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
     backend: options.backend,
     log: options.log,
   });
-  let input: Float32Array | null = null;
+  // The model's input for a set of images, made once per set.
+  const inputs = new WeakMap<ValidationSet, Float32Array>();
 
   return {
     async validation(size, seed): Promise<ValidationSet> {
@@ -56,7 +63,6 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
         images.set(cifar.test.images.subarray(index * IMAGE_BYTES, (index + 1) * IMAGE_BYTES), k * IMAGE_BYTES);
         labels[k] = cifar.test.labels[index]!;
       });
-      input = toModelInput(cifar.test.images, testIndices);
       return { images, labels, testIndices, classNames: cifar.classNames, count: testIndices.length };
     },
 
@@ -67,12 +73,17 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
     },
 
     async embed(validation) {
-      if (input === null) throw new Error('embed() called before validation()');
+      let input = inputs.get(validation);
+      if (!input) {
+        input = toModelInput(validation.images);
+        inputs.set(validation, input);
+      }
       const { embeddings, logits } = await embedder.embed(input, validation.count);
       const dim = embeddings.length / validation.count;
       const classes = logits ? logits.length / validation.count : 0;
-      const subsetAccuracy = logits && classes > 1 ? argmaxAccuracy(logits, validation.labels, classes) : undefined;
-      return { embeddings, dim, subsetAccuracy };
+      if (!logits || classes <= 1) return { embeddings, dim };
+      const predictions = argmaxClasses(logits, validation.count, classes);
+      return { embeddings, dim, predictions, subsetAccuracy: accuracyOf(predictions, validation.labels) };
     },
 
     async project(embedded, count, init, { seed, perplexity }) {

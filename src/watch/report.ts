@@ -2,21 +2,20 @@
  * What the watcher tells the user: one line per event for people, or (with `--json`) one JSON
  * object per line, each with an `event` field, for scripts and benchmarks.
  */
-import { stepLabel } from './paths.ts';
+import { stepLabel } from '../layout.ts';
+import { MEASURES, MEASURE_NAMES, type FrameMeasures } from './record.ts';
 
-export const STAGES = ['load', 'embed', 'tsne', 'align', 'render', 'write'] as const;
+export const STAGES = ['load', 'embed', 'tsne', 'align', 'measure', 'render', 'write'] as const;
 export type Stage = (typeof STAGES)[number];
 export type StageSeconds = Record<Stage, number> & { total: number };
 
-export interface FrameReport {
+/** A frame as reported: its record's measures, and where the time went. */
+export interface FrameReport extends FrameMeasures {
+  /** The chain's name (the run, and the tag when it has one). */
   run: string;
   step: number;
   points: number;
   seconds: StageSeconds;
-  knnPreservation: number;
-  neighborhoodHit: number;
-  displacement: number;
-  klDivergence: number;
   accuracy: number | null;
   image: string;
 }
@@ -47,11 +46,10 @@ export function textReporter(out: Write = stdoutLine, err: Write = stderrLine): 
     frame: (r) => {
       const stages = STAGES.map((s) => `${s} ${fixed(r.seconds[s], 2)}s`).join('  ');
       const accuracy = r.accuracy === null ? '' : `  acc ${(100 * r.accuracy).toFixed(1)}%`;
-      out(
-        `${r.run} step ${stepLabel(r.step)}: ${fixed(r.seconds.total, 2)}s (${stages})  ` +
-          `knn ${fixed(r.knnPreservation, 3)}  hit ${fixed(r.neighborhoodHit, 3)}  moved ` +
-          `${fixed(r.displacement, 3)}  KL ${fixed(r.klDivergence, 3)}${accuracy}`,
-      );
+      const measures = MEASURE_NAMES.filter((name) => MEASURES[name].short !== '')
+        .map((name) => `${MEASURES[name].short} ${fixed(r[name], MEASURES[name].digits)}`)
+        .join('  ');
+      out(`${r.run} step ${stepLabel(r.step)}: ${fixed(r.seconds.total, 2)}s (${stages})  ${measures}${accuracy}`);
     },
     skipped: (run, step, reason) => err(`skipped ${run} step ${stepLabel(step)}: ${reason}`),
     error: (message) => err(message),

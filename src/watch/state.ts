@@ -12,30 +12,11 @@ import { readFile } from 'node:fs/promises';
 import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { formatNumberTable, parseNumberTable } from '../util/tsv.ts';
+import type { FrameRecord, SkipRecord } from './record.ts';
+
+export { lastHandledStep, type FrameRecord, type SkipRecord } from './record.ts';
 
 export const STATE_FORMAT = 1;
-
-/** What a frame's TensorBoard scalars hold; kept in the state to rewrite a lost point. */
-export interface FrameMeasures {
-  knnPreservation: number;
-  neighborhoodHit: number;
-  displacement: number;
-  klDivergence: number;
-  frameSeconds: number;
-}
-
-export interface FrameRecord extends FrameMeasures {
-  step: number;
-  /** The checkpoint's validation accuracy, or the accuracy on the subset when it had none. */
-  accuracy: number | null;
-  time: string;
-}
-
-export interface SkipRecord {
-  step: number;
-  reason: string;
-  time: string;
-}
 
 /** Settings that must stay the same for the chain to mean anything. */
 export interface ChainSettings {
@@ -51,6 +32,11 @@ export interface RunState extends ChainSettings {
    * in state files written before it was recorded; the watcher adds it when it continues one.
    */
   validationFingerprint?: string;
+  /**
+   * What model the chain's frames are of (`describeModel`), when the source says: a step of
+   * another model is refused. Set by the chain's first frame that knows it.
+   */
+  model?: string;
   frames: FrameRecord[];
   skipped: SkipRecord[];
 }
@@ -65,14 +51,6 @@ export function validationFingerprint(validation: { images: Uint8Array; labels: 
   hash.update(validation.labels);
   hash.update(validation.images);
   return `sha256:${hash.digest('hex')}`;
-}
-
-/** The highest step that became a frame or was skipped: nothing at or below it is done again. */
-export function lastHandledStep(state: RunState): number {
-  let last = -1;
-  for (const frame of state.frames) last = Math.max(last, frame.step);
-  for (const skip of state.skipped) last = Math.max(last, skip.step);
-  return last;
 }
 
 export async function readState(path: string): Promise<RunState | null> {
@@ -101,7 +79,8 @@ export async function readState(path: string): Promise<RunState | null> {
     !Number.isInteger(state.valSize) ||
     !Number.isInteger(state.seed) ||
     typeof state.perplexity !== 'number' ||
-    (state.validationFingerprint !== undefined && typeof state.validationFingerprint !== 'string')
+    (state.validationFingerprint !== undefined && typeof state.validationFingerprint !== 'string') ||
+    (state.model !== undefined && typeof state.model !== 'string')
   ) {
     throw new UserError(
       `${path} is not a watcher state file of format ${STATE_FORMAT}; move it away and the watcher starts the chain ` +
@@ -113,6 +92,27 @@ export async function readState(path: string): Promise<RunState | null> {
 
 export async function writeState(path: string, state: RunState): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`);
+}
+
+/**
+ * The record of a chain being opened: read and checked against these settings and points, or a
+ * new one. A record from before fingerprints takes these points' fingerprint from now on.
+ */
+export async function openRecord(
+  path: string,
+  settings: ChainSettings,
+  points: { images: Uint8Array; labels: Uint8Array },
+): Promise<RunState> {
+  const fingerprint = validationFingerprint(points);
+  const saved = await readState(path);
+  if (saved === null) return emptyState(settings, fingerprint);
+  checkSettings(saved, settings, path);
+  checkValidationFingerprint(saved, fingerprint, path);
+  if (saved.validationFingerprint === undefined) {
+    saved.validationFingerprint = fingerprint;
+    await writeState(path, saved);
+  }
+  return saved;
 }
 
 /**

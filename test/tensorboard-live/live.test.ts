@@ -20,7 +20,7 @@ import {
   readRunEvents,
   scalarOf,
 } from '../../src/tensorboard/index.ts';
-import { runPaths } from '../../src/watch/paths.ts';
+import { runPaths } from '../../src/layout.ts';
 import { needs } from '../helpers/requirements.ts';
 import { stateOf } from '../watch/helpers/inspect-run.ts';
 import { openBrowser, pixelsPerLegendColour, showImageStep, showProjectorTensor } from './helpers/browser.ts';

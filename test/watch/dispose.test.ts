@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEventFile, summaryFileWriter, type SummaryWriter } from '../../src/tensorboard/index.ts';
-import { RunEventLog } from '../../src/watch/events.ts';
+import { RunEventLog } from '../../src/watch/sinks/events.ts';
 
 test('a SummaryWriter and the watcher event log close themselves at the end of an await using block', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'et-dispose-'));

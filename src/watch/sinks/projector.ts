@@ -10,18 +10,13 @@
  * projector draws the frame as we drew it, up to rotation and mirroring.
  */
 import { readFile } from 'node:fs/promises';
-import { ProjectorWriter, tensorTsv } from '../tensorboard/index.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
-import { pathExists as exists } from '../util/exists.ts';
-import { parseNumberTable } from '../util/tsv.ts';
-import type { ProjectorOutput } from './frame.ts';
-import { stepLabel } from './paths.ts';
-import type { ValidationSet } from './stages.ts';
-
-export const PROJECTOR_DIR = 'embeddings/projector';
-const METADATA = `${PROJECTOR_DIR}/metadata.tsv`;
-const SPRITE = `${PROJECTOR_DIR}/sprite.png`;
-const TILE = 32;
+import { stepLabel, type ChainLayout } from '../../layout.ts';
+import { ProjectorWriter, tensorTsv } from '../../tensorboard/index.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
+import { pathExists as exists } from '../../util/exists.ts';
+import { parseNumberTable } from '../../util/tsv.ts';
+import type { PointSet } from '../source.ts';
+import type { SinkSpec } from './sink.ts';
 
 export function embeddingTensorName(step: number): string {
   return `embedding:step-${stepLabel(step)}`;
@@ -60,44 +55,55 @@ async function addDepthToFlatFrames(writer: ProjectorWriter): Promise<void> {
   }
 }
 
-export async function createProjectorOutput(runDir: string, validation: ValidationSet): Promise<ProjectorOutput> {
-  const writer = new ProjectorWriter(runDir);
-  // Written once per run; a restarted watcher finds them (same subset: checked via the state).
-  if (!(await exists(writer.resolve(METADATA).absolute))) {
-    const rows = Array.from(validation.labels, (label, i) => [
+/**
+ * The chain's metadata and sprite, written once: a restarted watcher finds them (the same points:
+ * the record's fingerprint checks that).
+ */
+async function writePointFiles(writer: ProjectorWriter, layout: ChainLayout, points: PointSet): Promise<void> {
+  const { metadata, sprite } = layout.projectorFiles;
+  if (!(await exists(writer.resolve(metadata).absolute))) {
+    const rows = Array.from(points.labels, (label, i) => [
       String(label),
-      validation.classNames[label] ?? String(label),
-      String(validation.testIndices[i]),
+      points.classNames[label] ?? String(label),
+      String(points.testIndices[i]),
     ]);
-    await writer.writeMetadata(METADATA, ['label', 'class', 'test_index'], rows);
+    await writer.writeMetadata(metadata, ['label', 'class', 'test_index'], rows);
   }
-  if (!(await exists(writer.resolve(SPRITE).absolute))) {
-    await writer.writeSprite(SPRITE, validation.images, validation.count, TILE, TILE);
+  if (!(await exists(writer.resolve(sprite).absolute))) {
+    await writer.writeSprite(sprite, points.images, points.count, points.tile, points.tile);
   }
-  const sprite = { imagePath: SPRITE, tileWidth: TILE, tileHeight: TILE };
-  await addDepthToFlatFrames(writer);
-
-  return {
-    async addStep(step, embeddings, dim, positions) {
-      const label = stepLabel(step);
-      await writer.addEmbedding({
-        tensorName: embeddingTensorName(step),
-        values: embeddings,
-        count: validation.count,
-        dims: dim,
-        tensorPath: `${PROJECTOR_DIR}/step-${label}.tsv`,
-        metadataPath: METADATA,
-        sprite,
-      });
-      await writer.addEmbedding({
-        tensorName: frameTensorName(step),
-        values: framePoints(positions, validation.count),
-        count: validation.count,
-        dims: FRAME_COLUMNS,
-        tensorPath: `${PROJECTOR_DIR}/step-${label}-tsne.tsv`,
-        metadataPath: METADATA,
-        sprite,
-      });
-    },
-  };
 }
+
+export const projectorSink: SinkSpec = {
+  point: 'projector',
+  async open({ layout, points }) {
+    const writer = new ProjectorWriter(layout.projectorRoot);
+    await writePointFiles(writer, layout, points);
+    await addDepthToFlatFrames(writer);
+    const files = layout.projectorFiles;
+    const sprite = { imagePath: files.sprite, tileWidth: points.tile, tileHeight: points.tile };
+    return {
+      async write({ step, embeddings, dim, positions }) {
+        await writer.addEmbedding({
+          tensorName: embeddingTensorName(step),
+          values: embeddings,
+          count: points.count,
+          dims: dim,
+          tensorPath: files.embeddings(step),
+          metadataPath: files.metadata,
+          sprite,
+        });
+        await writer.addEmbedding({
+          tensorName: frameTensorName(step),
+          values: framePoints(positions, points.count),
+          count: points.count,
+          dims: FRAME_COLUMNS,
+          tensorPath: files.frame(step),
+          metadataPath: files.metadata,
+          sprite,
+        });
+      },
+      async close() {},
+    };
+  },
+};

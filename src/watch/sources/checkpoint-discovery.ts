@@ -7,9 +7,10 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { UserError, describeFsError } from '../errors.ts';
-import { CHECKPOINT_JSON, listCheckpoints, parseCheckpointDirName } from '../model/index.ts';
-import { pathExists } from '../util/exists.ts';
+import { UserError, describeFsError } from '../../errors.ts';
+import { CHECKPOINTS_DIR, checkpointsDir } from '../../layout.ts';
+import { CHECKPOINT_JSON, listCheckpoints, parseCheckpointDirName } from '../../model/checkpoint/format.ts';
+import { pathExists } from '../../util/exists.ts';
 
 export interface CheckpointRef {
   run: string;
@@ -30,14 +31,14 @@ export async function listRunsWithCheckpoints(logdir: string, only?: string): Pr
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     if (only !== undefined && entry.name !== only) continue;
-    if (await pathExists(join(logdir, entry.name, 'checkpoints'))) runs.push(entry.name);
+    if (await pathExists(checkpointsDir(join(logdir, entry.name)))) runs.push(entry.name);
   }
   return runs.sort();
 }
 
 /** Complete checkpoints of one run, by step. */
 export async function listRunCheckpoints(logdir: string, run: string): Promise<CheckpointRef[]> {
-  const found = await listCheckpoints(join(logdir, run, 'checkpoints'));
+  const found = await listCheckpoints(checkpointsDir(join(logdir, run)));
   return found.map(({ step, dir }) => ({ run, step, dir }));
 }
 
@@ -56,7 +57,7 @@ export function watchForCheckpoints(logdir: string, onChange: () => void, only?:
       case 1:
         return true;
       case 2:
-        return parts[1] === 'checkpoints';
+        return parts[1] === CHECKPOINTS_DIR;
       case 3:
         return parseCheckpointDirName(parts[2]!) !== undefined;
       case 4:

@@ -22,27 +22,11 @@ import {
   readEventFile,
   summaryFileWriter,
   type SummaryWriter,
-} from '../tensorboard/index.ts';
-import type { FrameRecord } from './state.ts';
+} from '../../tensorboard/index.ts';
+import { FRAME_TAGS, IMAGE_TAG, MEASURES, MEASURE_NAMES, type FrameRecord } from '../record.ts';
+import type { SinkSpec } from './sink.ts';
 
-export const TAGS = {
-  image: 'embeddings/tsne',
-  knnPreservation: 'embeddings/knn_preservation',
-  neighborhoodHit: 'embeddings/neighborhood_hit',
-  displacement: 'embeddings/displacement',
-  klDivergence: 'embeddings/kl_divergence',
-  frameSeconds: 'embeddings/frame_seconds',
-} as const;
-
-export const EVENT_FILE_SUFFIX = 'watcher';
-
-const SCALAR_TAGS = [
-  ['knnPreservation', TAGS.knnPreservation],
-  ['neighborhoodHit', TAGS.neighborhoodHit],
-  ['displacement', TAGS.displacement],
-  ['klDivergence', TAGS.klDivergence],
-  ['frameSeconds', TAGS.frameSeconds],
-] as const;
+const EVENT_FILE_SUFFIX = 'watcher';
 
 export interface EventLog {
   /** Writes the frame's image and scalars, leaving out any tag already at or past `step`. */
@@ -95,14 +79,15 @@ export class RunEventLog implements EventLog {
   writeFrame(record: FrameRecord, png: Uint8Array): number {
     let written = 0;
     const step = record.step;
-    if (step > this.lastStep(TAGS.image)) {
-      this.ensureWriter().image(TAGS.image, png, step);
-      this.last.set(TAGS.image, step);
+    if (step > this.lastStep(IMAGE_TAG)) {
+      this.ensureWriter().image(IMAGE_TAG, png, step);
+      this.last.set(IMAGE_TAG, step);
       written++;
     }
-    for (const [field, tag] of SCALAR_TAGS) {
+    for (const name of MEASURE_NAMES) {
+      const { tag } = MEASURES[name];
       if (step <= this.lastStep(tag)) continue;
-      this.ensureWriter().scalar(tag, record[field], step);
+      this.ensureWriter().scalar(tag, record[name], step);
       this.last.set(tag, step);
       written++;
     }
@@ -118,12 +103,12 @@ export class RunEventLog implements EventLog {
   async restore(frames: readonly FrameRecord[], imageFile: (step: number) => string): Promise<number> {
     let written = 0;
     for (const frame of frames) {
-      const missing = [TAGS.image, ...SCALAR_TAGS.map(([, tag]) => tag)].some((tag) => frame.step > this.lastStep(tag));
+      const missing = FRAME_TAGS.some((tag) => frame.step > this.lastStep(tag));
       if (!missing) continue;
       const png = await readFile(imageFile(frame.step)).catch(() => null);
       if (png === null) {
         // Without the PNG only the scalars can come back; the image tag jumps over this step.
-        this.last.set(TAGS.image, Math.max(this.lastStep(TAGS.image), frame.step));
+        this.last.set(IMAGE_TAG, Math.max(this.lastStep(IMAGE_TAG), frame.step));
       }
       written += this.writeFrame(frame, png ?? new Uint8Array());
     }
@@ -140,3 +125,25 @@ export class RunEventLog implements EventLog {
     await this.close();
   }
 }
+
+/** The watcher's TensorBoard points: restored from the record on open, then one image and scalars per frame. */
+export const eventsSink: SinkSpec = {
+  point: 'events',
+  async open({ name, layout, record, info }) {
+    const log = await RunEventLog.open(layout.events, layout.runDir);
+    try {
+      const restored = await log.restore(record.frames, layout.imageFile);
+      if (restored > 0)
+        info(`${name}: wrote ${restored} TensorBoard points the event files had lost, from ${layout.state}`);
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+    return {
+      async write(frame) {
+        log.writeFrame(frame.record, frame.png);
+      },
+      close: () => log.close(),
+    };
+  },
+};

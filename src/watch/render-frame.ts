@@ -1,0 +1,58 @@
+/** The render stage: a frame's scatter picture with its caption, and the in-between pictures leading to it. */
+import { renderScatterFrame, tweenPositions, type RgbaImage } from '../render/index.ts';
+import type { PointSet } from './source.ts';
+
+function formatStep(step: number): string {
+  return step.toLocaleString('en-US');
+}
+
+/**
+ * E.g. "step 3,200 · validation accuracy 34.6% · 1,000 test images". Checkpoints between two
+ * validations carry no accuracy; then the accuracy of the checkpoint's own predictions on the
+ * plotted images is shown, and said to be that.
+ */
+function caption(step: number, accuracy: number | null, measured: boolean, count: number): string {
+  const images = `${count.toLocaleString('en-US')} test images`;
+  const parts = [`step ${formatStep(step)}`];
+  if (accuracy === null) parts.push(images);
+  else if (measured) parts.push(`validation accuracy ${(100 * accuracy).toFixed(1)}%`, images);
+  else parts.push(`accuracy ${(100 * accuracy).toFixed(1)}% on these ${images}`);
+  return parts.join(' · ');
+}
+
+export interface FramePictures {
+  png: Uint8Array;
+  image: RgbaImage;
+  tweens: RgbaImage[];
+}
+
+export async function renderFrame(input: {
+  step: number;
+  positions: Float64Array;
+  points: PointSet;
+  accuracy: number | null;
+  measuredAccuracy: boolean;
+  /** The previous frame and its step, for the in-between pictures; null for the first frame. */
+  previous: { step: number; positions: Float64Array } | null;
+  /** In-between pictures from the previous frame to this one (`--gif-tween`); 0 = none. */
+  tweenCount: number;
+}): Promise<FramePictures> {
+  const { step, positions, points, previous } = input;
+  const scatter = (at: Float64Array, title: string) =>
+    renderScatterFrame({
+      points: at,
+      labels: points.labels,
+      classNames: points.classNames,
+      title: `t-SNE embedding projection · ${title}`,
+      caption: caption(step, input.accuracy, input.measuredAccuracy, points.count),
+    });
+  const tweens: RgbaImage[] = [];
+  if (previous) {
+    const between = `step ${formatStep(previous.step)} → ${formatStep(step)}`;
+    for (let k = 1; k <= input.tweenCount; k++) {
+      tweens.push((await scatter(tweenPositions(previous.positions, positions, k, input.tweenCount), between)).image);
+    }
+  }
+  const picture = await scatter(positions, `step ${formatStep(step)}`);
+  return { png: picture.png, image: picture.image, tweens };
+}
