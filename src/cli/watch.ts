@@ -8,6 +8,7 @@ import { parseBackendChoice } from '../backend/choose.ts';
 import { UserError } from '../errors.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
 import { Watcher } from '../watch/daemon.ts';
+import { projectorSource } from '../watch/sources/projector.ts';
 import { jsonReporter, textReporter } from '../watch/report.ts';
 import { intOption, numberOption, optionalIntOption, parseCommand } from './args.ts';
 import { parseInferenceEngine } from '../embed/index.ts';
@@ -21,6 +22,9 @@ written to TensorBoard (image embeddings/tsne, scalars embeddings/*, projector),
 <run>/embeddings/images/step-<step>.png and <run>/embeddings/images/animation.gif.
 Start it before or after the trainer; it follows runs that appear later. Stop with Ctrl-C
 (the frame in progress is finished; press again to abandon it). A restarted watcher continues.
+The embeddings other trainers log for TensorBoard's projector (PyTorch's add_embedding, a
+TensorFlow projector_config.pbtxt) become frames the same way, one chain per run and tag, written
+to <run>/timelapse/<tag>/; the trainer's own files are only read.
 A run that cannot be drawn (a damaged file, another watcher's lock) is named in one line and
 left alone; the other runs go on.
 
@@ -38,6 +42,11 @@ options:
   --seed N                  seed of the validation subset and of t-SNE (default: 0)
   --perplexity P            t-SNE perplexity (default: 30)
   --poll SECONDS            look for new checkpoints at least this often (default: 5)
+  --color-by COLUMN         for other trainers' projector embeddings: the metadata column that
+                            colours the points (default: one named like class or label, else the
+                            first); up to 20 values get a legend, more or numbers a colour bar
+  --settle SECONDS          a projector step folder its config does not list counts as complete
+                            once unchanged this long (default: 10)
   --gif-tween K             in-between GIF frames from each checkpoint's frame to the next, points
                             gliding along eased paths (default: 4; 0 = jump from frame to frame)
   --json                    one JSON object per line (NDJSON) instead of text, with per-stage timings
@@ -59,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
       perplexity: { type: 'string' },
       poll: { type: 'string' },
       'gif-tween': { type: 'string' },
+      'color-by': { type: 'string' },
+      settle: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -75,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
   // More than a dozen makes each frame slow to render and the GIF huge, for no visible gain.
   const gifTween = intOption('watch', 'gif-tween', values['gif-tween'], 4, 0);
   if (gifTween > 12) throw new UserError(`watch: --gif-tween must be 0 to 12, got ${gifTween}`);
+  const settleSeconds = numberOption('watch', 'settle', values.settle, 10);
+  if (!(settleSeconds >= 0)) throw new UserError(`watch: --settle must be 0 or more seconds, got '${values.settle}'`);
   const threads = optionalIntOption('watch', 'inference-threads', values['inference-threads'], 1);
   const reporter = values.json ? jsonReporter() : textReporter();
   const backend = parseBackendChoice(values.backend);
@@ -99,6 +112,9 @@ export async function run(argv: string[]): Promise<number> {
     reporter,
     pollSeconds,
     gifTween,
+    moreSources: () => [
+      projectorSource({ colorBy: values['color-by'], settleSeconds, log: (line) => reporter.info(line) }),
+    ],
   });
 
   // First signal: finish the frame in progress and close every writer. Second: abandon the

@@ -32,6 +32,8 @@ export interface TimelapseInput {
   frames: TimelapseFrame[];
   /** The projector sprite beside the page (path relative to the page), tile i = point i. */
   sprite: { src: string; tile: number; side: number } | null;
+  /** CSS colour of each label (default: the ten CIFAR-10 class colours). */
+  colors?: string[];
 }
 
 export interface TimelapseData {
@@ -55,6 +57,7 @@ export interface TimelapseData {
     displacement: number[];
   };
   sprite: TimelapseInput['sprite'];
+  colors?: string[];
   generated: string;
 }
 
@@ -151,6 +154,7 @@ export function encodeTimelapse(input: TimelapseInput): TimelapseData {
       displacement: frames.map((f) => f.displacement),
     },
     sprite: input.sprite,
+    ...(input.colors ? { colors: input.colors } : {}),
     generated: new Date().toISOString(),
   };
 }

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
+import { cssColor, type Rgb } from '../render/palette.ts';
 import { spriteGrid } from '../tensorboard/projector.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { parseNumberTable } from '../util/tsv.ts';
@@ -26,6 +27,12 @@ export interface TimelapsePoints {
   testIndices: ArrayLike<number>;
   classNames: string[];
   count: number;
+  /** Thumbnails (the sprite beside the page has them); null: the page shows none. */
+  images?: Uint8Array | null;
+  /** Side of a sprite tile (default 32). */
+  tile?: number;
+  /** Each label's colour (default: the ten CIFAR-10 class colours). */
+  palette?: readonly Rgb[];
 }
 
 /** A frame's record in the watcher's state. */
@@ -68,14 +75,16 @@ export class TimelapsePage {
       });
     }
     const { points, run } = this.options;
-    const grid = spriteGrid(points.count, SPRITE_TILE, SPRITE_TILE);
+    const tile = points.tile ?? SPRITE_TILE;
+    const grid = spriteGrid(points.count, tile, tile);
     const data = encodeTimelapse({
       run,
       classNames: points.classNames,
       labels: points.labels,
       testIndices: points.testIndices,
       frames: complete,
-      sprite: { src: SPRITE_FROM_PAGE, tile: SPRITE_TILE, side: grid.side },
+      sprite: points.images === null ? null : { src: SPRITE_FROM_PAGE, tile, side: grid.side },
+      colors: points.palette?.map(cssColor),
     });
     await writeFileAtomic(this.path, renderTimelapseHtml(data));
   }

@@ -72,7 +72,7 @@ ${STYLE}</style>
     <option value="4">4×</option>
   </select></label>
 </footer>
-<script id="timelapse-colors" type="application/json">${scriptJson(CLASS_COLORS.map(cssColor))}</script>
+<script id="timelapse-colors" type="application/json">${scriptJson(data.colors ?? CLASS_COLORS.map(cssColor))}</script>
 <script id="timelapse-data" type="application/json">${scriptJson(data)}</script>
 <script>
 ${SCRIPT}</script>

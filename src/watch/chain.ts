@@ -12,6 +12,7 @@
  */
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { normalizeFrame } from '../align/index.ts';
 import { isUserError, UserError } from '../errors.ts';
 import { chainLayout, stepLabel, type ChainLayout } from '../layout.ts';
 import { makeDirectory } from '../util/directory.ts';
@@ -202,8 +203,11 @@ export class RunChain {
     }
 
     const options = { seed: settings.seed, perplexity: settings.perplexity };
-    const projected = await stage('tsne', () =>
-      stages.project(loaded, points.count, previous?.positions ?? null, options),
+    // A user's own 2-D projection is drawn as given: only normalised (and aligned below).
+    const projected = await stage('tsne', async () =>
+      loaded.givenProjection && loaded.dim === 2
+        ? { positions: normalizeFrame(Float64Array.from(loaded.embeddings)), klDivergence: 0 }
+        : stages.project(loaded, points.count, previous?.positions ?? null, options),
     );
     const positions = await stage('align', () =>
       previous ? stages.align(projected.positions, previous.positions) : projected.positions,
@@ -220,6 +224,7 @@ export class RunChain {
         measuredAccuracy: loaded.measuredAccuracy,
         previous,
         tweenCount: this.options.gifTween,
+        givenProjection: loaded.givenProjection,
       }),
     );
     const record: FrameRecord = {

@@ -11,8 +11,8 @@ function formatStep(step: number): string {
  * validations carry no accuracy; then the accuracy of the checkpoint's own predictions on the
  * plotted images is shown, and said to be that.
  */
-function caption(step: number, accuracy: number | null, measured: boolean, count: number): string {
-  const images = `${count.toLocaleString('en-US')} test images`;
+function caption(step: number, accuracy: number | null, measured: boolean, count: number, noun: string): string {
+  const images = `${count.toLocaleString('en-US')} ${noun}`;
   const parts = [`step ${formatStep(step)}`];
   if (accuracy === null) parts.push(images);
   else if (measured) parts.push(`validation accuracy ${(100 * accuracy).toFixed(1)}%`, images);
@@ -36,6 +36,8 @@ export async function renderFrame(input: {
   previous: { step: number; positions: Float64Array } | null;
   /** In-between pictures from the previous frame to this one (`--gif-tween`); 0 = none. */
   tweenCount: number;
+  /** The positions are the user's own 2-D projection, not t-SNE's. */
+  givenProjection?: boolean;
 }): Promise<FramePictures> {
   const { step, positions, points, previous } = input;
   const scatter = (at: Float64Array, title: string) =>
@@ -43,8 +45,10 @@ export async function renderFrame(input: {
       points: at,
       labels: points.labels,
       classNames: points.classNames,
-      title: `t-SNE embedding projection · ${title}`,
-      caption: caption(step, input.accuracy, input.measuredAccuracy, points.count),
+      palette: points.palette,
+      colorBar: points.colorBar,
+      title: `${input.givenProjection ? '2-D embedding as logged' : 't-SNE embedding projection'} · ${title}`,
+      caption: caption(step, input.accuracy, input.measuredAccuracy, points.count, points.noun ?? 'test images'),
     });
   const tweens: RgbaImage[] = [];
   if (previous) {

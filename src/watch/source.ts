@@ -4,6 +4,9 @@
  * source (sources/checkpoints.ts); every source lives in a file of its own under sources/ and is
  * registered with one line where the watcher is built. See docs/interfaces.md, "Adding a source".
  */
+import type { ColorBar } from '../render/colors.ts';
+import type { Rgb } from '../render/palette.ts';
+
 /**
  * One chain: the steps of one model (or one embedding tag) of one run, turned into frames in
  * step order. `tag` undefined is our own checkpoints' chain (`<run>/embeddings/`); a tag gets
@@ -22,10 +25,16 @@ export interface PointSet {
   classNames: string[];
   /** Each point's index in the data it was drawn from (the CIFAR-10 test set, a metadata row). */
   testIndices: Int32Array;
-  /** NHWC RGB thumbnails, `count × tile × tile × 3`, for the sprite and the page. */
-  images: Uint8Array;
+  /** NHWC RGB thumbnails, `count × tile × tile × 3`, for the sprite and the page; null: none. */
+  images: Uint8Array | null;
   /** Side of a thumbnail in pixels. */
   tile: number;
+  /** The colour of each label (default: the ten CIFAR-10 class colours). */
+  palette?: readonly Rgb[];
+  /** A continuous scale: a colour bar is drawn instead of the legend. */
+  colorBar?: ColorBar;
+  /** What the points are, for captions (default 'test images'). */
+  noun?: string;
 }
 
 /** A step a chain has, as a source found it. */
@@ -54,6 +63,11 @@ export interface LoadedStep {
   model?: string;
   /** Each point's predicted class, when the source has the model's logits. */
   predictions?: Uint8Array;
+  /**
+   * The embeddings are already 2-D, the user's own projection: drawn as given (normalised and
+   * aligned to the previous frame), not reduced by t-SNE.
+   */
+  givenProjection?: boolean;
 }
 
 /** Times a part of loading as the report's `load` or `embed` stage (and lets tests stop there). */

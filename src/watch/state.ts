@@ -46,10 +46,10 @@ export function emptyState(settings: ChainSettings, validationFingerprint: strin
 }
 
 /** `sha256:<hex>` of the subset's labels and NHWC pixels, in order. */
-export function validationFingerprint(validation: { images: Uint8Array; labels: Uint8Array }): string {
+export function validationFingerprint(validation: { images: Uint8Array | null; labels: Uint8Array }): string {
   const hash = createHash('sha256');
   hash.update(validation.labels);
-  hash.update(validation.images);
+  if (validation.images) hash.update(validation.images);
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -101,7 +101,7 @@ export async function writeState(path: string, state: RunState): Promise<void> {
 export async function openRecord(
   path: string,
   settings: ChainSettings,
-  points: { images: Uint8Array; labels: Uint8Array },
+  points: { images: Uint8Array | null; labels: Uint8Array },
 ): Promise<RunState> {
   const fingerprint = validationFingerprint(points);
   const saved = await readState(path);

@@ -69,7 +69,7 @@ async function writePointFiles(writer: ProjectorWriter, layout: ChainLayout, poi
     ]);
     await writer.writeMetadata(metadata, ['label', 'class', 'test_index'], rows);
   }
-  if (!(await exists(writer.resolve(sprite).absolute))) {
+  if (points.images && !(await exists(writer.resolve(sprite).absolute))) {
     await writer.writeSprite(sprite, points.images, points.count, points.tile, points.tile);
   }
 }
@@ -81,7 +81,10 @@ export const projectorSink: SinkSpec = {
     await writePointFiles(writer, layout, points);
     await addDepthToFlatFrames(writer);
     const files = layout.projectorFiles;
-    const sprite = { imagePath: files.sprite, tileWidth: points.tile, tileHeight: points.tile };
+    // Points without thumbnails (a user's run without a sprite) get entries without one.
+    const sprite = points.images
+      ? { imagePath: files.sprite, tileWidth: points.tile, tileHeight: points.tile }
+      : undefined;
     return {
       async write({ step, embeddings, dim, positions }) {
         await writer.addEmbedding({

@@ -16,6 +16,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../../errors.ts';
+import { OWN_CHAIN_DIR, TAG_CHAINS_DIR } from '../../../layout.ts';
 import { PROJECTOR_CONFIG_FILE } from '../../../tensorboard/event-reader.ts';
 import { parseProjectorConfig } from '../../../tensorboard/projector.ts';
 import type { EmbeddingInfo } from '../../../tensorboard/protos.ts';
@@ -26,8 +27,8 @@ export const METADATA_FILE = 'metadata.tsv';
 export const SPRITE_FILE = 'sprite.png';
 /** A projector config is small; anything larger than this is not one. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-/** The folder under a run where this project writes its own outputs (watch/paths.ts). */
-const OWN_FOLDER = 'embeddings';
+/** The folders under a run where this project writes its own outputs (layout.ts). */
+const OWN_FOLDERS = [OWN_CHAIN_DIR, TAG_CHAINS_DIR];
 
 /** One step of a chain: where its files are. */
 export interface StepFiles {
@@ -61,7 +62,7 @@ const OWN_NAME = /(?:^|[/:])(?:embedding|tsne):step-\d+$/;
 /** Whether `entry` is one of the projector entries this project writes itself. */
 export function isOwnEntry(entry: EmbeddingInfo): boolean {
   const path = (entry.tensor_path ?? '').replace(/\\/g, '/').replace(/^\.\//, '');
-  return OWN_NAME.test(entry.tensor_name ?? '') || path.startsWith(`${OWN_FOLDER}/`);
+  return OWN_NAME.test(entry.tensor_name ?? '') || OWN_FOLDERS.some((folder) => path.startsWith(`${folder}/`));
 }
 
 /** PyTorch's folder name of a tag back to the tag: `%2f` → `/`, `%25` → `%`, `%5c` → `\`. */
