@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { access, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { needs } from '../../helpers/requirements.ts';
+import { parseProjectorConfig } from '../../../src/tensorboard/index.ts';
+import { writeFakeCheckpoint } from '../helpers/fake-stages.ts';
+import { checksums, copyRun, temporaryDir, writeText } from './helpers.ts';
+import { chainDir, chainEventSteps, chainGifSteps, chainState, pageData, projectorWatcher } from './helpers-watch.ts';
+
+const shared = { skip: needs('shared') };
+const CIFAR = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+test(
+  "PyTorch's three runs: one frame per step in every output, right legend, thumbnails where a sprite is, user " +
+    'files untouched',
+  shared,
+  async () => {
+    const logdir = await temporaryDir('projector-watch-');
+    const runs = { basic: 'default', restarted: 'default', 'header-nosprite': 'penultimate' } as const;
+    const before = new Map<string, Map<string, string>>();
+    for (const run of Object.keys(runs)) {
+      await copyRun(run, join(logdir, run));
+      before.set(run, await checksums(join(logdir, run)));
+    }
+    const { watcher, errors, log } = projectorWatcher(logdir);
+    const summary = await watcher.run();
+    assert.deepEqual(errors, []);
+    assert.equal(summary.frames, 4 + 5 + 3);
+    assert.equal(summary.skipped, 0);
+    assert.equal(log.inits.length, 12, 'every step went through t-SNE');
+    const expected = {
+      basic: [0, 1280, 2560, 5120],
+      restarted: [0, 1280, 2560, 3840, 5120],
+      'header-nosprite': [0, 1280, 2560],
+    };
+    for (const [run, tag] of Object.entries(runs)) {
+      const dir = chainDir(join(logdir, run), tag);
+      const steps = expected[run as keyof typeof expected];
+      assert.deepEqual(
+        (await chainState(dir)).frames.map((f) => f.step),
+        steps,
+        `${run}: state`,
+      );
+      assert.deepEqual(await chainGifSteps(dir), steps, `${run}: GIF`);
+      const events = await chainEventSteps(dir);
+      assert.deepEqual(events.get('embeddings/tsne'), steps, `${run}: TensorBoard images`);
+      assert.deepEqual(events.get('embeddings/knn_preservation'), steps, `${run}: scalars`);
+      for (const step of steps) {
+        const label = String(step).padStart(9, '0');
+        await access(join(dir, 'images', `step-${label}.png`));
+        const frame = (await readFile(join(dir, 'frames', `step-${label}.tsv`), 'utf8')).trimEnd().split('\n');
+        assert.equal(frame.length, 300);
+      }
+      const page = await pageData(dir);
+      assert.deepEqual(page.classNames, CIFAR, `${run}: legend`);
+      assert.deepEqual(page.steps, steps);
+      const hasSprite = run !== 'header-nosprite';
+      assert.equal(page.sprite !== null, hasSprite, `${run}: thumbnails on the page`);
+      const config = parseProjectorConfig(await readFile(join(dir, 'projector_config.pbtxt'), 'utf8'));
+      const tsne = (config.embeddings ?? []).filter((e) => e.tensor_name?.startsWith('tsne:'));
+      assert.equal(tsne.length, steps.length);
+      assert.equal(
+        tsne.every((e) => (e.sprite !== undefined) === hasSprite),
+        true,
+        `${run}: projector sprite`,
+      );
+      // The user's files, the config included, are exactly as they were.
+      assert.deepEqual(await checksums(join(logdir, run), ['timelapse']), before.get(run), `${run}: user files`);
+    }
+    // A second watcher finds nothing new to do and still touches nothing of the user's.
+    const again = projectorWatcher(logdir);
+    assert.equal((await again.watcher.run()).frames, 0);
+    assert.deepEqual(await checksums(join(logdir, 'basic'), ['timelapse']), before.get('basic'));
+  },
+);
+
+test('mismatched N: that step is skipped with one line naming it and both counts; the chain goes on', async () => {
+  const logdir = await temporaryDir('projector-watch-');
+  const run = join(logdir, 'exp');
+  const rows = (n: number, shift: number) =>
+    Array.from({ length: n }, (_, i) => `${Math.sin(i + shift)}\t${Math.cos(3 * i)}\t${i % 7}`).join('\n') + '\n';
+  for (const [step, n] of [
+    [0, 40],
+    [10, 30],
+    [20, 40],
+  ] as const) {
+    const dir = join(run, String(step).padStart(5, '0'), 'emb');
+    await writeText(join(dir, 'tensors.tsv'), rows(n, step));
+    await writeText(join(dir, 'metadata.tsv'), Array.from({ length: n }, (_, i) => `c${i % 3}`).join('\n') + '\n');
+  }
+  const { watcher, lines } = projectorWatcher(logdir);
+  const summary = await watcher.run();
+  assert.equal(summary.frames, 2);
+  assert.equal(summary.skipped, 1);
+  const state = await chainState(chainDir(run, 'emb'));
+  assert.deepEqual(
+    state.frames.map((f) => f.step),
+    [0, 20],
+  );
+  assert.equal(state.skipped.length, 1);
+  assert.match(
+    state.skipped[0]!.reason,
+    /step 10 \(exp\/00010\/emb\/tensors\.tsv\) has 30 points but the chain has 40/,
+  );
+  assert.ok(
+    lines.some((line) => /3 categories/.test(line)),
+    lines.join('\n'),
+  );
+});
+
+test(
+  'two columns are drawn as given (no t-SNE); three columns go through t-SNE; no metadata: one colour and ' + 'why',
+  async () => {
+    const logdir = await temporaryDir('projector-watch-');
+    for (const [run, cols] of [
+      ['xy', 2],
+      ['xyz', 3],
+    ] as const) {
+      for (const step of [1, 2]) {
+        const text = Array.from({ length: 25 }, (_, i) =>
+          Array.from({ length: cols }, (_, c) => Math.sin(i * (c + 1) + step)).join('\t'),
+        );
+        await writeText(join(logdir, run, String(step).padStart(5, '0'), 'e', 'tensors.tsv'), text.join('\n') + '\n');
+      }
+    }
+    const { watcher, log } = projectorWatcher(logdir);
+    assert.equal((await watcher.run()).frames, 4);
+    assert.equal(log.inits.length, 2, 'only the 3-column chain went through t-SNE');
+    const page = await pageData(chainDir(join(logdir, 'xy'), 'e'));
+    assert.equal(page.classNames.length, 1);
+    assert.match(page.classNames[0]!, /no metadata/);
+    assert.equal(page.sprite, null);
+  },
+);
+
+test('a run with both our checkpoints and user projector embeddings: two chains side by side', shared, async () => {
+  const logdir = await temporaryDir('projector-watch-');
+  const run = join(logdir, 'both');
+  await copyRun('basic', run);
+  await writeFakeCheckpoint(logdir, 'both', 100, 0);
+  await writeFakeCheckpoint(logdir, 'both', 200, 1);
+  const before = await checksums(run, ['timelapse', 'embeddings', 'checkpoints']);
+  const { watcher, errors } = projectorWatcher(logdir);
+  const summary = await watcher.run();
+  assert.deepEqual(errors, []);
+  assert.equal(summary.frames, 4 + 2);
+  assert.deepEqual(
+    (await chainState(join(run, 'embeddings'))).frames.map((f) => f.step),
+    [100, 200],
+  );
+  assert.deepEqual(
+    (await chainState(chainDir(run, 'default'))).frames.map((f) => f.step),
+    [0, 1280, 2560, 5120],
+  );
+  assert.deepEqual(await readdir(join(run, 'timelapse')), ['default']);
+  // Our own chain writes its entries into the run's config; the user's entries stay, unchanged and first.
+  const config = parseProjectorConfig(await readFile(join(run, 'projector_config.pbtxt'), 'utf8'));
+  const names = (config.embeddings ?? []).map((e) => e.tensor_name);
+  assert.deepEqual(names.slice(0, 4), ['default:00000', 'default:01280', 'default:02560', 'default:05120']);
+  assert.ok(names.includes('tsne:step-000000200'));
+  for (const [path, hash] of before)
+    if (path !== 'projector_config.pbtxt') assert.equal((await checksums(run)).get(path), hash, path);
+});
