@@ -162,3 +162,42 @@ test('a run with both our checkpoints and user projector embeddings: two chains 
   for (const [path, hash] of before)
     if (path !== 'projector_config.pbtxt') assert.equal((await checksums(run)).get(path), hash, path);
 });
+
+test('TF-style config, binary tensors, a percent-encoded PyTorch tag, 25 classes on a colour bar', async () => {
+  const logdir = await temporaryDir('projector-watch-');
+  const tf = join(logdir, 'tf');
+  const n = 50;
+  const names = Array.from({ length: n }, (_, i) => `species ${i % 25}`);
+  const entries: string[] = [];
+  for (const epoch of [2, 9]) {
+    const bytes = Buffer.alloc(n * 4 * 4);
+    for (let i = 0; i < n * 4; i++) bytes.writeFloatLE(Math.sin(i * 0.37 + epoch), 4 * i);
+    await writeText(join(tf, `vectors_epoch${epoch}.bin`), bytes);
+    entries.push(
+      `embeddings { tensor_name: "words_epoch${epoch}" tensor_path: "vectors_epoch${epoch}.bin" ` +
+        `tensor_shape: [${n}, 4] metadata_path: "words.tsv" }`,
+    );
+  }
+  await writeText(join(tf, 'words.tsv'), names.join('\n') + '\n');
+  await writeText(join(tf, 'projector_config.pbtxt'), entries.join('\n') + '\n');
+  const pt = join(logdir, 'pt');
+  for (const step of [5, 6]) {
+    const text = Array.from({ length: 30 }, (_, i) => `${Math.sin(i + step)}\t${Math.cos(i)}\t1e-05`).join('\n');
+    await writeText(join(pt, String(step).padStart(5, '0'), 'head%2fproj', 'tensors.tsv'), text + '\n');
+  }
+  const { watcher, errors } = projectorWatcher(logdir);
+  assert.equal((await watcher.run()).frames, 4);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(
+    (await chainState(chainDir(tf, 'words_epoch'))).frames.map((f) => f.step),
+    [2, 9],
+  );
+  // Tag `head/proj` in a folder name of its own.
+  assert.deepEqual(
+    (await chainState(chainDir(pt, 'head_proj'))).frames.map((f) => f.step),
+    [5, 6],
+  );
+  const page = await pageData(chainDir(tf, 'words_epoch'));
+  assert.equal(page.colorList.length, 17, 'the 16 steps of the colour map and "no value"');
+  assert.match(page.classNames[0]!, /^label: step 1 of 16$/);
+});
