@@ -34,6 +34,9 @@ export interface TimelapseInput {
   sprite: { src: string; tile: number; side: number } | null;
   /** CSS colour of each label (default: the ten CIFAR-10 class colours). */
   colors?: string[];
+  /** What the points are ('test images' when absent) and what their index counts ('test image'). */
+  noun?: string;
+  indexName?: string;
 }
 
 export interface TimelapseData {
@@ -58,6 +61,8 @@ export interface TimelapseData {
   };
   sprite: TimelapseInput['sprite'];
   colors?: string[];
+  noun?: string;
+  indexName?: string;
   generated: string;
 }
 
@@ -155,6 +160,8 @@ export function encodeTimelapse(input: TimelapseInput): TimelapseData {
     },
     sprite: input.sprite,
     ...(input.colors ? { colors: input.colors } : {}),
+    ...(input.noun ? { noun: input.noun } : {}),
+    ...(input.indexName ? { indexName: input.indexName } : {}),
     generated: new Date().toISOString(),
   };
 }

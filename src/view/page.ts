@@ -33,6 +33,9 @@ export interface TimelapsePoints {
   tile?: number;
   /** Each label's colour (default: the ten CIFAR-10 class colours). */
   palette?: readonly Rgb[];
+  /** What the points are (default 'test images'), and what a point's index counts (default 'test image'). */
+  noun?: string;
+  indexName?: string;
 }
 
 /** A frame's record in the watcher's state. */
@@ -85,6 +88,8 @@ export class TimelapsePage {
       frames: complete,
       sprite: points.images === null ? null : { src: SPRITE_FROM_PAGE, tile, side: grid.side },
       colors: points.palette?.map(cssColor),
+      noun: points.noun,
+      indexName: points.indexName,
     });
     await writeFileAtomic(this.path, renderTimelapseHtml(data));
   }

@@ -33,8 +33,10 @@ export interface PointSet {
   palette?: readonly Rgb[];
   /** A continuous scale: a colour bar is drawn instead of the legend. */
   colorBar?: ColorBar;
-  /** What the points are, for captions (default 'test images'). */
+  /** What the points are, for captions and the page (default 'test images'). */
   noun?: string;
+  /** What `testIndices` count, for the page (default 'test image'). */
+  indexName?: string;
 }
 
 /** A step a chain has, as a source found it. */

@@ -360,7 +360,7 @@
     const label = labels[i];
     card.querySelector('.cls').textContent = data.classNames[label] || String(label);
     card.querySelector('.cls').style.color = COLORS[label % COLORS.length];
-    card.querySelector('.idx').textContent = 'test image #' + testIndices[i];
+    card.querySelector('.idx').textContent = (data.indexName || 'test image') + ' #' + testIndices[i];
     card.querySelector('.pt').textContent = 'point ' + i;
     if (data.sprite) {
       const col = i % data.sprite.side;
@@ -410,7 +410,8 @@
     }
     const name = data.classNames[labels[pinned]] || labels[pinned];
     el.textContent =
-      'Pinned: point ' + pinned + ' (' + name + ', test image #' + testIndices[pinned] + '); click it again to unpin.';
+      `Pinned: point ${pinned} (${name}, ${data.indexName || 'test image'} #${testIndices[pinned]}); ` +
+      'click it again to unpin.';
   }
 
   // ---- legend ---------------------------------------------------------------------------------
@@ -566,7 +567,7 @@
       ? 'step ' + step.toLocaleString('en-US') + '  (' + (frameIndex + 1) + ' / ' + n + ')'
       : 'no frames yet';
     $('points').textContent =
-      data.count.toLocaleString('en-US') + ' test images · ' + n + ' frame' + (n === 1 ? '' : 's');
+      `${data.count.toLocaleString('en-US')} ${data.noun || 'test images'} · ${n} frame${n === 1 ? '' : 's'}`;
     $('run').textContent = data.run;
     updatePinned();
   }

@@ -40,6 +40,8 @@ export interface ChainPoints {
   tile: number;
   /** One line for the log: what colours the points, and why. */
   note: string;
+  noun: string;
+  indexName: string;
 }
 
 /** Colour indices, legend and palette for `coloring`. */
@@ -154,5 +156,7 @@ export async function chainPoints(runDir: string, step: StepFiles, colorBy?: str
     testIndices: Int32Array.from({ length: count }, (_, i) => i),
     images,
     tile,
+    noun: 'points',
+    indexName: 'row',
   };
 }
