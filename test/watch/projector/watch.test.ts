@@ -201,3 +201,29 @@ test('TF-style config, binary tensors, a percent-encoded PyTorch tag, 25 classes
   assert.equal(page.colorList.length, 17, 'the 16 steps of the colour map and "no value"');
   assert.match(page.classNames[0]!, /^label: step 1 of 16$/);
 });
+
+test('a step with NaN or infinite values is skipped with the reason; --color-by picks the column', async () => {
+  const logdir = await temporaryDir('projector-watch-');
+  const run = join(logdir, 'exp');
+  for (const step of [1, 2, 3]) {
+    const rows = Array.from(
+      { length: 20 },
+      (_, i) => `${Math.sin(i + step)}\t` + `${step === 2 && i === 4 ? 'nan' : Math.cos(i)}\t${i}`,
+    );
+    await writeText(join(run, String(step).padStart(5, '0'), 'emb', 'tensors.tsv'), rows.join('\n') + '\n');
+    const meta = Array.from({ length: 20 }, (_, i) => `${i % 2 ? 'odd' : 'even'}\t${i * 1.5}`);
+    await writeText(
+      join(run, String(step).padStart(5, '0'), 'emb', 'metadata.tsv'),
+      `parity\tsize\n` + `${meta.join('\n')}\n`,
+    );
+  }
+  const { watcher } = projectorWatcher(logdir, { colorBy: 'parity' });
+  const summary = await watcher.run();
+  assert.deepEqual([summary.frames, summary.skipped], [2, 1]);
+  const state = await chainState(chainDir(run, 'emb'));
+  assert.match(
+    state.skipped[0]!.reason,
+    /exp\/00002\/emb\/tensors\.tsv cannot be used: it holds NaN or infinite values/,
+  );
+  assert.deepEqual((await pageData(chainDir(run, 'emb'))).classNames, ['even', 'odd']);
+});
