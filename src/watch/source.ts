@@ -37,6 +37,11 @@ export interface PointSet {
   noun?: string;
   /** What `testIndices` count, for the page (default 'test image'). */
   indexName?: string;
+  /**
+   * What identifies the points for the chain's record, when `labels` do not (they are colours a
+   * flag chooses): e.g. the user's metadata file. Default: `labels`.
+   */
+  identity?: Uint8Array;
 }
 
 /** A step a chain has, as a source found it. */

@@ -46,9 +46,14 @@ export function emptyState(settings: ChainSettings, validationFingerprint: strin
 }
 
 /** `sha256:<hex>` of the subset's labels and NHWC pixels, in order. */
-export function validationFingerprint(validation: { images: Uint8Array | null; labels: Uint8Array }): string {
+export function validationFingerprint(validation: {
+  images: Uint8Array | null;
+  labels: Uint8Array;
+  identity?: Uint8Array;
+}): string {
   const hash = createHash('sha256');
-  hash.update(validation.labels);
+  // A source whose labels are only colours (chosen by --color-by) says what the points are instead.
+  hash.update(validation.identity ?? validation.labels);
   if (validation.images) hash.update(validation.images);
   return `sha256:${hash.digest('hex')}`;
 }
@@ -101,7 +106,7 @@ export async function writeState(path: string, state: RunState): Promise<void> {
 export async function openRecord(
   path: string,
   settings: ChainSettings,
-  points: { images: Uint8Array | null; labels: Uint8Array },
+  points: { images: Uint8Array | null; labels: Uint8Array; identity?: Uint8Array },
 ): Promise<RunState> {
   const fingerprint = validationFingerprint(points);
   const saved = await readState(path);

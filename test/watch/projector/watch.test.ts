@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, cp, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needs } from '../../helpers/requirements.ts';
@@ -227,3 +227,26 @@ test('a step with NaN or infinite values is skipped with the reason; --color-by 
   );
   assert.deepEqual((await pageData(chainDir(run, 'emb'))).classNames, ['even', 'odd']);
 });
+
+test(
+  'a restarted watcher with another --color-by continues the chain (the record knows the points, not their ' +
+    'colours)',
+  shared,
+  async () => {
+    const logdir = await temporaryDir('projector-watch-');
+    const run = await copyRun('header-nosprite', join(logdir, 'exp'));
+    await rm(join(run, '02560'), { recursive: true });
+    const first = projectorWatcher(logdir, { colorBy: 'label' });
+    assert.equal((await first.watcher.run()).frames, 2);
+    await copyRun('header-nosprite', join(logdir, 'full'));
+    await cp(join(logdir, 'full', '02560'), join(run, '02560'), { recursive: true });
+    const again = projectorWatcher(logdir, { colorBy: 'test_index', run: 'exp' });
+    const summary = await again.watcher.run();
+    assert.deepEqual(again.errors, []);
+    assert.equal(summary.frames, 1);
+    assert.deepEqual(
+      (await chainState(chainDir(run, 'penultimate'))).frames.map((f) => f.step),
+      [0, 1280, 2560],
+    );
+  },
+);

@@ -42,6 +42,8 @@ export interface ChainPoints {
   note: string;
   noun: string;
   indexName: string;
+  /** The metadata file's bytes (or the point count): the same points whatever colours them. */
+  identity: Uint8Array;
 }
 
 /** Colour indices, legend and palette for `coloring`. */
@@ -128,8 +130,10 @@ export function tileSideFor(thumbs: Pick<Thumbnails, 'tileWidth' | 'tileHeight' 
 export async function chainPoints(runDir: string, step: StepFiles, colorBy?: string): Promise<ChainPoints> {
   let count: number;
   let coloring: PointColoring;
+  let identity: Uint8Array;
   if (step.metadataPath) {
-    const text = (await readRunFile(runDir, step.metadataPath, MAX_METADATA_BYTES)).toString('utf8');
+    identity = await readRunFile(runDir, step.metadataPath, MAX_METADATA_BYTES);
+    const text = Buffer.from(identity).toString('utf8');
     const metadata = parseMetadata(text, step.metadataPath);
     count = metadata.rows.length;
     coloring = colorPoints(metadata, chooseColorColumn(metadata, colorBy, step.metadataPath));
@@ -140,6 +144,7 @@ export async function chainPoints(runDir: string, step: StepFiles, colorBy?: str
       step.tensorShape,
     );
     count = tensor.rows;
+    identity = new TextEncoder().encode(`${count} points`);
     coloring = noColoring('the run logged no metadata (add_embedding without metadata=)');
   }
   let images: Uint8Array | null = null;
@@ -158,5 +163,6 @@ export async function chainPoints(runDir: string, step: StepFiles, colorBy?: str
     tile,
     noun: 'points',
     indexName: 'row',
+    identity,
   };
 }
