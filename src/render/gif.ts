@@ -239,6 +239,8 @@ export class GifWriter {
   async append(image: RgbaImage, step: number, tweens: readonly RgbaImage[] = []): Promise<AppendResult> {
     const existing = await this.readExisting();
     let prefix: Uint8Array;
+    // Frames index the file's own colour table: a file begun with other colours keeps its table.
+    let palette: readonly Rgb[] = this.palette;
     if (existing === null) {
       prefix = header(image.width, image.height, this.palette);
     } else {
@@ -253,12 +255,13 @@ export class GifWriter {
         );
       }
       prefix = existing.subarray(0, info.trailerOffset);
+      if (info.palette) palette = info.palette;
     }
     const count = tweens.length;
     const blocks = tweens.map((tween, k) =>
-      encodeGifFrame(tween, { step, tween: { index: k + 1, count } }, this.tweenDelayMs, this.palette),
+      encodeGifFrame(tween, { step, tween: { index: k + 1, count } }, this.tweenDelayMs, palette),
     );
-    blocks.push(encodeGifFrame(image, step, this.delayMs, this.palette));
+    blocks.push(encodeGifFrame(image, step, this.delayMs, palette));
     await writeFileAtomic(this.path, concatBytes([prefix, ...blocks, Uint8Array.of(TRAILER)]));
     return 'appended';
   }

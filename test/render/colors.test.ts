@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawScatter, indexPixels, scatterLayout } from '../../src/render/index.ts';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GifWriter, drawScatter, indexPixels, scatterLayout, type Rgb } from '../../src/render/index.ts';
+import { decodeGif } from './gif-decoder.ts';
 import {
   CATEGORY_COLORS,
   CONTINUOUS_COLORS,
@@ -74,4 +78,28 @@ test("the GIF table for a chain's colours holds them exactly, as a power of two"
   const indices = indexPixels(image.rgba, table);
   const used = new Set(indices);
   for (let k = 6; k < 26; k++) assert.ok(used.has(k), `category ${k - 6} maps to its own entry`);
+});
+
+test("frames appended to a GIF begun with another colour table use the file's table", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gif-colors-'));
+  const path = join(dir, 'animation.gif');
+  const table = gifPaletteFor(CATEGORY_COLORS);
+  const draw = (palette: readonly Rgb[]) =>
+    drawScatter({
+      points: spread(40),
+      labels: Uint8Array.from({ length: 40 }, (_, i) => i % 20),
+      classNames: [],
+      palette,
+      title: 't',
+      width: 200,
+      height: 150,
+    });
+  await new GifWriter(path, { palette: table }).append(draw(CATEGORY_COLORS), 1);
+  // A writer with the default table (e.g. a watcher restarted with other colours) appends to it.
+  await new GifWriter(path).append(draw(CATEGORY_COLORS), 2);
+  const decoded = decodeGif(new Uint8Array(await readFile(path)));
+  assert.equal(decoded.palette?.length, 64);
+  // The same picture, so the same indices into the same table.
+  const [first, second] = decoded.decoded;
+  assert.ok(Buffer.from(second!.indices).equals(Buffer.from(first!.indices)));
 });
