@@ -10,12 +10,14 @@
  * projector draws the frame as we drew it, up to rotation and mirroring.
  */
 import { readFile } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 import { stepLabel, type ChainLayout } from '../../layout.ts';
 import { ProjectorWriter, tensorTsv } from '../../tensorboard/index.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { pathExists as exists } from '../../util/exists.ts';
 import { parseNumberTable } from '../../util/tsv.ts';
 import type { PointSet } from '../source.ts';
+import { isOwnEntry } from '../sources/projector/discover.ts';
 import type { SinkSpec } from './sink.ts';
 
 export function embeddingTensorName(step: number): string {
@@ -59,8 +61,8 @@ async function addDepthToFlatFrames(writer: ProjectorWriter): Promise<void> {
  * The chain's metadata and sprite, written once: a restarted watcher finds them (the same points:
  * the record's fingerprint checks that).
  */
-async function writePointFiles(writer: ProjectorWriter, layout: ChainLayout, points: PointSet): Promise<void> {
-  const { metadata, sprite } = layout.projectorFiles;
+async function writePointFiles(writer: ProjectorWriter, files: ProjectorFiles, points: PointSet): Promise<void> {
+  const { metadata, sprite } = files;
   if (!(await exists(writer.resolve(metadata).absolute))) {
     const rows = Array.from(points.labels, (label, i) => [
       String(label),
@@ -74,13 +76,40 @@ async function writePointFiles(writer: ProjectorWriter, layout: ChainLayout, poi
   }
 }
 
+type ProjectorFiles = ChainLayout['projectorFiles'];
+
+/**
+ * Where the chain's projector config goes: `layout.projectorRoot` (for our own chain the run
+ * directory, where TensorBoard's projector looks for the run), unless the config there is
+ * another writer's (a PyTorch SummaryWriter logging embeddings into the same run, or a file that
+ * does not parse): then the chain's own folder, which TensorBoard lists as a run too, so the
+ * user's file is never written.
+ */
+async function projectorPlace(layout: ChainLayout): Promise<{ root: string; files: ProjectorFiles }> {
+  const files = layout.projectorFiles;
+  if (layout.projectorRoot === layout.embeddings) return { root: layout.projectorRoot, files };
+  const config = await new ProjectorWriter(layout.projectorRoot).readConfig().catch(() => null);
+  if (config !== null && (config.embeddings ?? []).every(isOwnEntry)) return { root: layout.projectorRoot, files };
+  const prefix = `${relative(layout.projectorRoot, layout.embeddings).split(sep).join('/')}/`;
+  const inChain = (path: string) => (path.startsWith(prefix) ? path.slice(prefix.length) : path);
+  return {
+    root: layout.embeddings,
+    files: {
+      metadata: inChain(files.metadata),
+      sprite: inChain(files.sprite),
+      embeddings: (step) => inChain(files.embeddings(step)),
+      frame: (step) => inChain(files.frame(step)),
+    },
+  };
+}
+
 export const projectorSink: SinkSpec = {
   point: 'projector',
   async open({ layout, points }) {
-    const writer = new ProjectorWriter(layout.projectorRoot);
-    await writePointFiles(writer, layout, points);
+    const { root, files } = await projectorPlace(layout);
+    const writer = new ProjectorWriter(root);
+    await writePointFiles(writer, files, points);
     await addDepthToFlatFrames(writer);
-    const files = layout.projectorFiles;
     // Points without thumbnails (a user's run without a sprite) get entries without one.
     const sprite = points.images
       ? { imagePath: files.sprite, tileWidth: points.tile, tileHeight: points.tile }

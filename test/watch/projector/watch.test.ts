@@ -154,13 +154,16 @@ test('a run with both our checkpoints and user projector embeddings: two chains 
     [0, 1280, 2560, 5120],
   );
   assert.deepEqual(await readdir(join(run, 'timelapse')), ['default']);
-  // Our own chain writes its entries into the run's config; the user's entries stay, unchanged and first.
-  const config = parseProjectorConfig(await readFile(join(run, 'projector_config.pbtxt'), 'utf8'));
-  const names = (config.embeddings ?? []).map((e) => e.tensor_name);
-  assert.deepEqual(names.slice(0, 4), ['default:00000', 'default:01280', 'default:02560', 'default:05120']);
-  assert.ok(names.includes('tsne:step-000000200'));
-  for (const [path, hash] of before)
-    if (path !== 'projector_config.pbtxt') assert.equal((await checksums(run)).get(path), hash, path);
+  // The run's config is the user's: our own chain's projector entries go to its own folder instead.
+  assert.deepEqual(await checksums(run, ['timelapse', 'embeddings', 'checkpoints']), before);
+  const ours = parseProjectorConfig(await readFile(join(run, 'embeddings', 'projector_config.pbtxt'), 'utf8'));
+  const entries = ours.embeddings ?? [];
+  assert.deepEqual(
+    entries.map((e) => e.tensor_name),
+    ['embedding:step-000000100', 'tsne:step-000000100', 'embedding:step-000000200', 'tsne:step-000000200'],
+  );
+  for (const entry of entries) await access(join(run, 'embeddings', entry.tensor_path!));
+  await access(join(run, 'embeddings', entries[0]!.sprite!.image_path!));
 });
 
 test('TF-style config, binary tensors, a percent-encoded PyTorch tag, 25 classes on a colour bar', async () => {
