@@ -9,9 +9,9 @@
  *
  * The TSV parser reads the bytes in one pass, each number as it goes, not split strings: a
  * 10,000 × 128 file as PyTorch writes it (about 25 MB of 17-digit floats) parses in about half
- * the time `split` and `Number` take (`npm run bench:projector`). Values are rounded to float32, as the projector holds them; the
- * parse keeps up to 17 significant digits, so a float32 written by PyTorch reads back exactly
- * except, rarely, for one unit in the last place.
+ * the time `split` and `Number` take (`npm run bench:projector`). Values are rounded to float32,
+ * as the projector holds them; the parse keeps up to 17 significant digits, so a float32 written
+ * by PyTorch reads back exactly except, rarely, for one unit in the last place.
  */
 import { isUtf8 } from 'node:buffer';
 import { UserError } from '../../../errors.ts';
