@@ -14,6 +14,7 @@ import { runPaths } from '../../src/layout.ts';
 import { Watcher, type WatcherOptions } from '../../src/watch/daemon.ts';
 import { textReporter } from '../../src/watch/report.ts';
 import { pathExists } from '../../src/util/exists.ts';
+import { UserError, describeFsError } from '../../src/errors.ts';
 import { fakeStages, writeFakeCheckpoint } from './helpers/fake-stages.ts';
 import { stateOf } from './helpers/inspect-run.ts';
 
@@ -188,4 +189,36 @@ test('a checkpoint of another architecture is refused with one line: a chain is 
         'frames \\(blocks 1,1,1 .*\\): a chain is one model',
     ),
   );
+});
+
+test('a full disk: a live watcher says so without "start again", and draws the frame once there is room', async (t) => {
+  const logdir = await tempLogdir(t);
+  await writeFakeCheckpoint(logdir, 'r', 100, 0);
+  await writeFakeCheckpoint(logdir, 'other', 100, 1);
+  const stages = fakeStages();
+  const measure = stages.measure.bind(stages);
+  let full = true;
+  stages.measure = (...args) => {
+    if (full) {
+      const enospc = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      throw new UserError(describeFsError(enospc, 'write', join(logdir, 'r', 'embeddings', 'frames', 'x.tsv')));
+    }
+    return measure(...args);
+  };
+  const live = watcher(logdir, { stages, once: false, pollSeconds: 0.05, retryRunSeconds: 0.05 });
+  const running = live.w.run();
+  await until('the full disk reported', async () => live.errors.length > 0);
+  full = false;
+  await until('frames drawn', async () => (await framesOf(join(logdir, 'r'))).length === 1);
+  live.w.stop();
+  assert.deepEqual(await running, { frames: 2, skipped: 0, failedRuns: [] });
+  // Each run that met the full disk says so once (which ones depends on timing).
+  assert.ok(live.errors.length >= 1 && live.errors.length <= 2, live.errors.join('\n'));
+  for (const line of live.errors) {
+    assert.match(
+      line,
+      /^leaving run '(other|r)' alone: cannot write .*: the disk is full; free some space; this watcher/,
+    );
+    assert.doesNotMatch(line, /start again/);
+  }
 });
