@@ -204,13 +204,13 @@ export async function run(argv: string[]): Promise<number> {
 demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.length} frames, ` +
         `${state.skipped.length} skipped, ${mean.toFixed(1)} s per frame on average
 
-  timelapse page ${shown(join(paths.embeddings, 'timelapse.html'))}  (live: npm run view -- --logdir ${shown(logdir)})
+  timelapse page ${shown(paths.page)}  (live: npm run view -- --logdir ${shown(logdir)})
   animation      ${shown(paths.gif)}
   frames (PNG)   ${shown(paths.images)}/step-*.png
   2-D frames     ${shown(paths.frames)}/step-*.tsv
   TensorBoard    ${shown(paths.runDir)}/events.out.tfevents.*  (training)
                  ${shown(paths.events)}/events.out.tfevents.*  (watcher: run '${runName}/embeddings')
-  projector      ${shown(join(paths.runDir, 'projector_config.pbtxt'))}
+  projector      ${shown(paths.projectorConfig)}
   checkpoints    ${shown(paths.checkpoints)}/
 
 look at it:

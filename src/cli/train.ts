@@ -20,6 +20,7 @@ import {
   timestampRunName,
   train,
 } from '../train/index.ts';
+import { checkpointsDir } from '../layout.ts';
 
 const HELP = `usage: embedding-timelapse train [options]
 
@@ -122,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   // A resumed run reads the data it was trained on unless told otherwise.
   let dataFlag = values.data;
   if (resume && dataFlag === undefined && !process.env.CIFAR10_PATH) {
-    const latest = await latestCheckpoint(join(logdir, runName, 'checkpoints'));
+    const latest = await latestCheckpoint(checkpointsDir(join(logdir, runName)));
     const recorded = latest ? (await readCheckpointMeta(latest.dir)).data.source : undefined;
     if (typeof recorded === 'string') dataFlag = recorded;
   }

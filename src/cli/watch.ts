@@ -26,7 +26,8 @@ The embeddings other trainers log for TensorBoard's projector (PyTorch's add_emb
 TensorFlow projector_config.pbtxt) become frames the same way, one chain per run and tag, written
 to <run>/timelapse/<tag>/; the trainer's own files are only read.
 A run that cannot be drawn (a damaged file, another watcher's lock) is named in one line and
-left alone; the other runs go on.
+left alone; the other runs go on. A run is locked only while it is being drawn (and for 30 s
+after), so another watcher (--run NAME) can draw a run this one is not working on.
 
 options:
   --logdir DIR              log directory holding the runs (default: logs)
@@ -50,6 +51,7 @@ options:
   --gif-tween K             in-between GIF frames from each checkpoint's frame to the next, points
                             gliding along eased paths (default: 4; 0 = jump from frame to frame)
   --json                    one JSON object per line (NDJSON) instead of text, with per-stage timings
+  --verbose                 with an unexpected error (a bug: please report it), show where it happened
   -h, --help                show this help`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -71,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
       'color-by': { type: 'string' },
       settle: { type: 'string' },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
     },
   });
   if (args === null) return 0;
@@ -112,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     reporter,
     pollSeconds,
     gifTween,
+    verbose: values.verbose ?? false,
     moreSources: () => [
       projectorSource({ colorBy: values['color-by'], settleSeconds, log: (line) => reporter.info(line) }),
     ],
@@ -119,8 +123,10 @@ export async function run(argv: string[]): Promise<number> {
 
   // First signal: finish the frame in progress and close every writer. Second: abandon the
   // frame (everything written so far is whole, and a restarted watcher redoes that frame).
+  let signalled = false;
   const releaseSignals = onStopSignals({
     first(signal) {
+      signalled = true;
       reporter.info(`${signal}: finishing the current frame, then stopping (send it again to abandon the frame)`);
       watcher.stop();
     },
@@ -142,7 +148,8 @@ export async function run(argv: string[]): Promise<number> {
       failedRuns: summary.failedRuns,
     });
     // A batch job (--once) must notice a run it could not draw; the others were finished first.
-    return once && failed > 0 ? 1 : 0;
+    // A live watcher ends by itself only when the one run it was asked for stopped.
+    return failed > 0 && (once || !signalled) ? 1 : 0;
   } finally {
     releaseSignals();
   }

@@ -56,16 +56,6 @@ export function parseInferenceEngine(value: string | undefined, fallback: Infere
   );
 }
 
-/** Parses `--inference-threads` (undefined: all cores). */
-export function parseInferenceThreads(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new UserError(`--inference-threads must be a positive integer, got '${value}'`);
-  }
-  return threads;
-}
-
 /** Whether a hardware GPU adapter exists (SwiftShader and other software adapters do not count). */
 export type GpuProbe = { available: true; detail: string } | { available: false; why: string };
 

@@ -1,6 +1,7 @@
 /**
- * The model folder's public face: the seed's ResNet and its checkpoints.
- * `readCheckpointMeta` and `readCheckpointWeights` work without a tfjs backend.
+ * The model folder's public face: the seed's ResNet and its checkpoints. Importing it loads tfjs
+ * (resnet.ts): code that runs without tfjs (the watcher on ONNX Runtime, export-onnx) imports
+ * `./checkpoint.ts`, whose readers (`readCheckpointMeta`, `readCheckpointWeights`) need no backend.
  */
 export {
   buildResNet,

@@ -31,7 +31,6 @@ export {
 } from './summaries.ts';
 export { bucketize, DEFAULT_BUCKET_COUNT, type HistogramBucket } from './histogram.ts';
 export { pluginOf, scalarOf, imagesOf, histogramOf, textOf, tensorNumbers, type SummaryPng } from './interpret.ts';
-export { tensorBoard, TensorBoardCallback, type TensorBoardCallbackOptions } from './callback.ts';
 export { encodePng, decodePng, isPng, readPngHeader, type DecodedPng, type PngHeader } from './png.ts';
 export {
   ProjectorWriter,

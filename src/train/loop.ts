@@ -22,7 +22,7 @@ import { disposing } from '../util/dispose.ts';
 import { ProgressBar } from './progress.ts';
 import { runRecord, settingsMarkdown, type RunSettings, type TrainOptions } from './settings.ts';
 import { checkpointsDirOf, startRun } from './start.ts';
-import { createTrainStep, type TrainStep } from './step.ts';
+import { defaultStepFactory, type StepFactory, type TrainStep } from './step.ts';
 import { runSteps, type RunPosition, type StepLoopResult, type TrainObserver } from './step-loop.ts';
 import { chooseSubset } from './splits.ts';
 import { createValidator } from './validation.ts';
@@ -33,20 +33,7 @@ import { trainScalars } from './observers/scalars.ts';
 import { parallelStepFactory, workersForRun } from './parallel/step-factory.ts';
 
 export type { RunSettings, TrainOptions } from './settings.ts';
-
-/** What a step is computed from; a `StepFactory` turns it into the loop's `TrainStep`. */
-export interface StepContext {
-  model: tfl.LayersModel;
-  optimizer: AdamOptimizer;
-  numClasses: number;
-  settings: RunSettings;
-}
-
-/** Makes the step the loop calls. A step that holds resources may be `AsyncDisposable`. */
-export type StepFactory = (context: StepContext) => TrainStep | Promise<TrainStep>;
-
-export const defaultStepFactory: StepFactory = ({ model, optimizer, numClasses }) =>
-  createTrainStep(model, optimizer, numClasses);
+export { defaultStepFactory, type StepContext, type StepFactory } from './step.ts';
 
 export interface TrainHooks {
   /** Stops the run after the current step (with a checkpoint), as SIGINT does. */

@@ -2,6 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHECKPOINT_JSON, latestCheckpoint } from '../model/checkpoint.ts';
+import { checkpointsDir } from '../layout.ts';
 
 /**
  * A run name from the current time in UTC, e.g. `20261126-101500`: names sort chronologically
@@ -22,7 +23,7 @@ export async function newestRunWithCheckpoints(logdir: string): Promise<string |
   let best: { run: string; time: number } | undefined;
   for (const run of names) {
     if (run.startsWith('.')) continue;
-    const latest = await latestCheckpoint(join(logdir, run, 'checkpoints')).catch(() => undefined);
+    const latest = await latestCheckpoint(checkpointsDir(join(logdir, run))).catch(() => undefined);
     if (!latest) continue;
     const time = (await stat(join(latest.dir, CHECKPOINT_JSON))).mtimeMs;
     if (!best || time > best.time) best = { run, time };

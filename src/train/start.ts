@@ -27,6 +27,7 @@ import {
   type TrainOptions,
 } from './settings.ts';
 import type { RunPosition } from './step-loop.ts';
+import { checkpointsDir } from '../layout.ts';
 
 export interface RunStart {
   settings: RunSettings;
@@ -45,7 +46,7 @@ export interface RunStart {
 
 /** The checkpoints directory of a run. */
 export function checkpointsDirOf(settings: Pick<RunSettings, 'logdir' | 'run'>): string {
-  return join(settings.logdir, settings.run, 'checkpoints');
+  return checkpointsDir(join(settings.logdir, settings.run));
 }
 
 /**

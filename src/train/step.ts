@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { IMAGE_CHANNELS, IMAGE_SIZE } from '../model/resnet.ts';
+import type { RunSettings } from './settings.ts';
 
 export interface Batch {
   /** NHWC, scaled to [-1, 1]: `size × 32 × 32 × 3`. */
@@ -162,3 +163,17 @@ export async function evaluate(
   }
   return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, losses, predictions };
 }
+
+/** What a step is computed from; a `StepFactory` turns it into the loop's `TrainStep`. */
+export interface StepContext {
+  model: tfl.LayersModel;
+  optimizer: tf.AdamOptimizer;
+  numClasses: number;
+  settings: RunSettings;
+}
+
+/** Makes the step the loop calls. A step that holds resources may be `AsyncDisposable`. */
+export type StepFactory = (context: StepContext) => TrainStep | Promise<TrainStep>;
+
+export const defaultStepFactory: StepFactory = ({ model, optimizer, numClasses }) =>
+  createTrainStep(model, optimizer, numClasses);

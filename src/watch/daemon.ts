@@ -65,6 +65,14 @@ export interface WatchSummary {
   failedRuns: string[];
 }
 
+/**
+ * A live watcher tries a chain it left alone again by itself: advice to "start again" (a full
+ * disk, too many open files) would send the user to restart what is still running.
+ */
+function retriedByItself(reason: string, retrySeconds: number): string {
+  return reason.replace(/(,? then| and) start again$/, `; this watcher tries again every ${retrySeconds} s`);
+}
+
 interface Found {
   source: Source;
   key: ChainKey;
@@ -177,7 +185,9 @@ export class Watcher {
     } catch (error) {
       if (isUserError(error)) {
         if (this.options.run !== undefined) throw error;
-        await this.leaveAlone(name, error.message, Date.now() + 1000 * (this.options.retryRunSeconds ?? 30));
+        const retrySeconds = this.options.retryRunSeconds ?? 30;
+        const reason = this.options.once ? error.message : retriedByItself(error.message, retrySeconds);
+        await this.leaveAlone(name, reason, Date.now() + 1000 * retrySeconds);
       } else if (isTransientError(error)) {
         await this.leaveAlone(name, `${error.message}; trying again later`, Date.now() + 1000 * this.pollSeconds());
       } else {

@@ -7,7 +7,8 @@ import { alignFrame } from '../align/index.ts';
 import type { BackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10, stratifiedSubset, toModelInput } from '../data/index.ts';
 import { createEmbedder } from '../embed/index.ts';
-import { readCheckpointMeta } from '../model/index.ts';
+// checkpoint.ts, not the model/ barrel: that one loads tfjs, which the ONNX path does without.
+import { readCheckpointMeta } from '../model/checkpoint.ts';
 import { displacement, knnPreservation, neighborhoodHit } from '../tsne/index.ts';
 import { runTsneFrameInWorker } from '../tsne/worker.ts';
 import type { FrameStages, ValidationSet } from './stages.ts';

@@ -113,11 +113,22 @@ export async function openRecord(
   if (saved === null) return emptyState(settings, fingerprint);
   checkSettings(saved, settings, path);
   checkValidationFingerprint(saved, fingerprint, path);
-  if (saved.validationFingerprint === undefined) {
-    saved.validationFingerprint = fingerprint;
-    await writeState(path, saved);
-  }
+  if (migrateState(saved, fingerprint)) await writeState(path, saved);
   return saved;
+}
+
+/**
+ * Brings a state file written by an earlier version up to what this one writes (still format
+ * 1: every change so far only added fields); the one place for such fix-ups. Returns
+ * whether anything changed.
+ *   - no `validationFingerprint` (before it was recorded): the points the chain is opened with
+ *     are taken to be its points from now on;
+ *   - no `model` (before it was recorded): the next frame sets it.
+ */
+function migrateState(state: RunState, fingerprint: string): boolean {
+  if (state.validationFingerprint !== undefined) return false;
+  state.validationFingerprint = fingerprint;
+  return true;
 }
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.ts';
-import { createEmbedder, parseInferenceEngine, parseInferenceThreads } from '../../src/embed/index.ts';
+import { createEmbedder, parseInferenceEngine } from '../../src/embed/index.ts';
 import { UserError } from '../../src/errors.ts';
 import { layersModelOutputs, makeCheckpoint, maxRelativeRowError } from './fixtures.ts';
 
@@ -151,8 +151,4 @@ test('--inference and --inference-threads are parsed with clear errors', () => {
   assert.equal(parseInferenceEngine(undefined), 'auto');
   assert.equal(parseInferenceEngine('tfjs'), 'tfjs');
   assert.throws(() => parseInferenceEngine('torch'), /--inference must be auto, onnx or tfjs, got 'torch'/);
-  assert.equal(parseInferenceThreads(undefined), undefined);
-  assert.equal(parseInferenceThreads('2'), 2);
-  assert.throws(() => parseInferenceThreads('0'), UserError);
-  assert.throws(() => parseInferenceThreads('1.5'), /positive integer/);
 });

@@ -6,8 +6,7 @@
  * run may resume with another one.
  */
 import { availableParallelism } from 'node:os';
-import type { StepContext, StepFactory } from '../loop.ts';
-import { createTrainStep, type TrainStep } from '../step.ts';
+import { createTrainStep, type StepContext, type StepFactory, type TrainStep } from '../step.ts';
 import { createParallelTrainStep, type ParallelStepOptions, type ParallelTrainStep } from './parallel-step.ts';
 import { WorkerFailure } from './pool.ts';
 import { chooseWorkerCount, type WorkerChoice } from './slices.ts';

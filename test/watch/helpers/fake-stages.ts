@@ -37,7 +37,7 @@ export async function writeFakeCheckpoint(
   run: string,
   step: number,
   frame: number,
-  options: { corrupt?: boolean; accuracy?: number } = {},
+  options: { corrupt?: boolean; accuracy?: number; blocks?: number[] } = {},
 ): Promise<string> {
   const checkpoints = join(logdir, run, 'checkpoints');
   const name = `step-${String(step).padStart(9, '0')}`;
@@ -51,7 +51,13 @@ export async function writeFakeCheckpoint(
     samplesSeen: step,
     iterations: 1,
     time: new Date(0).toISOString(),
-    model: { blocks: [1, 1, 1], widths: [32, 64, 128], stemChannels: 32, embeddingSize: 128, numClasses: 10 },
+    model: {
+      blocks: options.blocks ?? [1, 1, 1],
+      widths: [32, 64, 128],
+      stemChannels: 32,
+      embeddingSize: 128,
+      numClasses: 10,
+    },
     data: { frame },
     seed: 0,
     validationAccuracy: options.accuracy ?? 0.1 + frame * 0.04,
