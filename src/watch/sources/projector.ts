@@ -10,14 +10,13 @@
  * (sources/projector/read-step.ts): a step still being written is a `TransientError` (tried
  * again later), an unusable one a `UserError` (a recorded skip, the chain goes on).
  */
-import { stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { watch } from 'chokidar';
 import { TransientError, UserError } from '../../errors.ts';
 import type { ChainKey, LoadedStep, PointSet, Source, StepRef } from '../source.ts';
 import { discoverRunChains, listProjectorRuns, type ProjectorChainRef, type StepFiles } from './projector/discover.ts';
 import { chainPoints, type ChainPoints } from './projector/points.ts';
-import { SettleClock, readStep } from './projector/read-step.ts';
+import { SettleClock, readStep, stepSettled } from './projector/read-step.ts';
 
 export interface ProjectorSourceOptions {
   /** `--color-by COLUMN`: the metadata column that colours the points. */
@@ -29,17 +28,7 @@ export interface ProjectorSourceOptions {
 
 /** Whether the step looks complete without reading it: listed, or its files settled. */
 async function looksComplete(step: StepFiles, settleMs: number, clock: SettleClock): Promise<boolean> {
-  if (step.listed) return true;
-  const now = Date.now();
-  const parts: string[] = [];
-  let youngest = Infinity;
-  for (const path of [step.tensorPath, ...(step.metadataPath ? [step.metadataPath] : [])]) {
-    const info = await stat(path).catch(() => null);
-    if (info === null) return false;
-    parts.push(`${info.size}:${info.mtimeMs}`);
-    youngest = Math.min(youngest, now - info.mtimeMs);
-  }
-  return youngest >= settleMs || clock.unchangedFor(step.tensorPath, parts.join('|'), now) >= settleMs;
+  return step.listed || ((await stepSettled(step, settleMs, clock, Date.now()))?.settled ?? false);
 }
 
 export function projectorSource(options: ProjectorSourceOptions): Source {

@@ -84,6 +84,29 @@ async function signatureOf(files: string[], now: number): Promise<{ signature: s
   return { signature: parts.join('|'), youngestAge };
 }
 
+/** The step's files (tensors, metadata). */
+function stepFiles(step: StepFiles): string[] {
+  return [step.tensorPath, ...(step.metadataPath ? [step.metadataPath] : [])];
+}
+
+/**
+ * Whether the step's files have been unchanged for the settle time (by their modification time,
+ * or as this clock has seen them); null when one of them is gone. Only sizes and times: cheap
+ * enough to ask of every step at every look.
+ */
+export async function stepSettled(
+  step: StepFiles,
+  settleMs: number,
+  clock: SettleClock,
+  now: number,
+): Promise<{ settled: boolean; signature: string } | null> {
+  const found = await signatureOf(stepFiles(step), now);
+  if (found === null) return null;
+  const settled =
+    found.youngestAge >= settleMs || clock.unchangedFor(step.tensorPath, found.signature, now) >= settleMs;
+  return { settled, signature: found.signature };
+}
+
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
@@ -91,13 +114,11 @@ function firstLine(error: unknown): string {
 /** Reads `step` and says whether it is ready, not complete yet, or unusable (see the module comment). */
 export async function readStep(step: StepFiles, options: ReadStepOptions): Promise<StepReading> {
   const now = options.now ?? Date.now;
-  const files = [step.tensorPath, ...(step.metadataPath ? [step.metadataPath] : [])];
-  const before = await signatureOf(files, now());
-  if (before === null) return { kind: 'wait', why: 'a file of the step is not there (yet, or any more)' };
+  const files = stepFiles(step);
   const key = step.tensorPath;
-  const settled =
-    before.youngestAge >= options.settleMs ||
-    options.clock.unchangedFor(key, before.signature, now()) >= options.settleMs;
+  const before = await stepSettled(step, options.settleMs, options.clock, now());
+  if (before === null) return { kind: 'wait', why: 'a file of the step is not there (yet, or any more)' };
+  const { settled } = before;
 
   let problem: string | undefined;
   let data: StepData | undefined;
