@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runPaths } from '../../src/layout.ts';
 import type { WatcherOptions } from '../../src/watch/daemon.ts';
 import { pathExists } from '../../src/util/exists.ts';
-import { UserError, describeFsError } from '../../src/errors.ts';
+import { TransientError, UserError, describeFsError } from '../../src/errors.ts';
 import { fakeStages, writeFakeCheckpoint } from './helpers/fake-stages.ts';
 import { tempLogdir, testWatcher } from './helpers/test-watcher.ts';
 import { stateOf } from './helpers/inspect-run.ts';
@@ -199,4 +199,27 @@ test('a full disk: a live watcher says so without "start again", and draws the f
     );
     assert.doesNotMatch(line, /start again/);
   }
+});
+
+test('a step not readable yet (TransientError) is not recorded; a live watcher draws it when it is', async (t) => {
+  const logdir = await tempLogdir(t);
+  await writeFakeCheckpoint(logdir, 'r', 100, 0);
+  const stages = fakeStages();
+  const load = stages.load.bind(stages);
+  let ready = false;
+  stages.load = async (dir) => {
+    if (!ready) throw new TransientError(`${dir}/weights.bin is still being written`);
+    return load(dir);
+  };
+  const live = watcher(logdir, { stages, once: false, pollSeconds: 0.05 });
+  const running = live.w.run();
+  await until('the step tried', async () => live.errors.length > 0);
+  assert.equal(await pathExists(runPaths(join(logdir, 'r')).state), false, 'nothing recorded');
+  ready = true;
+  await until('the frame drawn', async () => (await framesOf(join(logdir, 'r'))).length === 1);
+  live.w.stop();
+  assert.deepEqual(await running, { frames: 1, skipped: 0, failedRuns: [] });
+  assert.deepEqual((await stateOf(join(logdir, 'r'))).skipped, []);
+  assert.equal(live.errors.length, 1, live.errors.join('\n'));
+  assert.match(live.errors[0]!, /weights\.bin is still being written; trying again later$/);
 });
