@@ -7,42 +7,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runPaths } from '../../src/layout.ts';
-import { Watcher, type WatcherOptions } from '../../src/watch/daemon.ts';
-import { textReporter } from '../../src/watch/report.ts';
+import type { WatcherOptions } from '../../src/watch/daemon.ts';
 import { pathExists } from '../../src/util/exists.ts';
-import { UserError, describeFsError } from '../../src/errors.ts';
+import { TransientError, UserError, describeFsError } from '../../src/errors.ts';
 import { fakeStages, writeFakeCheckpoint } from './helpers/fake-stages.ts';
+import { tempLogdir, testWatcher } from './helpers/test-watcher.ts';
 import { stateOf } from './helpers/inspect-run.ts';
 
 const VAL = 100;
 const FAKE_WATCHER = new URL('./helpers/fake-watcher.ts', import.meta.url).pathname;
 
-async function tempLogdir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'watch-chains-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return join(dir, 'logs');
-}
-
-function watcher(logdir: string, extra: Partial<WatcherOptions> = {}) {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const w = new Watcher({
-    logdir,
-    once: true,
-    settings: { valSize: VAL, seed: 0, perplexity: 30 },
-    stages: fakeStages(),
-    reporter: textReporter(
-      (line) => lines.push(line),
-      (line) => errors.push(line),
-    ),
-    ...extra,
-  });
-  return { w, lines, errors };
-}
+const watcher = (logdir: string, extra: Partial<WatcherOptions> = {}) => testWatcher(logdir, VAL, extra);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -221,4 +199,27 @@ test('a full disk: a live watcher says so without "start again", and draws the f
     );
     assert.doesNotMatch(line, /start again/);
   }
+});
+
+test('a step not readable yet (TransientError) is not recorded; a live watcher draws it when it is', async (t) => {
+  const logdir = await tempLogdir(t);
+  await writeFakeCheckpoint(logdir, 'r', 100, 0);
+  const stages = fakeStages();
+  const load = stages.load.bind(stages);
+  let ready = false;
+  stages.load = async (dir) => {
+    if (!ready) throw new TransientError(`${dir}/weights.bin is still being written`);
+    return load(dir);
+  };
+  const live = watcher(logdir, { stages, once: false, pollSeconds: 0.05 });
+  const running = live.w.run();
+  await until('the step tried', async () => live.errors.length > 0);
+  assert.equal(await pathExists(runPaths(join(logdir, 'r')).state), false, 'nothing recorded');
+  ready = true;
+  await until('the frame drawn', async () => (await framesOf(join(logdir, 'r'))).length === 1);
+  live.w.stop();
+  assert.deepEqual(await running, { frames: 1, skipped: 0, failedRuns: [] });
+  assert.deepEqual((await stateOf(join(logdir, 'r'))).skipped, []);
+  assert.equal(live.errors.length, 1, live.errors.join('\n'));
+  assert.match(live.errors[0]!, /weights\.bin is still being written; trying again later$/);
 });

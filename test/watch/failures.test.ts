@@ -5,40 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Watcher, type WatcherOptions } from '../../src/watch/daemon.ts';
-import { textReporter } from '../../src/watch/report.ts';
+import type { WatcherOptions } from '../../src/watch/daemon.ts';
 import { isUserError } from '../../src/errors.ts';
 import { fakeStages, writeFakeCheckpoint } from './helpers/fake-stages.ts';
+import { tempLogdir, testWatcher } from './helpers/test-watcher.ts';
 import { gifSteps, stateOf } from './helpers/inspect-run.ts';
 import { pathExists } from '../../src/util/exists.ts';
 
 const VAL = 100;
 
-async function tempLogdir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'watch-fail-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return join(dir, 'logs');
-}
-
-function watcher(logdir: string, extra: Partial<WatcherOptions> = {}) {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const w = new Watcher({
-    logdir,
-    once: true,
-    settings: { valSize: VAL, seed: 0, perplexity: 30 },
-    stages: fakeStages(),
-    reporter: textReporter(
-      (line) => lines.push(line),
-      (line) => errors.push(line),
-    ),
-    ...extra,
-  });
-  return { w, lines, errors };
-}
+const watcher = (logdir: string, extra: Partial<WatcherOptions> = {}) => testWatcher(logdir, VAL, extra);
 
 /** Flips one byte in the middle of every event file of the run: a CRC mismatch for the reader. */
 async function corruptEventFiles(runDir: string): Promise<number> {
