@@ -51,6 +51,8 @@ export interface ChainOptions {
   /** In-between GIF frames from each frame to the next (`--gif-tween`); 0 = none. */
   gifTween: number;
   info: (line: string, fields?: Record<string, unknown>) => void;
+  /** Say where the chain continues (once per watcher: not again when an idle chain is reopened). */
+  announce: boolean;
 }
 
 /** Called as each stage of a frame starts and after each write (tests kill the watcher there). */
@@ -145,7 +147,7 @@ export class RunChain {
       opened.reverse();
       const sinks = opened.slice(0, FRAME_SINKS.length);
       const views = opened.slice(FRAME_SINKS.length);
-      if (last) {
+      if (last && options.announce) {
         options.info(
           `${name}: continuing after step ${stepLabel(last.step)} (${record.frames.length} frames, ` +
             `${record.skipped.length} skipped so far)`,

@@ -98,6 +98,8 @@ export class Watcher {
   private readonly summary = { frames: 0, skipped: 0 };
   /** Chains left alone, with the reason reported and when a live watcher may try again (never: stopped). */
   private readonly failed = new Map<string, { reason: string; retryAt: number }>();
+  /** Chains opened at least once by this watcher. */
+  private readonly openedBefore = new Set<string>();
   /** Point counts whose perplexity was already checked and said. */
   private readonly perplexityChecked = new Set<number>();
 
@@ -341,7 +343,9 @@ export class Watcher {
       settings,
       gifTween: gifTween ?? 0,
       info: (line, fields) => reporter.info(line, fields),
+      announce: !this.openedBefore.has(found.name),
     });
+    this.openedBefore.add(found.name);
     this.sayPerplexity(chain.pointCount);
     return chain;
   }

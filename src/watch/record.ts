@@ -16,9 +16,10 @@ export interface MeasureSpec {
   chart: string | null;
 }
 
+/** In the order they are shown (console line, page charts). */
 export const MEASURES = {
-  knnPreservation: { tag: 'embeddings/knn_preservation', short: 'knn', digits: 3, chart: '10-NN preservation' },
   neighborhoodHit: { tag: 'embeddings/neighborhood_hit', short: 'hit', digits: 3, chart: 'neighbourhood hit' },
+  knnPreservation: { tag: 'embeddings/knn_preservation', short: 'knn', digits: 3, chart: '10-NN preservation' },
   displacement: { tag: 'embeddings/displacement', short: 'moved', digits: 3, chart: 'displacement' },
   klDivergence: { tag: 'embeddings/kl_divergence', short: 'KL', digits: 3, chart: null },
   frameSeconds: { tag: 'embeddings/frame_seconds', short: '', digits: 2, chart: null },
@@ -26,6 +27,15 @@ export const MEASURES = {
 
 export type MeasureName = keyof typeof MEASURES;
 export const MEASURE_NAMES = Object.keys(MEASURES) as MeasureName[];
+
+/** The player page's charts, in order: the accuracy, then every measure that has a chart. */
+export const PAGE_CHARTS: readonly { key: 'accuracy' | MeasureName; name: string }[] = [
+  { key: 'accuracy', name: 'validation accuracy (test images)' },
+  ...MEASURE_NAMES.flatMap((key) => {
+    const name: string | null = MEASURES[key].chart;
+    return name === null ? [] : [{ key, name }];
+  }),
+];
 
 /** The frame's picture in TensorBoard (an image summary). */
 export const IMAGE_TAG = 'embeddings/tsne';
