@@ -4,6 +4,7 @@
  * feature folders. User mistakes print one line; anything else prints its message and, with
  * DEBUG set, its stack.
  */
+import { describeOutOfMemory } from '../bin/out-of-memory.js';
 import { isTransientError, isUserError } from './errors.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
@@ -78,6 +79,9 @@ try {
   // A transient failure (a file not yet readable) outside the watcher is the user's to retry.
   if (isUserError(error) || isTransientError(error)) {
     console.error(`embedding-timelapse: ${error.message}`);
+    process.exitCode = 2;
+  } else if (describeOutOfMemory(error) !== undefined) {
+    console.error(`embedding-timelapse: ${describeOutOfMemory(error)}`);
     process.exitCode = 2;
   } else {
     console.error(`embedding-timelapse: unexpected error: ${(error as Error)?.message ?? String(error)}`);

@@ -1,0 +1,4 @@
+/** The soft address-space limit (`ulimit -v`) in bytes, or undefined when there is none. */
+export function addressSpaceLimit(): number | undefined;
+/** What ran out, how much was asked and what to do, for an out-of-memory error; undefined otherwise. */
+export function describeOutOfMemory(error: unknown): string | undefined;
