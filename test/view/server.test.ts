@@ -90,6 +90,9 @@ test('view serves the log directory only: .., absolute, encoded, symlinked escap
     ['/%E0%A4%A', [400]],
     [`http://127.0.0.1:${port}/../secret.txt`, [400, 403, 404]],
     ['/run-a/embeddings', [404]],
+    // The watcher's own record is not the player's to read.
+    ['/run-a/embeddings/state.json', [404]],
+    ['/run-a/embeddings/%73tate.json', [404]],
     ['/nothing-here.html', [404]],
   ];
   for (const [path, allowed] of escapes) {
