@@ -24,18 +24,19 @@ import {
 } from '../../src/model/checkpoint.ts';
 import { exportCheckpointToOnnx } from '../../src/model/onnx.ts';
 import { isTransientError, isUserError } from '../../src/errors.ts';
+import { writeSyntheticCifarDir } from '../train/fixtures.ts';
 
 await tf.setBackend('cpu');
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const config: ResNetConfig = { blocks: [1], widths: [8], stemChannels: 8, seed: 5 };
 
-/** Two checkpoints of one model, steps 0 and 8, under `root/checkpoints`. */
-async function twoCheckpoints(root: string): Promise<[string, string]> {
+/** Two checkpoints of one model, steps 0 and 8, under `checkpointsDir` (default `root/checkpoints`). */
+async function twoCheckpoints(root: string, checkpointsDir = join(root, 'checkpoints')): Promise<[string, string]> {
   const model = buildResNet(config);
   const optimizer = await createAdam(model, undefined, { learningRate: 1e-2 });
   const save = (samplesSeen: number) =>
-    saveCheckpoint(join(root, 'checkpoints'), {
+    saveCheckpoint(checkpointsDir, {
       model,
       optimizer,
       meta: { epoch: 0, samplesSeen, iterations: 0, model: resolveModelOptions(config), data: {}, seed: 5 },
@@ -144,4 +145,32 @@ test('a file missing from a step folder, or not readable, is a TransientError; a
   );
   assert.equal(child.status, 0, child.stderr);
   assert.match(child.stdout, /^TransientError: cannot read .*weights\.bin: permission denied/);
+});
+
+test('watch --once skips a checkpoint whose weights are a named pipe, and draws the rest', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'hostile-watch-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const [, second] = await twoCheckpoints(root, join(root, 'logs', 'r', 'checkpoints'));
+  await rm(join(second, 'weights.bin'));
+  execFileSync('mkfifo', [join(second, 'weights.bin')]);
+  const data = await writeSyntheticCifarDir(join(root, 'data'), 10, 50);
+  const watched = spawnSync(
+    process.execPath,
+    [
+      'bin/embedding-timelapse.js',
+      'watch',
+      '--once',
+      '--logdir',
+      join(root, 'logs'),
+      '--data',
+      data,
+      '--val-size',
+      '50',
+    ],
+    // SIGKILL: a watcher stuck opening a pipe would finish its frame on SIGTERM, that is never.
+    { cwd: ROOT, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' },
+  );
+  assert.equal(watched.status, 0, watched.stderr);
+  assert.match(watched.stderr, /^skipped r step 000000008: .*weights\.bin: a named pipe, not a regular file/m);
+  assert.match(watched.stdout, /watcher stopped: 1 frames? drawn, 1 skipped/);
 });
