@@ -41,8 +41,8 @@ export function describeOutOfMemory(error) {
   const wasmReservation = /WebAssembly\.(instantiate|Memory|Module)\(\):.*(Out of memory|could not allocate)/i;
   if (wasmReservation.test(text) || /Cannot allocate Wasm memory/.test(text)) {
     return (
-      'out of memory: WebAssembly could not reserve its memory (each instance asks for about 10 GB of address ' +
-      `space, in every worker thread too); ${limitText}; raise it (ulimit -v unlimited), or use fewer workers ` +
+      'out of memory: WebAssembly could not reserve its memory (about 10 GB of address space per instance, one ' +
+      `in each worker thread); ${limitText}; raise it (ulimit -v unlimited), or for train use fewer workers ` +
       '(--workers 1)'
     );
   }
@@ -63,4 +63,13 @@ export function describeOutOfMemory(error) {
     );
   }
   return undefined;
+}
+
+/**
+ * tsx starts a WebAssembly lexer as it loads and falls back to a JavaScript one when that
+ * fails, but leaves the failure unhandled: under a memory limit it is no reason to stop.
+ */
+export function isTsxLexerFailure(error) {
+  const stack = typeof error === 'object' && error !== null ? String(error.stack) : '';
+  return describeOutOfMemory(error) !== undefined && /[\\/]tsx[\\/]dist[\\/]/.test(stack);
 }

@@ -31,38 +31,31 @@ function underLimit(kilobytes: number, args: string[]) {
   );
 }
 
-test('train and watch under an 8 GB address-space limit say so in one line and exit 2', async (t) => {
+test('under an 8 GB address-space limit train (wasm) says so in one line; watch still draws', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'memory-limit-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const data = await writeSyntheticCifarDir(join(dir, 'data'), 100, 50);
   const logdir = join(dir, 'logs');
-  const runs = [
-    [
-      'train',
-      '--data',
-      data,
-      '--blocks',
-      '1',
-      '--batch-size',
-      '8',
-      '--max-samples',
-      '16',
-      '--logdir',
-      logdir,
-      '--run',
-      'r',
-    ],
-    ['watch', '--once', '--logdir', logdir, '--data', data, '--val-size', '50'],
-  ];
-  for (const args of runs) {
-    const child = underLimit(8_000_000, args);
-    assert.equal(child.status, 2, `${args[0]}: ${child.stdout}${child.stderr}`);
-    assert.match(
-      child.stderr,
-      /^embedding-timelapse: out of memory: WebAssembly could not reserve its memory [^\n]*\n$/,
-    );
-    assert.match(child.stderr, /asks for about 10 GB .*; the address-space limit \(ulimit -v\) is 8\.2 GB; raise it/);
-  }
+  const trainArgs = ['train', '--data', data, '--blocks', '1', '--batch-size', '8', '--max-samples', '16'];
+  const trained = underLimit(8_000_000, [...trainArgs, '--logdir', logdir, '--run', 'r']);
+  assert.equal(trained.status, 2, trained.stdout + trained.stderr);
+  assert.match(
+    trained.stderr,
+    /^embedding-timelapse: out of memory: WebAssembly could not reserve its memory [^\n]*\n$/m,
+  );
+  assert.match(
+    trained.stderr,
+    /about 10 GB of address space per instance.*; the address-space limit \(ulimit -v\) is 8\.2 GB; raise it/,
+  );
+  assert.doesNotMatch(trained.stderr, /^\s+at |tsx\/dist/m, 'no stack, no minified source');
+
+  // The watcher needs no WebAssembly of its own (ONNX Runtime, t-SNE in JavaScript): tsx's own
+  // WebAssembly lexer failing in each thread must not stop it.
+  const checkpoints = underLimit(100_000_000, [...trainArgs, '--logdir', logdir, '--run', 'r']);
+  assert.equal(checkpoints.status, 0, checkpoints.stderr);
+  const watched = underLimit(8_000_000, ['watch', '--once', '--logdir', logdir, '--data', data, '--val-size', '50']);
+  assert.equal(watched.status, 0, watched.stdout + watched.stderr);
+  assert.match(watched.stdout, /watcher stopped: 2 frames drawn, 0 skipped/);
 });
 
 test('a model too big for the backend is refused before it is built, with its size', async (t) => {
