@@ -6,6 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { UserError, describeFsError } from '../errors.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
+import { checkLogDirectory } from '../util/directory.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
 import { parseCommand } from './args.ts';
 import { stdio, type CommandOutput } from './output.ts';
@@ -139,6 +140,7 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
   const logdir = positionals[0]!;
   // The runs are found by a walk that passes over folders it cannot read; the log directory
   // itself must be readable, or "no runs yet" would be a false answer.
+  await checkLogDirectory(logdir);
   await readdir(logdir).catch((error: unknown) => {
     throw new UserError(describeFsError(error, 'list the runs in', logdir));
   });

@@ -171,7 +171,13 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   await using _optimizer = disposing(() => optimizer.dispose());
   const resumed = start.resumedFrom !== undefined;
   // Read before our own file exists: the steps the run's earlier processes wrote.
-  const written = resumed ? await lastStepsByTag(runDir) : undefined;
+  const written = resumed
+    ? await lastStepsByTag(runDir).catch((error: unknown) => {
+        // A damaged event file must not stop the resume; its steps may then be written again.
+        log(`cannot read the steps already written (${(error as Error).message}); writing every point`);
+        return new Map<string, number>();
+      })
+    : undefined;
   await using fileWriter = summaryFileWriter(runDir);
   const writer = written ? writeOnlyNewSteps(fileWriter, written) : fileWriter;
   // Not a setting of the run: a run may resume with another worker count.
