@@ -1,6 +1,23 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so the installed command needs no build step.
-import { register } from 'tsx/esm/api';
+import { register as registerLoaderHooks } from 'node:module';
+import { describeOutOfMemory, isTsxLexerFailure } from './out-of-memory.js';
 
+// Before tsx loads: under a memory limit (ulimit -v) an error can escape every handler of the
+// command (tsx's own WebAssembly lexer, a worker thread's 'error' event), and Node would print
+// a page of minified source. A memory error is one line; tsx's lexer failing is let pass (it
+// falls back to JavaScript); anything else is reported as Node would (error and stack, exit 1).
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (error) => {
+    if (isTsxLexerFailure(error)) return;
+    const memory = describeOutOfMemory(error);
+    if (memory === undefined) console.error(error);
+    else console.error(`embedding-timelapse: ${memory}`);
+    process.exit(memory === undefined ? 1 : 2);
+  });
+}
+
+registerLoaderHooks('./out-of-memory-hooks.js', import.meta.url);
+const { register } = await import('tsx/esm/api');
 register();
 await import('../src/cli.ts');

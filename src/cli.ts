@@ -4,7 +4,8 @@
  * feature folders. User mistakes print one line; anything else prints its message and, with
  * DEBUG set, its stack.
  */
-import { isUserError } from './errors.ts';
+import { describeOutOfMemory } from '../bin/out-of-memory.js';
+import { isTransientError, isUserError } from './errors.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
 
@@ -75,8 +76,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (isUserError(error)) {
+  // A transient failure (a file not yet readable) outside the watcher is the user's to retry.
+  if (isUserError(error) || isTransientError(error)) {
     console.error(`embedding-timelapse: ${error.message}`);
+    process.exitCode = 2;
+  } else if (describeOutOfMemory(error) !== undefined) {
+    console.error(`embedding-timelapse: ${describeOutOfMemory(error)}`);
     process.exitCode = 2;
   } else {
     console.error(`embedding-timelapse: unexpected error: ${(error as Error)?.message ?? String(error)}`);

@@ -236,6 +236,16 @@ export function wasmBinaryFolder(env: NodeJS.ProcessEnv = process.env): string {
   return dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + '/';
 }
 
+/** Node's global WebAssembly, which the ES2023 type library does not declare. */
+const { WebAssembly: wasmGlobal } = globalThis as unknown as {
+  WebAssembly: { Memory: new (descriptor: { initial: number }) => unknown };
+};
+
+/** Throws V8's own RangeError when a WebAssembly memory cannot be reserved. */
+function reserveWasmMemory(): void {
+  new wasmGlobal.Memory({ initial: 1 });
+}
+
 export async function probeWasm(): Promise<ProbeResult> {
   let folder: string;
   try {
@@ -254,6 +264,9 @@ export async function probeWasm(): Promise<ProbeResult> {
     available: true,
     detail: 'WebAssembly with SIMD, one thread (Node has no Web Workers for the threaded build)',
     activate: async () => {
+      // Under an address-space limit (ulimit -v) the backend cannot reserve its memory; say so
+      // (the error names it) instead of tfjs's advice about serving .wasm files.
+      reserveWasmMemory();
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(folder);
       registerWasmKernels();

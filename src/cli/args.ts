@@ -68,11 +68,14 @@ export function parseCommand<T extends Options>(
   return { values, positionals };
 }
 
-/** Reads an integer option, with a clear message when it is not one. */
+/**
+ * Reads an integer option, with a clear message when it is not one. Decimal digits only:
+ * `Number()` would also take `1e3`, `0x10`, `0b1` and ` 12 `, which nobody means as a port or seed.
+ */
 export function intOption(command: string, name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) {
+  const parsed = /^-?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min) {
     throw new UserError(`${command}: --${name} must be an integer >= ${min}, got '${value}'`);
   }
   return parsed;

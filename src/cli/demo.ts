@@ -17,8 +17,8 @@ import { lastHandledStep, readState } from '../watch/state.ts';
 import { intOption, parseCommand } from './args.ts';
 import { onStopSignals } from './signals.ts';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
+/** The installed command: it finds tsx beside itself, wherever the user runs it from. */
+const BIN = fileURLToPath(new URL('../../bin/embedding-timelapse.js', import.meta.url));
 
 /** The small preset: ~9 checkpoints in a few minutes on 2 CPU cores, with the watcher beside it. */
 export const DEMO_TRAINING = {
@@ -47,10 +47,13 @@ options:
   --backend NAME      tfjs backend for training (default: auto)
   -h, --help          show this help`;
 
-/** Runs `embedding-timelapse <args>` as a child, its output prefixed line by line. */
+/**
+ * Runs `embedding-timelapse <args>` as a child, its output prefixed line by line. It runs in the
+ * user's folder, like the demo itself: under `npx` the project folder is inside node_modules.
+ */
 function startChild(label: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: PROJECT_ROOT,
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: process.env,
   });
@@ -82,10 +85,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (args === null) return 0;
   const { values } = args;
+  // As given, for the lines printed; the children get absolute paths.
   const logdir = values.logdir ?? 'logs';
   const runName = values.run ?? `demo-${timestampRunName()}`;
   const valSize = intOption('demo', 'val-size', values['val-size'], 1000, 1);
-  const dataArgs = values.data ? ['--data', values.data] : [];
+  const dataArgs = values.data ? ['--data', resolve(values.data)] : [];
   const paths = runPaths(join(resolve(logdir), runName));
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
@@ -96,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   const watcher = startChild('watch', [
     'watch',
     '--logdir',
-    logdir,
+    resolve(logdir),
     '--run',
     runName,
     '--val-size',
@@ -111,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   const trainer = startChild('train', [
     'train',
     '--logdir',
-    logdir,
+    resolve(logdir),
     '--run',
     runName,
     '--blocks',

@@ -3,8 +3,10 @@
  * runs, each tag with its dashboard, points, steps and latest value, the projector entries —
  * read straight from the files, so it works without TensorBoard and while runs are written.
  */
-import { UserError } from '../errors.ts';
+import { readdir } from 'node:fs/promises';
+import { UserError, describeFsError } from '../errors.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
+import { checkLogDirectory } from '../util/directory.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
 import { parseCommand } from './args.ts';
 import { stdio, type CommandOutput } from './output.ts';
@@ -15,6 +17,7 @@ Lists the runs under <logdir> (every directory holding event files or a projecto
 and for each run its tags: the dashboard that shows them (scalars, images, histograms, text),
 how many points, the steps they span, and the latest value. Event files that are corrupt are
 named with the byte offset of the damage; a record still being written is simply not counted.
+Exits 1 when a file is damaged or a tag's steps go backwards (TensorBoard draws those out of order).
 
 options:
   --run NAME      only this run (as listed, e.g. 'resnet-20260101' or '.')
@@ -135,6 +138,12 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
   if (args === null) return 0;
   const { values, positionals } = args;
   const logdir = positionals[0]!;
+  // The runs are found by a walk that passes over folders it cannot read; the log directory
+  // itself must be readable, or "no runs yet" would be a false answer.
+  await checkLogDirectory(logdir);
+  await readdir(logdir).catch((error: unknown) => {
+    throw new UserError(describeFsError(error, 'list the runs in', logdir));
+  });
   let runs = await summarizeLogdir(logdir);
   if (values.run !== undefined) {
     const wanted = values.run;
@@ -159,5 +168,8 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
       );
     }
   }
-  return runs.some((r) => r.errors.length > 0 || r.projector?.error) ? 1 : 0;
+  // Steps out of order count as a fault: TensorBoard draws such a curve back over itself.
+  const faulty = (r: RunSummary) =>
+    r.errors.length > 0 || Boolean(r.projector?.error) || r.tags.some((tag) => tag.stepsOutOfOrder > 0);
+  return runs.some(faulty) ? 1 : 0;
 }

@@ -102,10 +102,12 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
     png: values.png,
   };
 
-  await writeFileAtomic(values.out, formatFrame(positions));
+  const wrote = await writeFileAtomic(values.out, formatFrame(positions));
   if (values.png !== undefined) await writePng(values.png, positions, labels, n, report);
 
-  if (values.json) output.line(JSON.stringify(report));
+  // `--out /dev/stdout`: the frame is the output, so the summary goes to stderr.
+  const say = (text: string) => (wrote === 'stream' ? output.message(text) : output.line(text));
+  if (values.json) say(JSON.stringify(report));
   else {
     const parts = [
       `${n} points × ${d}: ${result.warm ? 'warm start from ' + values.init : 'cold start (PCA)'}`,
@@ -115,8 +117,8 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
     ];
     if (report.neighborhoodHit !== undefined) parts.push(`neighbourhood hit ${report.neighborhoodHit}`);
     if (report.displacement !== undefined) parts.push(`displacement ${report.displacement}`);
-    output.line(parts.join(', '));
-    output.line(`wrote ${values.out}${values.png ? ` and ${values.png}` : ''}`);
+    say(parts.join(', '));
+    say(`wrote ${values.out}${values.png ? ` and ${values.png}` : ''}`);
   }
   return 0;
 }

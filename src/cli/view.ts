@@ -30,8 +30,10 @@ export async function run(argv: string[]): Promise<number> {
   if (port > 65535) throw new UserError(`view: --port must be 0 to 65535, got ${port}`);
   const logdir = resolve(args.values.logdir ?? 'logs');
   await checkLogDirectory(logdir);
+  // Before listening: a log directory that cannot be listed is one line now, not a 500 per request.
+  const runs = await listViewRuns(logdir);
 
-  const server = await createViewServer(logdir);
+  const server = await createViewServer(logdir, (line) => console.error(line));
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
@@ -52,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   const bound = typeof address === 'object' && address ? address.port : port;
   const base = `http://127.0.0.1:${bound}`;
   console.log(`serving ${logdir} at ${base}/ (Ctrl-C to stop)`);
-  for (const runInfo of await listViewRuns(logdir)) {
+  for (const runInfo of runs) {
     if (runInfo.hasPage) console.log(`  ${runInfo.name}: ${base}${pageUrl(runInfo.name)}`);
   }
 
@@ -62,6 +64,9 @@ export async function run(argv: string[]): Promise<number> {
       process.off('SIGTERM', stop);
       server.close(() => done());
       server.closeAllConnections();
+      // Nothing of ours needs flushing: whatever still holds the process (a stuck read of a
+      // user's file) must not keep it from stopping.
+      setTimeout(() => process.exit(0), 2000).unref();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -17,7 +17,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.ts';
 import { TrainBatches, type Cifar10, type Split } from '../data/index.ts';
 import { createAdam, saveCheckpoint } from '../model/checkpoint.ts';
-import { summaryFileWriter } from '../tensorboard/index.ts';
+import { lastStepsByTag, summaryFileWriter } from '../tensorboard/index.ts';
 import { disposing } from '../util/dispose.ts';
 import { ProgressBar } from './progress.ts';
 import { runRecord, settingsMarkdown, type RunSettings, type TrainOptions } from './settings.ts';
@@ -26,6 +26,7 @@ import { defaultStepFactory, type StepFactory, type TrainStep } from './step.ts'
 import { runSteps, type RunPosition, type StepLoopResult, type TrainObserver } from './step-loop.ts';
 import { chooseSubset } from './splits.ts';
 import { createValidator } from './validation.ts';
+import { writeOnlyNewSteps } from './resume-writer.ts';
 import { stopOnAbort } from './observers/abort.ts';
 import { CheckpointObserver, type SaveCheckpoint } from './observers/checkpoints.ts';
 import { progressLine } from './observers/progress.ts';
@@ -155,7 +156,17 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
 
   const optimizer = await createAdam(start.model, start.optimizerState, { learningRate: settings.learningRate });
   await using _optimizer = disposing(() => optimizer.dispose());
-  await using writer = summaryFileWriter(runDir);
+  const resumed = start.resumedFrom !== undefined;
+  // Read before our own file exists: the steps the run's earlier processes wrote.
+  const written = resumed
+    ? await lastStepsByTag(runDir).catch((error: unknown) => {
+        // A damaged event file must not stop the resume; its steps may then be written again.
+        log(`cannot read the steps already written (${(error as Error).message}); writing every point`);
+        return new Map<string, number>();
+      })
+    : undefined;
+  await using fileWriter = summaryFileWriter(runDir);
+  const writer = written ? writeOnlyNewSteps(fileWriter, written) : fileWriter;
   // Not a setting of the run: a run may resume with another worker count.
   const workers = hooks.createStep ? undefined : workersForRun(options.workers, data.batchSize, getBackend());
   if (workers) log(`workers: ${workers.reason}`);
@@ -164,7 +175,6 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const step = await createStep({ model: start.model, optimizer, numClasses, settings });
   await using _step = stepDisposer(step);
 
-  const resumed = start.resumedFrom !== undefined;
   const extra: Record<string, string> = resumed ? { 'resumed at': `${position.samplesSeen} samples` } : {};
   if (workers) extra['worker threads'] = workers.reason;
   writer.text(resumed ? 'run/resumed' : 'run/options', settingsMarkdown(settings, extra), position.samplesSeen);

@@ -3,6 +3,7 @@
  * (`--resume`), with the settings resolved either way.
  */
 import { join } from 'node:path';
+import { getBackend } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.ts';
 import type { Cifar10 } from '../data/index.ts';
@@ -28,6 +29,7 @@ import {
 } from './settings.ts';
 import type { RunPosition } from './step-loop.ts';
 import { checkpointsDir } from '../layout.ts';
+import { checkModelFits } from './memory.ts';
 
 export interface RunStart {
   settings: RunSettings;
@@ -90,6 +92,7 @@ async function startFresh(options: TrainOptions, dataset: Cifar10): Promise<RunS
     stemChannels: options.stemChannels,
     numClasses: dataset.classNames.length,
   });
+  checkModelFits(model, getBackend());
   const data = freshDataSettings(options, dataset);
   const settings: RunSettings = {
     ...givenSettings(options),

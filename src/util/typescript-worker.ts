@@ -10,10 +10,22 @@
  */
 import { Worker } from 'node:worker_threads';
 
+/**
+ * The thread first lets pass tsx's failure to start its WebAssembly lexer under a memory limit
+ * (`ulimit -v`), in the thread and in the loader thread its hooks run in (as the command does,
+ * see bin/): tsx falls back to its JavaScript lexer, and unhandled, that failure would end the
+ * thread before it answers. Any other error still reaches the parent.
+ */
+const OUT_OF_MEMORY_URL = new URL('../../bin/out-of-memory.js', import.meta.url).href;
+const OUT_OF_MEMORY_HOOKS_URL = new URL('../../bin/out-of-memory-hooks.js', import.meta.url).href;
+
 export function startTypeScriptWorker(entryUrl: string): Worker {
   const tsxApiUrl = import.meta.resolve('tsx/esm/api');
   const bootstrap =
-    `import(${JSON.stringify(tsxApiUrl)}).then((tsx) => { tsx.register(); return ` +
-    `import(${JSON.stringify(entryUrl)}); });`;
+    `import(${JSON.stringify(OUT_OF_MEMORY_URL)}).then(async ({ isTsxLexerFailure }) => {` +
+    ` process.on('unhandledRejection', (error) => { if (!isTsxLexerFailure(error)) throw error; });` +
+    ` (await import('node:module')).register(${JSON.stringify(OUT_OF_MEMORY_HOOKS_URL)});` +
+    ` return import(${JSON.stringify(tsxApiUrl)}); })` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entryUrl)}); });`;
   return new Worker(bootstrap, { eval: true });
 }

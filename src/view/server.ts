@@ -6,25 +6,52 @@
  *
  * Nothing outside the log directory is ever sent: a path is decoded once, refused (403) when any
  * segment is `..` or it holds a NUL, and the file's real path (symlinks resolved) must still be
- * inside the log directory's real path.
+ * inside the log directory's real path. Inside it, only what the player needs is sent: pages,
+ * their scripts and data, sprites and images (by extension, `SERVED_TYPES`), never a dotfile,
+ * anything under `checkpoints/`, the watcher's `state.json` or event files.
+ *
+ * A web page on another site can reach 127.0.0.1 through a DNS name it rebinds; its requests
+ * then carry that name as Host. Only `127.0.0.1:PORT`, `localhost:PORT` and `[::1]:PORT` are
+ * answered, anything else gets 403.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, sep } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
+import { UserError, describeFsError } from '../errors.ts';
+import { readUserFile } from '../util/user-file.ts';
 import { PAGE_FILE } from './page.ts';
 
-const CONTENT_TYPES: Record<string, string> = {
+/** The files the player needs, by extension; nothing else is served. */
+const SERVED_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.png': 'image/png',
   '.gif': 'image/gif',
   '.tsv': 'text/tab-separated-values; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.pbtxt': 'text/plain; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
 };
+
+/** Folders and files under the log directory that hold weights or the watcher's own record. */
+const PRIVATE_SEGMENTS = new Set(['checkpoints', 'state.json']);
+
+/** The largest state.json read for the index (frames of a long run: a few MB). */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
+
+/** Whether a request path (decoded segments) names something the player needs. */
+export function isServedPath(segments: string[]): boolean {
+  if (segments.some((segment) => segment.startsWith('.') || PRIVATE_SEGMENTS.has(segment))) return false;
+  return Object.hasOwn(SERVED_TYPES, extname(segments.at(-1) ?? '').toLowerCase());
+}
+
+/** Whether a Host header names this machine's loopback at `port` (see the module comment). */
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  if (host === undefined) return false;
+  const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+  return allowed.includes(host.toLowerCase());
+}
 
 export interface RunListing {
   name: string;
@@ -37,22 +64,40 @@ export function pageUrl(run: string): string {
   return `/${encodeURIComponent(run)}/embeddings/${PAGE_FILE}`;
 }
 
-/** The runs of a log directory: its sub-folders, with their frame count and whether a page exists. */
+/** Frames drawn so far, from the run's state.json; null when there is none or it cannot be read. */
+async function frameCount(embeddings: string): Promise<number | null> {
+  try {
+    const state = JSON.parse(
+      (await readUserFile(embeddings, 'state.json', { maxBytes: MAX_STATE_BYTES })).toString(),
+    ) as unknown;
+    const frames = typeof state === 'object' && state !== null ? (state as { frames?: unknown }).frames : undefined;
+    return Array.isArray(frames) ? frames.length : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The runs of a log directory: its sub-folders, with their frame count and whether a page
+ * exists. One run whose files cannot be read is listed without frames; only a log directory
+ * that cannot be listed throws (a one-line `UserError`).
+ */
 export async function listViewRuns(logdir: string): Promise<RunListing[]> {
-  const entries = await readdir(logdir, { withFileTypes: true });
+  let entries;
+  try {
+    entries = await readdir(logdir, { withFileTypes: true });
+  } catch (error) {
+    throw new UserError(describeFsError(error, 'list the runs in', logdir));
+  }
   const runs: RunListing[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const embeddings = join(logdir, entry.name, 'embeddings');
-    const hasPage = await stat(join(embeddings, PAGE_FILE)).then(
+    const hasPage = await lstat(join(embeddings, PAGE_FILE)).then(
       (s) => s.isFile(),
       () => false,
     );
-    const frames = await readFile(join(embeddings, 'state.json'), 'utf8').then(
-      (text) => (JSON.parse(text) as { frames?: unknown[] }).frames?.length ?? null,
-      () => null,
-    );
-    runs.push({ name: entry.name, frames, hasPage });
+    runs.push({ name: entry.name, frames: await frameCount(embeddings), hasPage });
   }
   return runs.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -110,6 +155,8 @@ export async function resolveRequestPath(root: string, rootReal: string, target:
   }
   if (real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep))
     return { ok: false, status: 403 };
+  // Both the name asked for and the file it leads to must be something the player needs.
+  if (!isServedPath(segments) || !isServedPath(relative(rootReal, real).split(sep))) return { ok: false, status: 404 };
   const info = await stat(real).catch(() => null);
   if (!info?.isFile()) return { ok: false, status: 404 };
   return { ok: true, path: real };
@@ -127,34 +174,48 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 async function serveFile(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-  const info = await stat(path);
-  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}"`;
-  const headers = {
-    'content-type': CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
-    'cache-control': 'no-cache',
-    etag,
-  };
-  if (request.headers['if-none-match'] === etag) {
-    response.writeHead(304, headers);
-    response.end();
-    return;
+  // One descriptor, opened without waiting on a pipe, is checked, streamed and always closed.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      send(response, 404, `404 ${STATUS_TEXT[404]}\n`);
+      return;
+    }
+    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}"`;
+    const headers = {
+      'content-type': SERVED_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+      etag,
+    };
+    if (request.headers['if-none-match'] === etag) {
+      response.writeHead(304, headers);
+      response.end();
+      return;
+    }
+    response.writeHead(200, { ...headers, 'content-length': info.size });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    // The watcher replaces files by rename, so the open file stays whole while it is streamed.
+    // pipeline ends the file stream however the response ends (done, aborted, failed).
+    await pipeline(
+      handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, info.size - 1) }),
+      response,
+    ).catch(() => response.destroy());
+  } finally {
+    await handle.close();
   }
-  response.writeHead(200, { ...headers, 'content-length': info.size });
-  if (request.method === 'HEAD') {
-    response.end();
-    return;
-  }
-  // The watcher replaces files by rename, so the open file stays whole while it is streamed.
-  createReadStream(path)
-    .on('error', () => response.destroy())
-    .pipe(response);
 }
 
-export async function createViewServer(logdir: string): Promise<Server> {
+/** `log` gets one line per request that failed inside the server (e.g. out of file descriptors). */
+export async function createViewServer(logdir: string, log: (line: string) => void = () => {}): Promise<Server> {
   const rootReal = await realpath(logdir);
   return createServer((request, response) => {
-    void handle(request, response).catch(() => {
-      if (!response.headersSent) send(response, 500, 'internal error');
+    void handle(request, response).catch((error: unknown) => {
+      log(`view: ${request.url ?? '/'}: ${error instanceof UserError ? error.message : String(error)}`);
+      if (!response.headersSent) send(response, 500, 'internal error\n');
       else response.destroy();
     });
   });
@@ -163,6 +224,10 @@ export async function createViewServer(logdir: string): Promise<Server> {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' });
       response.end();
+      return;
+    }
+    if (!isLoopbackHost(request.headers.host, request.socket.localPort ?? -1)) {
+      send(response, 403, '403 forbidden: only Host 127.0.0.1, localhost or [::1] with this port is answered\n');
       return;
     }
     const target = request.url ?? '/';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUserError } from '../../src/errors.ts';
-import { optionalIntOption, parseCommand } from '../../src/cli/args.ts';
+import { intOption, optionalIntOption, parseCommand } from '../../src/cli/args.ts';
 import { collectOutput } from '../../src/cli/output.ts';
 
 const options = { out: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -59,4 +59,29 @@ test('optionalIntOption leaves an absent option undefined and checks a given one
     () => optionalIntOption('train', 'epochs', '0', 1),
     oneLine(/^train: --epochs must be an integer >= 1, got '0'$/),
   );
+});
+
+test('integer options take decimal digits only: 1e3, 0x10, 0b1, 1.0 and spaces are refused', () => {
+  assert.equal(intOption('view', 'port', '1000', 6007), 1000);
+  assert.equal(intOption('train', 'seed', '010', 0), 10);
+  for (const value of [
+    '1e3',
+    '0x10',
+    '0b1',
+    '0o7',
+    '1.0',
+    ' 12',
+    '12 ',
+    '',
+    '+5',
+    'Infinity',
+    '99999999999999999999',
+  ]) {
+    assert.throws(
+      () => intOption('view', 'port', value, 6007),
+      oneLine(/^view: --port must be an integer >= 0, got '.*'$/),
+      `'${value}' must be refused`,
+    );
+  }
+  assert.throws(() => optionalIntOption('train', 'seed', '0x10'), oneLine(/^train: --seed must be an integer >= 0/));
 });

@@ -18,6 +18,7 @@ import {
 import { fakeStages, writeFakeCheckpoint, writeHalfCheckpoint, type FakeStageLog } from './helpers/fake-stages.ts';
 import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag } from './helpers/inspect-run.ts';
 import { needs } from '../helpers/requirements.ts';
+import { listViewRuns } from '../../src/view/server.ts';
 
 const VAL = 200;
 
@@ -354,9 +355,13 @@ for (const point of ['tsne', 'gif', 'events']) {
       [100],
     );
 
+    // The view's index reads the state a kill may have interrupted: it still lists the run.
+    assert.deepEqual(await listViewRuns(logdir), [{ name: 'r', frames: 1, hasPage: true }]);
+
     const restarted = runFakeWatcher(logdir);
     assert.equal(restarted.status, 0, restarted.stderr);
     await assertFramesEverywhere(runDir, [100, 200, 300]);
+    assert.deepEqual(await listViewRuns(logdir), [{ name: 'r', frames: 3, hasPage: true }]);
   });
 }
 

@@ -34,7 +34,9 @@ export async function weightFileChecksums(dir: string): Promise<Record<string, s
 
 /**
  * Throws a one-line error for the first file whose bytes (`read`: file name → checksum of what
- * was read) differ from what `recorded` says. Files without a recorded checksum pass.
+ * was read) differ from what `recorded` says, or that has no recorded checksum: a manifest may
+ * not point at a file the checkpoint did not record (another step's weights copied beside).
+ * Checkpoints written before checksums were recorded (`recorded` undefined) pass.
  */
 export function verifyChecksums(
   dir: string,
@@ -43,8 +45,14 @@ export function verifyChecksums(
 ): void {
   if (recorded === undefined) return;
   for (const [file, actual] of read) {
-    const expected = recorded[file];
-    if (expected === undefined || expected === actual) continue;
+    const expected = Object.hasOwn(recorded, file) ? recorded[file] : undefined;
+    if (expected === undefined) {
+      throw new UserError(
+        `${join(dir, file)}: checkpoint.json records no checksum for this file; the checkpoint is damaged or ` +
+          'was altered, use another checkpoint',
+      );
+    }
+    if (expected === actual) continue;
     const short = (checksum: string) => checksum.slice('sha256:'.length, 'sha256:'.length + 12);
     throw new UserError(
       `${join(dir, file)}: checksum mismatch (its sha256 begins ${short(actual)}, ` +

@@ -5,7 +5,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import type * as tflTypes from '@tensorflow/tfjs-layers';
-import { UserError } from '../../errors.ts';
+import { TransientError, UserError } from '../../errors.ts';
 import type { CheckpointMeta, OptimizerState } from './format.ts';
 import { readCheckpointMeta } from './validate.ts';
 import { fileModelHandler, readOptimizerState } from './weights-io.ts';
@@ -77,7 +77,7 @@ export async function loadCheckpointModel(dir: string): Promise<tflTypes.LayersM
   try {
     return await tfl.loadLayersModel(fileModelHandler(dir));
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    if (error instanceof UserError || error instanceof TransientError) throw error;
     throw new UserError(
       `cannot load the model of checkpoint ${dir}: ${(error as Error).message}; use another checkpoint`,
     );

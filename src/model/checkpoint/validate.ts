@@ -3,22 +3,27 @@
  * weights against the shapes the model options call for. Every failure is one `UserError` line
  * naming the file and what to do.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { UserError, describeFsError } from '../../errors.ts';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../../errors.ts';
+import { UserFileError } from '../../util/user-file.ts';
+import { MAX_CHECKPOINT_JSON_BYTES, readCheckpointFile } from './files.ts';
 import type { ModelOptions } from '../resnet.ts';
 import { isChecksum } from './checksums.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_JSON, type CheckpointMeta, type WeightArray } from './format.ts';
 
-/** Reads and parses a JSON file; `whenMissing` replaces the message when it (or its directory) is not there. */
+/**
+ * Reads and parses a JSON file of a checkpoint (with the guards of `readCheckpointFile`);
+ * `whenMissing` replaces the message when it (or its directory) is not there.
+ */
 export async function readJson(path: string, whenMissing?: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readCheckpointFile(dirname(path), basename(path), MAX_CHECKPOINT_JSON_BYTES)).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (whenMissing !== undefined && (code === 'ENOENT' || code === 'ENOTDIR')) throw new UserError(whenMissing);
-    throw new UserError(describeFsError(error, 'read', path));
+    const code = (error as UserFileError).code;
+    if (whenMissing !== undefined && error instanceof UserFileError && (code === 'ENOENT' || code === 'ENOTDIR'))
+      throw new UserError(whenMissing);
+    throw error;
   }
   try {
     return JSON.parse(text);

@@ -3,10 +3,9 @@
  * `optimizer.json` + `optimizer.bin`) read into and written from plain float32 arrays, and the
  * tfjs IOHandler that saves and loads a LayersModel that way.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs-core';
-import { UserError, describeFsError } from '../../errors.ts';
+import { UserError } from '../../errors.ts';
 import { writeFileSynced } from '../../util/atomic.ts';
 import { concatBytes } from '../../util/bytes.ts';
 import { pathExists } from '../../util/exists.ts';
@@ -20,6 +19,7 @@ import {
   type WeightArray,
 } from './format.ts';
 import { sha256Checksum, verifyChecksums } from './checksums.ts';
+import { readCheckpointFile } from './files.ts';
 import { checkWeightShapes, isIntList, isRecord, readCheckpointMeta, readJson } from './validate.ts';
 interface ManifestWeight {
   name: string;
@@ -34,10 +34,28 @@ interface ManifestContents {
   checksums: Map<string, string>;
 }
 
+/** A weight entry of a manifest, checked: a name, a shape, float32 and not quantized. */
+function checkedEntry(manifestOwner: string, entry: unknown): ManifestWeight {
+  if (!isRecord(entry) || typeof entry.name !== 'string' || !isIntList(entry.shape)) {
+    throw new UserError(
+      `${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`,
+    );
+  }
+  if (entry.dtype !== 'float32' || entry.quantization !== undefined) {
+    throw new UserError(
+      `${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${String(entry.dtype)}; ` +
+        `only float32 checkpoints are supported`,
+    );
+  }
+  return entry as unknown as ManifestWeight;
+}
+
 /**
- * Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. The
- * checksums of what was read are checked by the caller, after the checks of the structure:
- * "truncated" or "weight x is missing" says more than "checksum mismatch".
+ * Reads a weights manifest's files and cuts them into float32 arrays, one per tensor. Each file
+ * is a plain name in `dir`, a regular file, and no bigger than the manifest's tensors need,
+ * checked before it is read (`readCheckpointFile`). The checksums of what was read are checked
+ * by the caller, after the checks of the structure: "truncated" or "weight x is missing" says
+ * more than "checksum mismatch".
  */
 async function readManifestWeights(dir: string, manifestOwner: string, manifest: unknown): Promise<ManifestContents> {
   if (!Array.isArray(manifest))
@@ -51,31 +69,20 @@ async function readManifestWeights(dir: string, manifestOwner: string, manifest:
           `another one`,
       );
     }
+    const entries = group.weights.map((entry) => checkedEntry(manifestOwner, entry));
+    const expectedBytes = entries.reduce((sum, entry) => sum + 4 * entry.shape.reduce((a, b) => a * b, 1), 0);
     const parts: Buffer[] = [];
-    for (const relative of group.paths) {
-      const path = join(dir, String(relative));
-      try {
-        parts.push(await readFile(path));
-      } catch (error) {
-        throw new UserError(describeFsError(error, 'read', path));
-      }
-      checksums.set(String(relative), sha256Checksum(parts.at(-1)!));
+    let readBytes = 0;
+    for (const name of group.paths.map(String)) {
+      const part = await readCheckpointFile(dir, name, Math.max(0, expectedBytes - readBytes));
+      parts.push(part);
+      readBytes += part.length;
+      checksums.set(name, sha256Checksum(part));
     }
     const bytes = Buffer.concat(parts);
     const file = group.paths.map(String).join('+');
     let offset = 0;
-    for (const entry of group.weights as ManifestWeight[]) {
-      if (!isRecord(entry) || typeof entry.name !== 'string' || !isIntList(entry.shape)) {
-        throw new UserError(
-          `${manifestOwner}: a weight entry lacks a name or shape; the checkpoint is damaged, use another one`,
-        );
-      }
-      if (entry.dtype !== 'float32' || entry.quantization !== undefined) {
-        throw new UserError(
-          `${manifestOwner}: weight '${entry.name}' is ${entry.quantization ? 'quantized ' : ''}${entry.dtype}; ` +
-            `only float32 checkpoints are supported`,
-        );
-      }
+    for (const entry of entries) {
       const count = entry.shape.reduce((a, b) => a * b, 1);
       const end = offset + count * 4;
       if (end > bytes.length) {
