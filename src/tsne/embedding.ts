@@ -15,11 +15,19 @@ export const EARLY_EXAGGERATION = 12;
 const MIN_GAIN = 0.01;
 
 /**
- * sklearn's "auto" learning rate, max(N / early_exaggeration / 4, 50). It pairs with the gradient
- * written with its factor 4 (sklearn, bhtsne); openTSNE drops the 4 and uses N / 12, the same step.
+ * The one meaning of the "auto" learning rate, per phase: openTSNE's max(N / α, 200) for
+ * exaggeration α, rewritten for our gradient, which carries sklearn's factor 4: max(N / (4α), 50).
+ * In the early phase (α = 12) this is sklearn's "auto" (N / 12 / 4); in the normal phase (α = 1)
+ * it is 12 times larger, which is what lets that phase converge in a few hundred iterations at
+ * any N (the step grows with N because the gradient of each point shrinks as 1/N).
  */
-export function autoLearningRate(n: number): number {
-  return Math.max(n / EARLY_EXAGGERATION / 4, 50);
+export function autoLearningRate(n: number, exaggeration: number): number {
+  return Math.max(n / (4 * Math.max(exaggeration, 1)), 50);
+}
+
+/** Resolves a learning rate option: a number is kept, 'auto' (or nothing) is `autoLearningRate`. */
+export function resolveLearningRate(value: number | 'auto' | undefined, n: number, exaggeration: number): number {
+  return value === undefined || value === 'auto' ? autoLearningRate(n, exaggeration) : value;
 }
 
 export interface OptimizeOptions {
@@ -28,7 +36,7 @@ export interface OptimizeOptions {
   exaggeration?: number;
   /** Default 0.8 (0.5 is the usual early-phase value). */
   momentum?: number;
-  /** A number, or 'auto' (default): `autoLearningRate(n)`. */
+  /** A number, or 'auto' (default): `autoLearningRate(n, exaggeration)`. */
   learningRate?: number | 'auto';
 }
 
@@ -99,10 +107,7 @@ export class TSNEEmbedding {
       throw new RangeError(`iterations must be an integer >= 0, got ${iterations}`);
     const exaggeration = options.exaggeration ?? 1;
     const momentum = options.momentum ?? 0.8;
-    const rate =
-      options.learningRate === undefined || options.learningRate === 'auto'
-        ? autoLearningRate(this.n)
-        : options.learningRate;
+    const rate = resolveLearningRate(options.learningRate, this.n, exaggeration);
     const { positions: Y, gains, update, gradient: grad } = this;
     let kl = NaN;
     for (let it = 0; it < iterations; it++) {

@@ -28,6 +28,7 @@ export { exactKnn, type Neighbors } from './knn.ts';
 export {
   TSNEEmbedding,
   autoLearningRate,
+  resolveLearningRate,
   EARLY_EXAGGERATION,
   type OptimizeOptions,
   type OptimizeResult,
@@ -37,7 +38,6 @@ export { pcaInit, randomInit } from './init.ts';
 export { tsneFrame, DEFAULT_THETA, type FrameOptions, type FrameResult } from './frame.ts';
 export {
   runSchedule,
-  phaseLearningRate,
   klStallStop,
   anchorDecay,
   COLD_SCHEDULE,
