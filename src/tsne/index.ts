@@ -25,6 +25,14 @@ export {
   type AffinityOptions,
 } from './affinities.ts';
 export { exactKnn, type Neighbors } from './knn.ts';
+export { approximateKnn, knnRecall, DEFAULT_TREES, DEFAULT_LEAF_SIZE, type ForestOptions } from './rpforest.ts';
+export {
+  findNeighbors,
+  resolveNeighborSearch,
+  APPROXIMATE_KNN_FROM,
+  type NeighborSearch,
+  type NeighborOptions,
+} from './neighbors.ts';
 export {
   TSNEEmbedding,
   autoLearningRate,
