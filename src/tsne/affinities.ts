@@ -7,6 +7,7 @@
  */
 import type { Neighbors } from './knn.ts';
 import { findNeighbors, type NeighborSearch } from './neighbors.ts';
+import type { TsneThreads } from './threads.ts';
 
 /** t-SNE's usual perplexity (sklearn, openTSNE). */
 export const DEFAULT_PERPLEXITY = 30;
@@ -38,6 +39,8 @@ export interface AffinityOptions {
   neighborSearch?: NeighborSearch;
   /** Seeds the approximate neighbour search. */
   seed?: number;
+  /** Helper threads for the approximate neighbour search. */
+  threads?: TsneThreads;
   /** Told once when the perplexity had to be lowered (too few points). */
   warn?: (message: string) => void;
 }
@@ -77,7 +80,7 @@ export function computeAffinities(
   const neighbors =
     options.neighbors && options.neighbors.k >= k
       ? options.neighbors
-      : findNeighbors(X, n, d, k, { method: options.neighborSearch, seed: options.seed });
+      : findNeighbors(X, n, d, k, { method: options.neighborSearch, seed: options.seed, threads: options.threads });
   const effective = effectivePerplexity(perplexity, n, options.k);
   if (effective < perplexity) {
     options.warn?.(`perplexity ${perplexity} lowered to ${effective}: there are only ${n} points`);

@@ -8,8 +8,9 @@
  * update and shrinks ×0.8 when it flips, never below 0.01.
  */
 import type { Affinities } from './affinities.ts';
-import { barnesHutGradient, entropyTerm, GradientWorkspace } from './gradient.ts';
+import { barnesHutGradient, entropyTerm, GradientWorkspace, type GradientResult } from './gradient.ts';
 import { centre } from './centroid.ts';
+import type { TsneThreads } from './threads.ts';
 
 export const EARLY_EXAGGERATION = 12;
 const MIN_GAIN = 0.01;
@@ -57,6 +58,8 @@ export interface EmbeddingOptions {
    */
   anchor?: Float64Array;
   anchorStrength?: number;
+  /** Helper threads to split the gradient with (the caller owns them and closes them). */
+  threads?: TsneThreads;
 }
 
 export class TSNEEmbedding {
@@ -74,6 +77,7 @@ export class TSNEEmbedding {
   private readonly workspace: GradientWorkspace;
   private readonly pLogP: number;
   private readonly anchor: Float64Array | undefined;
+  private readonly threads: TsneThreads | undefined;
   /** λ of the pull towards `anchor`; may be changed between `optimize` calls (annealing). */
   anchorStrength: number;
 
@@ -99,6 +103,15 @@ export class TSNEEmbedding {
     }
     this.anchor = options.anchor === undefined ? undefined : Float64Array.from(options.anchor);
     this.anchorStrength = options.anchorStrength ?? 0;
+    this.threads = options.threads;
+    this.threads?.setupGradient(affinities);
+  }
+
+  /** The gradient into `grad`, on the helper threads when there are any. */
+  private gradientAt(Y: Float64Array, exaggeration: number, grad: Float64Array, pLogP: number): GradientResult {
+    return this.threads
+      ? this.threads.gradient(Y, exaggeration, this.theta, grad, pLogP)
+      : barnesHutGradient(this.affinities, Y, exaggeration, this.theta, grad, this.workspace, pLogP);
   }
 
   optimize(options: OptimizeOptions): OptimizeResult {
@@ -112,15 +125,7 @@ export class TSNEEmbedding {
     let kl = NaN;
     for (let it = 0; it < iterations; it++) {
       const last = it === iterations - 1;
-      const result = barnesHutGradient(
-        this.affinities,
-        Y,
-        exaggeration,
-        this.theta,
-        grad,
-        this.workspace,
-        last ? this.pLogP : NaN,
-      );
+      const result = this.gradientAt(Y, exaggeration, grad, last ? this.pLogP : NaN);
       if (last) kl = result.kl;
       if (this.anchor !== undefined && this.anchorStrength > 0) {
         const a = this.anchor;
@@ -148,6 +153,6 @@ export class TSNEEmbedding {
   /** KL(P‖Q) at the current positions (one Barnes-Hut pass; Z is approximate at θ > 0). */
   klDivergence(): number {
     const scratch = new Float64Array(2 * this.n);
-    return barnesHutGradient(this.affinities, this.positions, 1, this.theta, scratch, this.workspace, this.pLogP).kl;
+    return this.gradientAt(this.positions, 1, scratch, this.pLogP).kl;
   }
 }

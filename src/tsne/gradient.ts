@@ -9,19 +9,22 @@ import type { Affinities } from './affinities.ts';
 import { QuadTree } from './quadtree.ts';
 
 /**
- * Writes α Σ_j p_ij w_ij (y_i − y_j) into `out` (interleaved). Returns Σ_ij p_ij log w_ij when
- * `withLogTerm`, which the KL divergence needs (and costs a logarithm per entry), else 0.
+ * Writes α Σ_j p_ij w_ij (y_i − y_j) of rows [from, to) into `out` (interleaved). Returns
+ * Σ_ij p_ij log w_ij over those rows when `withLogTerm`, which the KL divergence needs (and costs
+ * a logarithm per entry), else 0.
  */
-function attractiveForces(
-  P: Affinities,
+export function attractiveForces(
+  P: Pick<Affinities, 'n' | 'rowPtr' | 'colIndex' | 'values'>,
   Y: Float64Array,
   exaggeration: number,
   out: Float64Array,
   withLogTerm: boolean,
+  from = 0,
+  to = P.n,
 ): number {
-  const { n, rowPtr, colIndex, values } = P;
+  const { rowPtr, colIndex, values } = P;
   let logTerm = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const xi = Y[2 * i];
     const yi = Y[2 * i + 1];
     let fx = 0;
@@ -111,7 +114,7 @@ export function exactGradient(
   return { kl: entropyTerm(P) - logTerm + Math.log(z), z };
 }
 
-function combine(attractive: Float64Array, repulsive: Float64Array, z: number, grad: Float64Array): void {
+export function combine(attractive: Float64Array, repulsive: Float64Array, z: number, grad: Float64Array): void {
   const inverseZ = 1 / z;
   for (let t = 0; t < grad.length; t++) grad[t] = 4 * (attractive[t] - repulsive[t] * inverseZ);
 }

@@ -10,6 +10,7 @@
  */
 import { exactKnn, type Neighbors } from './knn.ts';
 import { approximateKnn } from './rpforest.ts';
+import type { TsneThreads } from './threads.ts';
 
 export type NeighborSearch = 'exact' | 'approximate' | 'auto';
 
@@ -21,6 +22,8 @@ export interface NeighborOptions {
   method?: NeighborSearch;
   /** Seeds the forest's random hyperplanes. */
   seed?: number;
+  /** Helper threads to split the approximate search with (the same answer for any count). */
+  threads?: TsneThreads;
 }
 
 export function resolveNeighborSearch(method: NeighborSearch | undefined, n: number): 'exact' | 'approximate' {
@@ -37,5 +40,7 @@ export function findNeighbors(
 ): Neighbors {
   return resolveNeighborSearch(options.method, n) === 'exact'
     ? exactKnn(X, n, d, k)
-    : approximateKnn(X, n, d, k, { seed: options.seed });
+    : options.threads
+      ? options.threads.approximateKnn(X, n, d, k, { seed: options.seed })
+      : approximateKnn(X, n, d, k, { seed: options.seed });
 }

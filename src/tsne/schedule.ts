@@ -11,6 +11,7 @@
  */
 import type { Affinities } from './affinities.ts';
 import { EARLY_EXAGGERATION, resolveLearningRate, TSNEEmbedding } from './embedding.ts';
+import type { TsneThreads } from './threads.ts';
 
 export interface Schedule {
   /** Exaggeration of the early phase and its iterations (0: no early phase). */
@@ -145,8 +146,14 @@ export function runSchedule(
   theta?: number,
   anchor?: Float64Array,
   extraCallbacks: readonly ScheduleCallback[] = [],
+  threads?: TsneThreads,
 ): { embedding: TSNEEmbedding; kl: number } {
-  const embedding = new TSNEEmbedding(start, affinities, { theta, anchor, anchorStrength: schedule.anchorStrength });
+  const embedding = new TSNEEmbedding(start, affinities, {
+    theta,
+    anchor,
+    anchorStrength: schedule.anchorStrength,
+    threads,
+  });
   if (schedule.exaggerationIterations > 0) {
     embedding.optimize({
       iterations: schedule.exaggerationIterations,

@@ -8,12 +8,13 @@
  * tsx is resolved when a worker starts, not when this module loads, so a bundle that never starts
  * one does not need it.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-export function startTypeScriptWorker(entryUrl: string): Worker {
+/** `options` as for `new Worker` (e.g. `workerData`, `transferList`); `eval` is set here. */
+export function startTypeScriptWorker(entryUrl: string, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
   const tsxApiUrl = import.meta.resolve('tsx/esm/api');
   const bootstrap =
     `import(${JSON.stringify(tsxApiUrl)}).then((tsx) => { tsx.register(); return ` +
     `import(${JSON.stringify(entryUrl)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { ...options, eval: true });
 }
