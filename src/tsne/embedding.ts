@@ -8,7 +8,7 @@
  * update and shrinks ×0.8 when it flips, never below 0.01.
  */
 import type { Affinities } from './affinities.ts';
-import { barnesHutGradient, entropyTerm, GradientWorkspace, type GradientResult } from './gradient.ts';
+import { barnesHutGradient, entropyTerm, fftGradient, GradientWorkspace, type GradientResult } from './gradient.ts';
 import { centre } from './centroid.ts';
 import type { TsneThreads } from './threads.ts';
 
@@ -60,6 +60,13 @@ export interface EmbeddingOptions {
   anchorStrength?: number;
   /** Helper threads to split the gradient with (the caller owns them and closes them). */
   threads?: TsneThreads;
+  /**
+   * How the repulsive forces are approximated: 'barnes-hut' (default) or 'fft' (interpolation,
+   * ./interpolation.ts; on the calling thread only). Measured on a loaded 2-core machine at 10,000
+   * real points (extent 123, a 1,024² grid): 3.8 s per iteration for 'fft', 0.1 s for Barnes-Hut,
+   * so no size this project handles is above the crossover and nothing chooses 'fft' by itself.
+   */
+  repulsion?: 'barnes-hut' | 'fft';
 }
 
 export class TSNEEmbedding {
@@ -78,6 +85,7 @@ export class TSNEEmbedding {
   private readonly pLogP: number;
   private readonly anchor: Float64Array | undefined;
   private readonly threads: TsneThreads | undefined;
+  readonly repulsion: 'barnes-hut' | 'fft';
   /** λ of the pull towards `anchor`; may be changed between `optimize` calls (annealing). */
   anchorStrength: number;
 
@@ -103,12 +111,14 @@ export class TSNEEmbedding {
     }
     this.anchor = options.anchor === undefined ? undefined : Float64Array.from(options.anchor);
     this.anchorStrength = options.anchorStrength ?? 0;
-    this.threads = options.threads;
+    this.repulsion = options.repulsion ?? 'barnes-hut';
+    this.threads = this.repulsion === 'barnes-hut' ? options.threads : undefined;
     this.threads?.setupGradient(affinities);
   }
 
   /** The gradient into `grad`, on the helper threads when there are any. */
   private gradientAt(Y: Float64Array, exaggeration: number, grad: Float64Array, pLogP: number): GradientResult {
+    if (this.repulsion === 'fft') return fftGradient(this.affinities, Y, exaggeration, grad, this.workspace, pLogP);
     return this.threads
       ? this.threads.gradient(Y, exaggeration, this.theta, grad, pLogP)
       : barnesHutGradient(this.affinities, Y, exaggeration, this.theta, grad, this.workspace, pLogP);

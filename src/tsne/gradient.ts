@@ -7,6 +7,7 @@
  */
 import type { Affinities } from './affinities.ts';
 import { QuadTree } from './quadtree.ts';
+import { FftRepulsion } from './interpolation.ts';
 
 /**
  * Writes α Σ_j p_ij w_ij (y_i − y_j) of rows [from, to) into `out` (interleaved). Returns
@@ -61,6 +62,7 @@ export interface GradientResult {
 /** Reusable buffers for one embedding's gradient evaluations. */
 export class GradientWorkspace {
   readonly tree = new QuadTree();
+  readonly interpolation = new FftRepulsion();
   readonly attractive: Float64Array;
   readonly repulsive: Float64Array;
   constructor(readonly n: number) {
@@ -83,6 +85,22 @@ export function barnesHutGradient(
   const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
   workspace.tree.build(Y, n);
   const z = workspace.tree.repulsion(Y, n, theta, workspace.repulsive);
+  combine(workspace.attractive, workspace.repulsive, z, grad);
+  return { kl: pLogP - logTerm + Math.log(z), z };
+}
+
+/** The gradient with the repulsion from FFT-accelerated interpolation (./interpolation.ts) into `grad`. */
+export function fftGradient(
+  P: Affinities,
+  Y: Float64Array,
+  exaggeration: number,
+  grad: Float64Array,
+  workspace: GradientWorkspace,
+  pLogP = NaN,
+): GradientResult {
+  const n = P.n;
+  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
+  const z = workspace.interpolation.repulsion(Y, n, workspace.repulsive);
   combine(workspace.attractive, workspace.repulsive, z, grad);
   return { kl: pLogP - logTerm + Math.log(z), z };
 }

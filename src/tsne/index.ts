@@ -41,7 +41,8 @@ export {
   type OptimizeOptions,
   type OptimizeResult,
 } from './embedding.ts';
-export { barnesHutGradient, exactGradient, GradientWorkspace } from './gradient.ts';
+export { barnesHutGradient, exactGradient, fftGradient, GradientWorkspace } from './gradient.ts';
+export { FftRepulsion, type InterpolationOptions } from './interpolation.ts';
 export { pcaInit, randomInit } from './init.ts';
 export { tsneFrame, DEFAULT_THETA, type FrameOptions, type FrameResult } from './frame.ts';
 export {
