@@ -1,6 +1,7 @@
 /**
  * Benchmark of the t-SNE engine (issues 5 and 23):
- *   npm run bench:tsne [-- --sizes 2000,10000,60000] [--embeddings PREV,NEXT] [--threads T] [--json] [--no-chain]
+ *   npm run bench:tsne [-- --sizes 2000,10000,60000] [--embeddings PREV,NEXT] [--threads T] [--fitsne BIN]
+ *                      [--json] [--no-chain]
  *
  * Per N: a cold frame (PCA init, early exaggeration) and a warm frame (from the previous frame's
  * layout), each with seconds (affinities included), iterations, KL and 10-NN preservation
@@ -12,6 +13,8 @@
  * `--embeddings`, those sizes use a synthetic clustered set (labelled so). Then, on the shared
  * frames chained 00 → 09 as the watcher runs them, warm vs cold means.
  * Exact neighbours for the quality measures are computed up to `--exact-max` points (30,000).
+ * `--fitsne BIN` adds a cold run of a FIt-SNE binary on the same embeddings (./fitsne.ts), as
+ * many threads; its time is the whole process, ours the frame (affinities included).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -31,6 +34,7 @@ import {
   type Neighbors,
 } from '../src/tsne/index.ts';
 import { createGaussian } from '../src/util/random.ts';
+import { runFitsne } from './fitsne.ts';
 import { parseNumberTable } from '../src/util/tsv.ts';
 
 const FIXTURES = process.env.EMBEDDING_FIXTURES ?? join(import.meta.dirname, '../../shared/fixtures/embeddings');
@@ -41,6 +45,7 @@ const chain = !args.includes('--no-chain');
 const threads = Number(valueOf('--threads') ?? availableParallelism());
 const exactMax = Number(valueOf('--exact-max') ?? 30000);
 const embeddingFiles = valueOf('--embeddings')?.split(',');
+const fitsne = valueOf('--fitsne');
 const D = 128;
 
 function valueOf(flag: string): string | undefined {
@@ -119,8 +124,25 @@ for (const n of sizes) {
     cold: tsneFrame(next, n, D, { seed: 0, threads }),
     warm: tsneFrame(next, n, D, { seed: 0, threads, init: first.positions }),
   };
-  for (const [mode, r] of Object.entries(runs)) {
-    const m = measure(r, exact, used, resolveNeighborSearch(undefined, n) === 'approximate');
+  const measured = Object.entries(runs).map(([mode, r]) => ({
+    mode,
+    m: measure(r, exact, used, resolveNeighborSearch(undefined, n) === 'approximate'),
+  }));
+  if (fitsne !== undefined) {
+    const f = runFitsne(fitsne, next, n, D, threads);
+    measured.push({
+      mode: 'FIt-SNE',
+      m: {
+        seconds: f.seconds,
+        iterations: f.iterations,
+        kl: f.kl,
+        knnPreservation: exact ? knnPreservationFromNeighbors(exact, f.positions, 10) : NaN,
+        threads,
+        recall90: NaN,
+      },
+    });
+  }
+  for (const { mode, m } of measured) {
     emit(
       { bench: 'tsne', n, source, mode, ...m },
       `${String(n).padEnd(7)} ${source.padEnd(35)} ${mode.padEnd(6)} ${fmt(m.seconds, 2).padStart(7)}  ` +
