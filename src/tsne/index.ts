@@ -7,7 +7,10 @@
  *   embedding.optimize({ iterations: 500, momentum: 0.8 });
  *
  * or `fit()` for that schedule, or `tsneFrame()` for what the watcher does per checkpoint
- * (cold or warm-started, normalised). `./worker.ts` runs `tsneFrame` off the main thread.
+ * (cold or warm-started, normalised). `./worker.ts` runs `tsneFrame` off the main thread;
+ * `tsneFrame(X, n, d, { threads: 2 })` splits the neighbour search and the gradient over helper
+ * threads (`./threads.ts`, from 5,000 points), where the neighbours are approximate
+ * (`./neighbors.ts`).
  */
 import type { Affinities } from './affinities.ts';
 import { COLD_SCHEDULE, runSchedule, type Schedule } from './schedule.ts';
@@ -44,7 +47,15 @@ export {
 export { barnesHutGradient, exactGradient, fftGradient, GradientWorkspace } from './gradient.ts';
 export { FftRepulsion, type InterpolationOptions } from './interpolation.ts';
 export { pcaInit, randomInit } from './init.ts';
-export { tsneFrame, DEFAULT_THETA, type FrameOptions, type FrameResult } from './frame.ts';
+export {
+  tsneFrame,
+  resolveThreads,
+  PARALLEL_FROM,
+  DEFAULT_THETA,
+  type FrameOptions,
+  type FrameResult,
+} from './frame.ts';
+export { TsneThreads } from './threads.ts';
 export {
   runSchedule,
   klStallStop,
