@@ -83,3 +83,14 @@ test('the threaded approximate neighbour search gives the single-thread answer',
     threads.close();
   }
 });
+
+test("a frame in the watcher's worker thread starts its own helpers (5,000 points, 2 threads) and ends", async () => {
+  const { runTsneFrameInWorker } = await import('../../src/tsne/worker.ts');
+  const points = 5000;
+  const data = clusteredData(points, 8, 6, 4);
+  const short = { exaggerationIterations: 20, maxIterations: 25 };
+  const result = await runTsneFrameInWorker(data.X, points, 8, { threads: 2, schedule: short });
+  assert.equal(result.threads, 2);
+  assert.equal(result.iterations, 45);
+  assert.ok(Number.isFinite(result.kl) && result.kl > 0);
+});
