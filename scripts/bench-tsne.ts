@@ -1,32 +1,51 @@
 /**
- * Benchmark of the t-SNE engine (issue 5): `npm run bench:tsne [-- --json] [-- --sizes 1000,2000]`.
+ * Benchmark of the t-SNE engine (issues 5 and 23):
+ *   npm run bench:tsne [-- --sizes 2000,10000,60000] [--embeddings PREV,NEXT] [--threads T] [--fitsne BIN]
+ *                      [--json] [--no-chain]
  *
- * Per N: a cold frame (PCA init, early exaggeration) and a warm frame (continuing from the
- * previous frame's layout), with seconds, KL, 10-NN preservation. N = 1,000 and 2,000 use rows of
- * the shared CIFAR-10 frames (warm: frame_08 → frame_09); 5,000 and 10,000 use a reproducible
- * synthetic clustered 128-d set (10 clusters, each near its own random 6-d subspace, seed 1; its
- * "next frame" is the same set plus seeded noise),
- * because the shared frames have 2,000 rows. Then, on the shared frames chained 00 → 09 as the
- * watcher runs them, warm vs cold: mean KL, 10-NN preservation, displacement, seconds.
- * One thread; times are wall-clock and include the affinities.
+ * Per N: a cold frame (PCA init, early exaggeration) and a warm frame (from the previous frame's
+ * layout), each with seconds (affinities included), iterations, KL and 10-NN preservation
+ * against the exact input-space neighbours, and the recall of the approximate neighbour search
+ * where it was used. N = 2,000 uses the shared CIFAR-10 frames 08 → 09. Larger N use
+ * `--embeddings PREV,NEXT`: two checkpoints' embeddings of the same images in the same order, each
+ * a TSV (a projector `tensors.tsv`) or raw little-endian float32 rows (`.f32`), 128 columns; a
+ * size with more points than the files hold is reported as not measured. Without
+ * `--embeddings`, those sizes use a synthetic clustered set (labelled so). Then, on the shared
+ * frames chained 00 → 09 as the watcher runs them, warm vs cold means.
+ * Exact neighbours for the quality measures are computed up to `--exact-max` points (30,000).
+ * `--fitsne BIN` adds a cold run of a FIt-SNE binary on the same embeddings (./fitsne.ts), as
+ * many threads; its time is the whole process, ours the frame (affinities included).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { alignFrame } from '../src/align/index.ts';
-import { clusteredData, displacement, tsneFrame, type FrameResult, type Schedule } from '../src/tsne/index.ts';
+import {
+  APPROXIMATE_KNN_FROM,
+  clusteredData,
+  computeAffinities,
+  displacement,
+  exactKnn,
+  knnPreservationFromNeighbors,
+  knnRecall,
+  tsneFrame,
+  type FrameResult,
+  resolveNeighborSearch,
+  type Neighbors,
+} from '../src/tsne/index.ts';
 import { createGaussian } from '../src/util/random.ts';
+import { runFitsne } from './fitsne.ts';
 import { parseNumberTable } from '../src/util/tsv.ts';
 
 const FIXTURES = process.env.EMBEDDING_FIXTURES ?? join(import.meta.dirname, '../../shared/fixtures/embeddings');
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const sizesArg = valueOf('--sizes');
-const sizes = sizesArg ? sizesArg.split(',').map(Number) : [1000, 2000, 5000, 10000];
+const sizes = (valueOf('--sizes') ?? '2000,10000,60000').split(',').map(Number);
 const chain = !args.includes('--no-chain');
-const scheduleArg = valueOf('--warm-schedule');
-const warmSchedule: Partial<Schedule> | undefined = scheduleArg
-  ? (JSON.parse(scheduleArg) as Partial<Schedule>)
-  : undefined;
+const threads = Number(valueOf('--threads') ?? availableParallelism());
+const exactMax = Number(valueOf('--exact-max') ?? 30000);
+const embeddingFiles = valueOf('--embeddings')?.split(',');
+const fitsne = valueOf('--fitsne');
 const D = 128;
 
 function valueOf(flag: string): string | undefined {
@@ -34,60 +53,102 @@ function valueOf(flag: string): string | undefined {
   return at >= 0 ? args[at + 1] : undefined;
 }
 
-function readFrame(index: number): Float32Array {
-  const path = join(FIXTURES, `frame_${String(index).padStart(2, '0')}.tsv`);
+function readRows(path: string): Float32Array {
+  if (path.endsWith('.f32')) {
+    const bytes = readFileSync(path);
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  }
   const table = parseNumberTable(readFileSync(path, 'utf8'), path);
   if (table.cols !== D) throw new Error(`${path}: ${table.cols} columns, expected ${D}`);
   return Float32Array.from(table.data);
 }
 
+const readFrame = (index: number) => readRows(join(FIXTURES, `frame_${String(index).padStart(2, '0')}.tsv`));
+const real = embeddingFiles?.map(readRows);
+
 function emit(record: Record<string, unknown>, line: string): void {
   console.log(json ? JSON.stringify(record) : line);
 }
 
-const fmt = (x: number, digits = 3) => x.toFixed(digits);
+const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
-/** Two consecutive "frames" of N points: shared rows for N ≤ 2,000, synthetic otherwise. */
-function framePair(n: number): { previous: Float32Array; next: Float32Array; source: string } {
+/** Two consecutive frames of N points, or why there are none. */
+function framePair(n: number): { previous: Float32Array; next: Float32Array; source: string } | string {
   if (n <= 2000) {
     return {
       previous: readFrame(8).subarray(0, n * D),
       next: readFrame(9).subarray(0, n * D),
-      source: `shared frames 08→09, first ${n} rows`,
+      source: `shared frames 08→09`,
     };
+  }
+  if (real !== undefined) {
+    const rows = Math.min(real[0].length, real[1].length) / D;
+    if (rows < n) return `not measured: --embeddings hold ${rows} rows`;
+    return { previous: real[0].subarray(0, n * D), next: real[1].subarray(0, n * D), source: 'real (--embeddings)' };
   }
   const { X } = clusteredData(n, D, 10, 1, 4, 6);
   const noise = createGaussian(2);
-  const next = X.map((v) => v + 0.3 * noise());
+  return { previous: X, next: X.map((v) => v + 0.3 * noise()), source: 'SYNTHETIC clusters (no --embeddings)' };
+}
+
+/** Quality against exact neighbours (when affordable), and the recall of the search the frame used. */
+function measure(r: FrameResult, exact: Neighbors | undefined, used: Neighbors, approximate: boolean) {
   return {
-    previous: X,
-    next,
-    source: `synthetic: 10 clusters in 128-d, each near a random 6-d subspace, seed 1; next frame = + N(0, 0.3²) noise`,
+    seconds: r.seconds,
+    iterations: r.iterations,
+    kl: r.kl,
+    knnPreservation: exact ? knnPreservationFromNeighbors(exact, r.positions, 10) : NaN,
+    threads: r.threads,
+    recall90: exact && approximate ? knnRecall(used, exact, r.positions.length / 2) : NaN,
   };
 }
 
-if (!json)
+if (!json) {
   console.log(
-    'N       source                          cold s   cold KL  cold 10-NN  cold iters   warm s   warm KL  warm ' +
-      '10-NN  warm iters',
+    `threads: ${threads} (of ${availableParallelism()} cores); approximate neighbours from N = ${APPROXIMATE_KNN_FROM}`,
   );
-for (const n of sizes) {
-  const { previous, next, source } = framePair(n);
-  const first = tsneFrame(previous, n, D, { seed: 0 });
-  const cold = tsneFrame(next, n, D, { seed: 0 });
-  const warm: FrameResult = tsneFrame(next, n, D, { seed: 0, init: first.positions, schedule: warmSchedule });
-  emit(
-    { bench: 'tsne', n, source, cold: pick(cold), warm: pick(warm) },
-    `${String(n).padEnd(7)} ${(n <= 2000 ? 'shared frames' : 'synthetic clusters').padEnd(31)} ` +
-      `${fmt(cold.seconds, 2).padStart(6)}   ${fmt(cold.kl).padStart(7)}  ${fmt(cold.knnPreservation).padStart(10)} ` +
-      ` ${String(cold.iterations).padStart(10)}   ${fmt(warm.seconds, 2).padStart(6)}   ` +
-      `${fmt(warm.kl).padStart(7)}  ${fmt(warm.knnPreservation).padStart(10)}  ` +
-      `${String(warm.iterations).padStart(10)}`,
-  );
+  console.log('N       source                              run    seconds  iterations  KL      10-NN   recall(90-NN)');
 }
-
-function pick(r: FrameResult) {
-  return { seconds: r.seconds, kl: r.kl, knnPreservation: r.knnPreservation, iterations: r.iterations };
+for (const n of sizes) {
+  const pair = framePair(n);
+  if (typeof pair === 'string') {
+    emit({ bench: 'tsne', n, skipped: pair }, `${String(n).padEnd(7)} ${pair}`);
+    continue;
+  }
+  const { previous, next, source } = pair;
+  const exact = n <= exactMax ? exactKnn(next, n, D, 90) : undefined;
+  // The neighbours a frame of `next` uses (same seed): what the recall is measured on.
+  const used = computeAffinities(next, n, D, { seed: 0 }).neighbors;
+  const first = tsneFrame(previous, n, D, { seed: 0, threads });
+  const runs = {
+    cold: tsneFrame(next, n, D, { seed: 0, threads }),
+    warm: tsneFrame(next, n, D, { seed: 0, threads, init: first.positions }),
+  };
+  const measured = Object.entries(runs).map(([mode, r]) => ({
+    mode,
+    m: measure(r, exact, used, resolveNeighborSearch(undefined, n) === 'approximate'),
+  }));
+  if (fitsne !== undefined) {
+    const f = runFitsne(fitsne, next, n, D, threads);
+    measured.push({
+      mode: 'FIt-SNE',
+      m: {
+        seconds: f.seconds,
+        iterations: f.iterations,
+        kl: f.kl,
+        knnPreservation: exact ? knnPreservationFromNeighbors(exact, f.positions, 10) : NaN,
+        threads,
+        recall90: NaN,
+      },
+    });
+  }
+  for (const { mode, m } of measured) {
+    emit(
+      { bench: 'tsne', n, source, mode, ...m },
+      `${String(n).padEnd(7)} ${source.padEnd(35)} ${mode.padEnd(6)} ${fmt(m.seconds, 2).padStart(7)}  ` +
+        `${String(m.iterations).padStart(10)}  ${fmt(m.kl)}   ${fmt(m.knnPreservation)}   ${fmt(m.recall90, 4)}`,
+    );
+  }
 }
 
 if (chain) {
@@ -103,11 +164,7 @@ if (chain) {
     const sum = { kl: 0, knn: 0, displacement: 0, seconds: 0, iterations: 0 };
     const perFrame: number[] = [];
     for (let f = 0; f < frames.length; f++) {
-      const r = tsneFrame(frames[f], n, D, {
-        seed: 0,
-        init: mode === 'warm' ? previous : undefined,
-        schedule: mode === 'warm' ? warmSchedule : undefined,
-      });
+      const r = tsneFrame(frames[f], n, D, { seed: 0, init: mode === 'warm' ? previous : undefined, threads });
       const aligned = previous ? alignFrame(r.positions, previous) : r.positions;
       if (previous) {
         const moved = displacement(aligned, previous);

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { UserError, describeFsError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { formatNumberTable, parseNumberTable, type NumberTable } from '../util/tsv.ts';
@@ -28,6 +29,7 @@ options:
   --perplexity P      default 30
   --seed S            default 0
   --stability S       warm start: hold points near their previous place (0 = off, try 0.002)
+  --threads N         threads for 5,000 points and more (default: every core)
   --png FILE          also draw the frame as a PNG scatter plot
   --json              print the result as one JSON object
   --help              this text`;
@@ -46,6 +48,7 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
         perplexity: { type: 'string' },
         seed: { type: 'string' },
         stability: { type: 'string' },
+        threads: { type: 'string' },
         png: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -63,6 +66,8 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
   const seed = intOption('tsne', 'seed', values.seed, 0);
   const stability = numberOption('tsne', 'stability', values.stability, 0);
   if (stability < 0) throw new UserError(`tsne: --stability must be >= 0, got '${values.stability}'`);
+  const threads = intOption('tsne', 'threads', values.threads, availableParallelism());
+  if (threads < 1) throw new UserError(`tsne: --threads must be >= 1, got '${values.threads}'`);
 
   const input = await readMatrix(values.input);
   const { rows: n, cols: d } = input;
@@ -85,7 +90,7 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
   }
 
   const X = Float32Array.from(input.data);
-  const result = tsneFrame(X, n, d, { init: previous, seed, perplexity, stability });
+  const result = tsneFrame(X, n, d, { init: previous, seed, perplexity, stability, threads });
   const positions = previous ? alignFrame(result.positions, previous) : result.positions;
   const report = {
     input: values.input,

@@ -1,10 +1,13 @@
 /**
  * Input-space affinities P, built once per frame (openTSNE's `PerplexityBasedNN`):
- * k = 3·perplexity exact neighbours, a Gaussian bandwidth per point found by binary search so
- * that each conditional distribution p(·|i) has the target perplexity, then the symmetrised
+ * k = 3·perplexity neighbours (exact, or approximate for large N: ./neighbors.ts), a Gaussian
+ * bandwidth per point found by binary search so that each conditional distribution p(·|i) has
+ * the target perplexity, then the symmetrised
  * p_ij = (p(j|i) + p(i|j)) / 2N stored as a sparse CSR matrix.
  */
-import { exactKnn, type Neighbors } from './knn.ts';
+import type { Neighbors } from './knn.ts';
+import { findNeighbors, type NeighborSearch } from './neighbors.ts';
+import type { TsneThreads } from './threads.ts';
 
 /** t-SNE's usual perplexity (sklearn, openTSNE). */
 export const DEFAULT_PERPLEXITY = 30;
@@ -32,6 +35,12 @@ export interface AffinityOptions {
   k?: number;
   /** Precomputed neighbours (at least k per row), e.g. from an earlier call on the same data. */
   neighbors?: Neighbors;
+  /** How to find the neighbours: 'auto' (default) is exact for small N, approximate for large (./neighbors.ts). */
+  neighborSearch?: NeighborSearch;
+  /** Seeds the approximate neighbour search. */
+  seed?: number;
+  /** Helper threads for the approximate neighbour search. */
+  threads?: TsneThreads;
   /** Told once when the perplexity had to be lowered (too few points). */
   warn?: (message: string) => void;
 }
@@ -68,7 +77,10 @@ export function computeAffinities(
   if (!(perplexity > 0)) throw new RangeError(`perplexity must be positive, got ${perplexity}`);
   if (n < 2) throw new RangeError(`t-SNE needs at least 2 points, got ${n}`);
   const k = neighbourCount(perplexity, n, options.k);
-  const neighbors = options.neighbors && options.neighbors.k >= k ? options.neighbors : exactKnn(X, n, d, k);
+  const neighbors =
+    options.neighbors && options.neighbors.k >= k
+      ? options.neighbors
+      : findNeighbors(X, n, d, k, { method: options.neighborSearch, seed: options.seed, threads: options.threads });
   const effective = effectivePerplexity(perplexity, n, options.k);
   if (effective < perplexity) {
     options.warn?.(`perplexity ${perplexity} lowered to ${effective}: there are only ${n} points`);

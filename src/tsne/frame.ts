@@ -9,6 +9,8 @@ import { UserError } from '../errors.ts';
 import { normalizeFrame } from '../align/index.ts';
 import { DEFAULT_PERPLEXITY, computeAffinities, type Affinities } from './affinities.ts';
 import { exactKnn } from './knn.ts';
+import type { NeighborSearch } from './neighbors.ts';
+import { TsneThreads } from './threads.ts';
 import { barnesHutGradient, entropyTerm, GradientWorkspace } from './gradient.ts';
 import { pcaInit, randomInit, rescale } from './init.ts';
 import { knnPreservationFromNeighbors, rememberNeighbors } from './quality.ts';
@@ -33,6 +35,13 @@ export interface FrameOptions {
    * for 0.05 less displacement on the shared frames.
    */
   stability?: number;
+  /** Input-space neighbour search; 'auto' (default): exact for small N, approximate for large (./neighbors.ts). */
+  neighborSearch?: NeighborSearch;
+  /**
+   * Threads for the gradient and the approximate neighbour search (default 1); fewer are used
+   * below `PARALLEL_FROM` points, where starting them costs more than they save.
+   */
+  threads?: number;
 }
 
 export interface FrameResult {
@@ -46,10 +55,29 @@ export interface FrameResult {
   iterations: number;
   /** Wall-clock seconds of the whole frame (affinities included). */
   seconds: number;
-  /** 10-NN preservation of the frame (cheap here: the input-space neighbours are at hand). */
+  /**
+   * 10-NN preservation of the frame against the input-space neighbours the affinities used (cheap:
+   * they are at hand); approximate above `APPROXIMATE_KNN_FROM` points, where they hold ≈ 0.9999 of
+   * the true 10 nearest on real embeddings.
+   */
   knnPreservation: number;
   /** Whether the frame continued from `init`. */
   warm: boolean;
+  /** Threads the frame ran on (see `FrameOptions.threads`). */
+  threads: number;
+}
+
+/**
+ * From this many points a frame uses the threads it is given. Starting a helper costs 0.1–0.3 s
+ * (a V8 isolate and tsx's loader); a 2,000-point warm frame takes well under a second in all.
+ */
+export const PARALLEL_FROM = 5000;
+
+/** The threads a frame of `n` points runs on when `requested` are asked for. */
+export function resolveThreads(requested: number | undefined, n: number): number {
+  const asked = requested ?? 1;
+  if (!Number.isInteger(asked) || asked < 1) throw new UserError(`t-SNE threads must be an integer >= 1, got ${asked}`);
+  return n < PARALLEL_FROM ? 1 : asked;
 }
 
 export function tsneFrame(X: Float32Array, n: number, d: number, options: FrameOptions = {}): FrameResult {
@@ -70,8 +98,33 @@ export function tsneFrame(X: Float32Array, n: number, d: number, options: FrameO
       : WARM_SCHEDULE;
   const schedule: Schedule = { ...base, ...options.schedule };
   const seed = options.seed ?? 0;
+  const threadCount = resolveThreads(options.threads, n);
+  const threads = threadCount > 1 ? new TsneThreads(threadCount) : undefined;
+  try {
+    return runFrame(X, n, d, options, schedule, seed, warm, started, threads);
+  } finally {
+    threads?.close();
+  }
+}
+
+function runFrame(
+  X: Float32Array,
+  n: number,
+  d: number,
+  options: FrameOptions,
+  schedule: Schedule,
+  seed: number,
+  warm: boolean,
+  started: number,
+  threads: TsneThreads | undefined,
+): FrameResult {
   const theta = options.theta ?? DEFAULT_THETA;
-  const affinities = computeAffinities(X, n, d, { perplexity: options.perplexity ?? DEFAULT_PERPLEXITY });
+  const affinities = computeAffinities(X, n, d, {
+    perplexity: options.perplexity ?? DEFAULT_PERPLEXITY,
+    neighborSearch: options.neighborSearch,
+    seed,
+    threads,
+  });
   rememberNeighbors(X, affinities.neighbors);
   const noise = createRandom(seed);
   let start: Float64Array;
@@ -83,7 +136,7 @@ export function tsneFrame(X: Float32Array, n: number, d: number, options: FrameO
     start = coldStart(X, n, d, seed, schedule.initialStd);
   }
   const anchor = warm && schedule.anchorStrength > 0 ? start : undefined;
-  const { embedding, kl } = runSchedule(affinities, start, schedule, theta, anchor);
+  const { embedding, kl } = runSchedule(affinities, start, schedule, theta, anchor, [], threads);
   const positions = normalizeFrame(embedding.positions);
   return {
     positions,
@@ -93,6 +146,7 @@ export function tsneFrame(X: Float32Array, n: number, d: number, options: FrameO
     seconds: (performance.now() - started) / 1000,
     knnPreservation: frameKnnPreservation(X, n, d, affinities, positions),
     warm,
+    threads: threads?.threads ?? 1,
   };
 }
 

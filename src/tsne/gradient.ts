@@ -7,21 +7,25 @@
  */
 import type { Affinities } from './affinities.ts';
 import { QuadTree } from './quadtree.ts';
+import { FftRepulsion } from './interpolation.ts';
 
 /**
- * Writes α Σ_j p_ij w_ij (y_i − y_j) into `out` (interleaved). Returns Σ_ij p_ij log w_ij when
- * `withLogTerm`, which the KL divergence needs (and costs a logarithm per entry), else 0.
+ * Writes α Σ_j p_ij w_ij (y_i − y_j) of rows [from, to) into `out` (interleaved). Returns
+ * Σ_ij p_ij log w_ij over those rows when `withLogTerm`, which the KL divergence needs (and costs
+ * a logarithm per entry), else 0.
  */
-function attractiveForces(
-  P: Affinities,
+export function attractiveForces(
+  P: Pick<Affinities, 'n' | 'rowPtr' | 'colIndex' | 'values'>,
   Y: Float64Array,
   exaggeration: number,
   out: Float64Array,
   withLogTerm: boolean,
+  from = 0,
+  to = P.n,
 ): number {
-  const { n, rowPtr, colIndex, values } = P;
+  const { rowPtr, colIndex, values } = P;
   let logTerm = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const xi = Y[2 * i];
     const yi = Y[2 * i + 1];
     let fx = 0;
@@ -58,6 +62,7 @@ export interface GradientResult {
 /** Reusable buffers for one embedding's gradient evaluations. */
 export class GradientWorkspace {
   readonly tree = new QuadTree();
+  readonly interpolation = new FftRepulsion();
   readonly attractive: Float64Array;
   readonly repulsive: Float64Array;
   constructor(readonly n: number) {
@@ -80,6 +85,22 @@ export function barnesHutGradient(
   const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
   workspace.tree.build(Y, n);
   const z = workspace.tree.repulsion(Y, n, theta, workspace.repulsive);
+  combine(workspace.attractive, workspace.repulsive, z, grad);
+  return { kl: pLogP - logTerm + Math.log(z), z };
+}
+
+/** The gradient with the repulsion from FFT-accelerated interpolation (./interpolation.ts) into `grad`. */
+export function fftGradient(
+  P: Affinities,
+  Y: Float64Array,
+  exaggeration: number,
+  grad: Float64Array,
+  workspace: GradientWorkspace,
+  pLogP = NaN,
+): GradientResult {
+  const n = P.n;
+  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
+  const z = workspace.interpolation.repulsion(Y, n, workspace.repulsive);
   combine(workspace.attractive, workspace.repulsive, z, grad);
   return { kl: pLogP - logTerm + Math.log(z), z };
 }
@@ -111,7 +132,7 @@ export function exactGradient(
   return { kl: entropyTerm(P) - logTerm + Math.log(z), z };
 }
 
-function combine(attractive: Float64Array, repulsive: Float64Array, z: number, grad: Float64Array): void {
+export function combine(attractive: Float64Array, repulsive: Float64Array, z: number, grad: Float64Array): void {
   const inverseZ = 1 / z;
   for (let t = 0; t < grad.length; t++) grad[t] = 4 * (attractive[t] - repulsive[t] * inverseZ);
 }

@@ -7,7 +7,10 @@
  *   embedding.optimize({ iterations: 500, momentum: 0.8 });
  *
  * or `fit()` for that schedule, or `tsneFrame()` for what the watcher does per checkpoint
- * (cold or warm-started, normalised). `./worker.ts` runs `tsneFrame` off the main thread.
+ * (cold or warm-started, normalised). `./worker.ts` runs `tsneFrame` off the main thread;
+ * `tsneFrame(X, n, d, { threads: 2 })` splits the neighbour search and the gradient over helper
+ * threads (`./threads.ts`, from 5,000 points), where the neighbours are approximate
+ * (`./neighbors.ts`).
  */
 import type { Affinities } from './affinities.ts';
 import { COLD_SCHEDULE, runSchedule, type Schedule } from './schedule.ts';
@@ -25,19 +28,36 @@ export {
   type AffinityOptions,
 } from './affinities.ts';
 export { exactKnn, type Neighbors } from './knn.ts';
+export { approximateKnn, knnRecall, DEFAULT_TREES, DEFAULT_LEAF_SIZE, type ForestOptions } from './rpforest.ts';
+export {
+  findNeighbors,
+  resolveNeighborSearch,
+  APPROXIMATE_KNN_FROM,
+  type NeighborSearch,
+  type NeighborOptions,
+} from './neighbors.ts';
 export {
   TSNEEmbedding,
   autoLearningRate,
+  resolveLearningRate,
   EARLY_EXAGGERATION,
   type OptimizeOptions,
   type OptimizeResult,
 } from './embedding.ts';
-export { barnesHutGradient, exactGradient, GradientWorkspace } from './gradient.ts';
+export { barnesHutGradient, exactGradient, fftGradient, GradientWorkspace } from './gradient.ts';
+export { FftRepulsion, type InterpolationOptions } from './interpolation.ts';
 export { pcaInit, randomInit } from './init.ts';
-export { tsneFrame, DEFAULT_THETA, type FrameOptions, type FrameResult } from './frame.ts';
+export {
+  tsneFrame,
+  resolveThreads,
+  PARALLEL_FROM,
+  DEFAULT_THETA,
+  type FrameOptions,
+  type FrameResult,
+} from './frame.ts';
+export { TsneThreads } from './threads.ts';
 export {
   runSchedule,
-  phaseLearningRate,
   klStallStop,
   anchorDecay,
   COLD_SCHEDULE,

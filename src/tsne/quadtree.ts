@@ -157,8 +157,10 @@ export class QuadTree {
    * per group, measuring distance to the group's bounding box so the decision holds for every
    * member, and the resulting interaction list is then summed for each member in a tight loop.
    * This is slightly more accurate than per-point Barnes-Hut and several times cheaper.
+   * Only the groups starting in tree positions [from, to) are computed (one thread's share), and
+   * only their points' forces are written.
    */
-  repulsion(Y: Float64Array, n: number, theta: number, forces: Float64Array): number {
+  repulsion(Y: Float64Array, n: number, theta: number, forces: Float64Array, from = 0, to = n): number {
     const { order } = this;
     // Positions in tree order: group members and leaf contents are contiguous in memory.
     if (this.sortedX.length !== n) {
@@ -177,8 +179,9 @@ export class QuadTree {
     // Walk down to the groups: nodes small enough to share one interaction list.
     while (top > 0) {
       const node = groups[--top];
+      if (this.start[node] >= to || this.end[node] <= from) continue;
       if (this.count[node] <= this.groupSize || this.firstChild[node] < 0) {
-        zSum += this.groupRepulsion(node, theta * theta, forces);
+        if (this.start[node] >= from) zSum += this.groupRepulsion(node, theta * theta, forces);
       } else {
         for (let c = this.firstChild[node], cEnd = c + this.childCount[node]; c < cEnd; c++) groups[top++] = c;
       }

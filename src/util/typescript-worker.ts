@@ -8,7 +8,7 @@
  * tsx is resolved when a worker starts, not when this module loads, so a bundle that never starts
  * one does not need it.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * The thread first lets pass tsx's failure to start its WebAssembly lexer under a memory limit
@@ -19,7 +19,8 @@ import { Worker } from 'node:worker_threads';
 const OUT_OF_MEMORY_URL = new URL('../../bin/out-of-memory.js', import.meta.url).href;
 const OUT_OF_MEMORY_HOOKS_URL = new URL('../../bin/out-of-memory-hooks.js', import.meta.url).href;
 
-export function startTypeScriptWorker(entryUrl: string): Worker {
+/** `options` as for `new Worker` (e.g. `workerData`, `transferList`); `eval` is set here. */
+export function startTypeScriptWorker(entryUrl: string, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
   const tsxApiUrl = import.meta.resolve('tsx/esm/api');
   const bootstrap =
     `import(${JSON.stringify(OUT_OF_MEMORY_URL)}).then(async ({ isTsxLexerFailure }) => {` +
@@ -27,5 +28,5 @@ export function startTypeScriptWorker(entryUrl: string): Worker {
     ` (await import('node:module')).register(${JSON.stringify(OUT_OF_MEMORY_HOOKS_URL)});` +
     ` return import(${JSON.stringify(tsxApiUrl)}); })` +
     `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entryUrl)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { ...options, eval: true });
 }

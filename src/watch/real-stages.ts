@@ -3,6 +3,7 @@
  * Runtime or tfjs (embed/), t-SNE in a worker thread (tsne/), Procrustes (align/). The daemon
  * only sees the `FrameStages` interface.
  */
+import { availableParallelism } from 'node:os';
 import { alignFrame } from '../align/index.ts';
 import type { BackendChoice } from '../backend/index.ts';
 import { ensureCifarSource, loadCifar10, stratifiedSubset, toModelInput } from '../data/index.ts';
@@ -92,6 +93,8 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
         init: init ?? undefined,
         seed,
         perplexity,
+        // Frames run between forward passes, not beside them: every core is free for t-SNE.
+        threads: availableParallelism(),
       });
       return { positions: result.positions, klDivergence: result.kl, knnPreservation: result.knnPreservation };
     },

@@ -5,6 +5,7 @@ import {
   clusteredData,
   computeAffinities,
   exactGradient,
+  fftGradient,
   GradientWorkspace,
   pcaInit,
   TSNEEmbedding,
@@ -116,4 +117,36 @@ test('the quadtree copes with duplicate points (an untrained network maps many i
   barnesHutGradient(P, Y, 1, 0.5, bh, new GradientWorkspace(n));
   assert.ok(bh.every(Number.isFinite));
   assert.ok(relativeError(bh, exact) < 0.05, `relative gradient error ${relativeError(bh, exact)}`);
+});
+
+test('FFT-interpolated repulsion: gradient within 1e-3 of the exact one (defaults), closer than Barnes-Hut', () => {
+  const n = 500;
+  const d = 32;
+  const { X } = clusteredData(n, d, 6, 11);
+  const P = computeAffinities(X, n, d, { perplexity: 30 });
+  const embedding = new TSNEEmbedding(pcaInit(X, n, d), P);
+  embedding.optimize({ iterations: 100, exaggeration: 12, momentum: 0.5 });
+  // After the early phase the gradient is far from zero in both phases' terms: a relative error means something.
+  const early = Float64Array.from(embedding.positions);
+  for (const exaggeration of [12, 1]) {
+    const exact = new Float64Array(2 * n);
+    const approximate = new Float64Array(2 * n);
+    const reference = exactGradient(P, early, exaggeration, exact);
+    const result = fftGradient(P, early, exaggeration, approximate, new GradientWorkspace(n), entropyTerm(P));
+    const error = relativeError(approximate, exact);
+    assert.ok(error < 1e-3, `relative gradient error ${error} (exaggeration ${exaggeration})`);
+    assert.ok(Math.abs(result.z - reference.z) < 1e-4 * reference.z, `Z ${result.z} vs ${reference.z}`);
+  }
+  // Near convergence attraction and repulsion nearly cancel, so any approximation's relative error
+  // of the sum grows; there the interpolation is still closer to the exact gradient than Barnes-Hut.
+  const { Y } = layout500();
+  const exact = new Float64Array(2 * n);
+  const interpolated = new Float64Array(2 * n);
+  const barnesHut = new Float64Array(2 * n);
+  exactGradient(P, Y, 1, exact);
+  fftGradient(P, Y, 1, interpolated, new GradientWorkspace(n));
+  barnesHutGradient(P, Y, 1, 0.5, barnesHut, new GradientWorkspace(n));
+  const fftError = relativeError(interpolated, exact);
+  const bhError = relativeError(barnesHut, exact);
+  assert.ok(fftError < bhError / 2, `near convergence: interpolation ${fftError}, Barnes-Hut (θ = 0.5) ${bhError}`);
 });

@@ -2,13 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   anchorDecay,
+  autoLearningRate,
   clusteredData,
   computeAffinities,
   COLD_SCHEDULE,
   klStallStop,
   pcaInit,
+  randomInit,
+  resolveLearningRate,
   runSchedule,
   TSNEEmbedding,
+  tsneFrame,
+  WARM_SCHEDULE,
 } from '../../src/tsne/index.ts';
 
 /** A small embedding to hand the callbacks (they only read and set its anchor strength). */
@@ -69,4 +74,27 @@ test('affinities record the perplexity they used, and say so when it had to be l
   const kept = computeAffinities(X, 12, 3, { perplexity: 4, warn: (m) => void warnings.push(m) });
   assert.equal(kept.perplexity, 4);
   assert.equal(warnings.length, 1);
+});
+
+test('a warm frame runs until KL stalls: longer from a poor start, and it ends near the cold KL', () => {
+  const n = 800;
+  const { X } = clusteredData(n, 16, 8, 5);
+  const cold = tsneFrame(X, n, 16, { seed: 0 });
+  const fromConverged = tsneFrame(X, n, 16, { seed: 0, init: cold.positions });
+  const fromRandom = tsneFrame(X, n, 16, { seed: 0, init: randomInit(n, 1) });
+  assert.ok(
+    fromRandom.iterations > fromConverged.iterations,
+    `iterations from a random layout ${fromRandom.iterations}, from the converged one ${fromConverged.iterations}`,
+  );
+  assert.ok(fromRandom.iterations <= WARM_SCHEDULE.maxIterations);
+  assert.ok(fromRandom.kl < cold.kl * 1.1, `KL warm from random ${fromRandom.kl}, cold ${cold.kl}`);
+});
+
+test("'auto' has one meaning per phase: N / (4 × exaggeration), at least 50", () => {
+  assert.equal(autoLearningRate(10_000, 12), 10_000 / 48);
+  assert.equal(autoLearningRate(10_000, 1), 2500);
+  assert.equal(autoLearningRate(100, 1), 50);
+  assert.equal(resolveLearningRate('auto', 10_000, 12), autoLearningRate(10_000, 12));
+  assert.equal(resolveLearningRate(undefined, 10_000, 1), 2500);
+  assert.equal(resolveLearningRate(7, 10_000, 1), 7);
 });

@@ -1,0 +1,78 @@
+/**
+ * One helper thread of `TsneThreads`: waits on the shared doorbell, takes the command from its
+ * message port, computes its share into shared memory and rings back. It never posts results:
+ * everything it writes lives in the SharedArrayBuffers the parent handed over.
+ */
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { attractiveForces } from './gradient.ts';
+import { QuadTree } from './quadtree.ts';
+import { searchForestRows } from './rpforest.ts';
+import { CONTROL, type ThreadCommand } from './threads.ts';
+
+const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
+
+interface GradientState {
+  rowPtr: Int32Array;
+  colIndex: Int32Array;
+  values: Float64Array;
+  n: number;
+  positions: Float64Array;
+  attractive: Float64Array;
+  repulsive: Float64Array;
+  partial: Float64Array;
+  tree: QuadTree;
+}
+
+let gradient: GradientState | undefined;
+let generation = 0;
+Atomics.add(control, CONTROL.ready, 1);
+Atomics.notify(control, CONTROL.ready);
+for (;;) {
+  Atomics.wait(control, CONTROL.generation, generation);
+  generation = Atomics.load(control, CONTROL.generation);
+  const received = receiveMessageOnPort(port);
+  if (received === undefined) continue;
+  const command = received.message as ThreadCommand;
+  if (command.kind === 'exit') break;
+  try {
+    run(command);
+  } catch (error) {
+    Atomics.store(control, CONTROL.failed, 1);
+    console.error(`t-SNE helper thread ${index}: ${(error as Error)?.stack ?? String(error)}`);
+  }
+  Atomics.add(control, CONTROL.done, 1);
+  Atomics.notify(control, CONTROL.done);
+}
+port.close();
+
+function run(command: ThreadCommand): void {
+  switch (command.kind) {
+    case 'gradient-setup':
+      gradient = { ...command, tree: new QuadTree() };
+      return;
+    case 'gradient': {
+      if (gradient === undefined) throw new Error('gradient before gradient-setup');
+      const g = gradient;
+      const [rowFrom, rowTo, treeFrom, treeTo] = command.share;
+      const logTerm = attractiveForces(
+        g,
+        g.positions,
+        command.exaggeration,
+        g.attractive,
+        command.withLogTerm,
+        rowFrom,
+        rowTo,
+      );
+      g.tree.build(g.positions, g.n);
+      const z = g.tree.repulsion(g.positions, g.n, command.theta, g.repulsive, treeFrom, treeTo);
+      g.partial[2 * index] = z;
+      g.partial[2 * index + 1] = logTerm;
+      return;
+    }
+    case 'knn': {
+      const { data, norms, n, d, k, forest, from, to, indices, distances } = command;
+      searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, new Int32Array(n));
+      return;
+    }
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * t-SNE on several cores: helper threads that share memory with the calling thread
+ * (SharedArrayBuffer) and split the gradient (attractive rows, Barnes-Hut groups) and the
+ * approximate neighbour search (rows) with it. The caller stays synchronous: it rings a doorbell
+ * (`Atomics.notify`), computes share 0 itself, then waits (`Atomics.wait`) until every helper has
+ * rung back. The shares are fixed by the thread count, and the partial sums are added in thread
+ * order, so a run is deterministic for a given seed and thread count.
+ *
+ * The helpers start once per frame (each costs about a tenth of a second: a fresh V8 isolate with
+ * tsx's loader) and are told to exit by `close()`.
+ */
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Affinities } from './affinities.ts';
+import { attractiveForces, combine, type GradientResult } from './gradient.ts';
+import type { Neighbors } from './knn.ts';
+import { QuadTree } from './quadtree.ts';
+import { buildForest, prepareRows, searchForestRows, type Forest, type ForestOptions } from './rpforest.ts';
+import { startTypeScriptWorker } from '../util/typescript-worker.ts';
+
+/** Slots of the shared control array. */
+export const CONTROL = { generation: 0, done: 1, ready: 2, failed: 3 } as const;
+
+export type ThreadCommand =
+  | {
+      kind: 'gradient-setup';
+      n: number;
+      rowPtr: Int32Array;
+      colIndex: Int32Array;
+      values: Float64Array;
+      positions: Float64Array;
+      attractive: Float64Array;
+      repulsive: Float64Array;
+      partial: Float64Array;
+    }
+  | {
+      kind: 'gradient';
+      exaggeration: number;
+      theta: number;
+      withLogTerm: boolean;
+      /** Rows [0] to [1] of P, tree positions [2] to [3]. */
+      share: [number, number, number, number];
+    }
+  | {
+      kind: 'knn';
+      data: Float64Array;
+      norms: Float64Array;
+      n: number;
+      d: number;
+      k: number;
+      forest: Forest;
+      from: number;
+      to: number;
+      indices: Int32Array;
+      distances: Float64Array;
+    }
+  | { kind: 'exit' };
+
+const ENTRY_URL = new URL('./threads-worker-entry.ts', import.meta.url).href;
+/** How long to wait for the helpers to start before giving up (a broken install, not a slow machine). */
+const START_TIMEOUT_MS = 60_000;
+
+const shared = <T extends Float64Array | Int32Array>(make: new (buffer: SharedArrayBuffer) => T, bytes: number): T =>
+  new make(new SharedArrayBuffer(bytes));
+
+export class TsneThreads {
+  readonly threads: number;
+  private readonly control = shared(Int32Array, 4 * 4);
+  private readonly workers: Worker[] = [];
+  private readonly ports: MessagePort[] = [];
+  private gradientState:
+    | {
+        P: Affinities;
+        positions: Float64Array;
+        attractive: Float64Array;
+        repulsive: Float64Array;
+        partial: Float64Array;
+        rowSplit: Int32Array;
+        tree: QuadTree;
+      }
+    | undefined;
+
+  /** Starts `threads − 1` helpers (the caller is thread 0). */
+  constructor(threads: number) {
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
+    this.threads = threads;
+    for (let index = 1; index < threads; index++) {
+      const { port1, port2 } = new MessageChannel();
+      this.workers.push(
+        startTypeScriptWorker(ENTRY_URL, {
+          workerData: { port: port2, control: this.control, index },
+          transferList: [port2],
+        }),
+      );
+      this.ports.push(port1);
+    }
+    waitFor(this.control, CONTROL.ready, threads - 1, START_TIMEOUT_MS, 't-SNE helper threads did not start');
+  }
+
+  /** Sends one command per helper, runs `own` here, waits for all. */
+  private dispatch(commands: ThreadCommand[], own: () => void): void {
+    Atomics.store(this.control, CONTROL.done, 0);
+    commands.forEach((command, w) => this.ports[w].postMessage(command));
+    Atomics.add(this.control, CONTROL.generation, 1);
+    Atomics.notify(this.control, CONTROL.generation);
+    own();
+    waitFor(this.control, CONTROL.done, this.workers.length, Infinity, '');
+    if (Atomics.load(this.control, CONTROL.failed) !== 0) throw new Error('a t-SNE helper thread failed (see stderr)');
+  }
+
+  /** Hands the helpers P and the shared buffers of one embedding's gradient. */
+  setupGradient(P: Affinities): void {
+    const n = P.n;
+    const positions = shared(Float64Array, 16 * n);
+    const attractive = shared(Float64Array, 16 * n);
+    const repulsive = shared(Float64Array, 16 * n);
+    const partial = shared(Float64Array, 16 * this.threads);
+    // Rows split so each thread gets about the same number of non-zeros of P.
+    const rowSplit = new Int32Array(this.threads + 1);
+    const nnz = P.rowPtr[n];
+    for (let w = 1, i = 0; w < this.threads; w++) {
+      while (i < n && P.rowPtr[i] < (w * nnz) / this.threads) i++;
+      rowSplit[w] = i;
+    }
+    rowSplit[this.threads] = n;
+    this.gradientState = { P, positions, attractive, repulsive, partial, rowSplit, tree: new QuadTree() };
+    const { rowPtr, colIndex, values } = P;
+    const setup: ThreadCommand = {
+      kind: 'gradient-setup',
+      n,
+      rowPtr,
+      colIndex,
+      values,
+      positions,
+      attractive,
+      repulsive,
+      partial,
+    };
+    this.dispatch(
+      this.workers.map(() => setup),
+      () => undefined,
+    );
+  }
+
+  /** The Barnes-Hut gradient of `barnesHutGradient`, computed by all threads. */
+  gradient(Y: Float64Array, exaggeration: number, theta: number, grad: Float64Array, pLogP: number): GradientResult {
+    const state = this.gradientState;
+    if (state === undefined) throw new Error('TsneThreads.gradient before setupGradient');
+    const { P, positions, attractive, repulsive, partial, rowSplit, tree } = state;
+    const n = P.n;
+    const withLogTerm = !Number.isNaN(pLogP);
+    positions.set(Y);
+    const share = (w: number): [number, number, number, number] => [
+      rowSplit[w],
+      rowSplit[w + 1],
+      Math.floor((w * n) / this.threads),
+      Math.floor(((w + 1) * n) / this.threads),
+    ];
+    const commands = this.workers.map((_, w): ThreadCommand => ({
+      kind: 'gradient',
+      exaggeration,
+      theta,
+      withLogTerm,
+      share: share(w + 1),
+    }));
+    this.dispatch(commands, () => {
+      const [rowFrom, rowTo, treeFrom, treeTo] = share(0);
+      partial[1] = attractiveForces(P, positions, exaggeration, attractive, withLogTerm, rowFrom, rowTo);
+      tree.build(positions, n);
+      partial[0] = tree.repulsion(positions, n, theta, repulsive, treeFrom, treeTo);
+    });
+    let z = 0;
+    let logTerm = 0;
+    for (let w = 0; w < this.threads; w++) {
+      z += partial[2 * w];
+      logTerm += partial[2 * w + 1];
+    }
+    combine(attractive, repulsive, z, grad);
+    return { kl: pLogP - logTerm + Math.log(z), z };
+  }
+
+  /** `approximateKnn` with the rows split over the threads (the same answer for any thread count). */
+  approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
+    if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
+    const data = shared(Float64Array, 8 * n * d);
+    const norms = shared(Float64Array, 8 * n);
+    const rows = prepareRows(X, n, d);
+    data.set(rows.data);
+    norms.set(rows.norms);
+    const forest = buildForest(data, n, d, options);
+    const indices = shared(Int32Array, 4 * n * k);
+    const distances = shared(Float64Array, 8 * n * k);
+    const rowsOf = (w: number) => [Math.floor((w * n) / this.threads), Math.floor(((w + 1) * n) / this.threads)];
+    const commands = this.workers.map((_, w): ThreadCommand => {
+      const [from, to] = rowsOf(w + 1);
+      return { kind: 'knn', data, norms, n, d, k, forest, from, to, indices, distances };
+    });
+    this.dispatch(commands, () => {
+      const [from, to] = rowsOf(0);
+      searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, new Int32Array(n));
+    });
+    return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
+  }
+
+  /** Tells the helpers to exit; the threads end on their own. */
+  close(): void {
+    for (const port of this.ports) port.postMessage({ kind: 'exit' } satisfies ThreadCommand);
+    Atomics.add(this.control, CONTROL.generation, 1);
+    Atomics.notify(this.control, CONTROL.generation);
+    for (const worker of this.workers) worker.unref();
+  }
+}
+
+/** Blocks until control[slot] reaches `target`. */
+function waitFor(control: Int32Array, slot: number, target: number, timeoutMs: number, message: string): void {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = Atomics.load(control, slot);
+    if (value >= target) return;
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`${message} within ${timeoutMs / 1000} s`);
+    Atomics.wait(control, slot, value, Math.min(left, 1000));
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The gradient and the approximate neighbour search split over helper threads sharing memory:
+ * the same numbers as on one thread (to float rounding: only the order of a few sums changes),
+ * and the same numbers again on a second run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  approximateKnn,
+  barnesHutGradient,
+  clusteredData,
+  computeAffinities,
+  GradientWorkspace,
+  pcaInit,
+  TSNEEmbedding,
+} from '../../src/tsne/index.ts';
+import { entropyTerm } from '../../src/tsne/gradient.ts';
+import { TsneThreads } from '../../src/tsne/threads.ts';
+
+const n = 3000;
+const d = 16;
+const { X } = clusteredData(n, d, 6, 2);
+const P = computeAffinities(X, n, d);
+/** A spread layout, so the Barnes-Hut tree has depth and the thread shares cut through it. */
+const Y = pcaInit(X, n, d).map((v) => v * 20);
+
+test('threaded gradient (3 threads) equals the single-thread one to float rounding', () => {
+  const threads = new TsneThreads(3);
+  try {
+    threads.setupGradient(P);
+    for (const exaggeration of [12, 1]) {
+      const single = new Float64Array(2 * n);
+      const parallel = new Float64Array(2 * n);
+      const one = barnesHutGradient(P, Y, exaggeration, 0.5, single, new GradientWorkspace(n), entropyTerm(P));
+      const many = threads.gradient(Y, exaggeration, 0.5, parallel, entropyTerm(P));
+      let worst = 0;
+      let largest = 0;
+      for (let t = 0; t < 2 * n; t++) {
+        worst = Math.max(worst, Math.abs(single[t] - parallel[t]));
+        largest = Math.max(largest, Math.abs(single[t]));
+      }
+      assert.ok(largest > 0);
+      assert.ok(worst <= 1e-12 * largest, `largest difference ${worst} of ${largest}`);
+      assert.ok(Math.abs(one.kl - many.kl) <= 1e-12 * Math.abs(one.kl), `KL ${one.kl} vs ${many.kl}`);
+    }
+  } finally {
+    threads.close();
+  }
+});
+
+test('an embedding optimised on 2 threads is the same on a second run, and close to 1 thread', () => {
+  const run = (threadCount: number) => {
+    const threads = threadCount > 1 ? new TsneThreads(threadCount) : undefined;
+    try {
+      const embedding = new TSNEEmbedding(
+        Y.map((v) => v * 1e-3),
+        P,
+        { threads },
+      );
+      embedding.optimize({ iterations: 30, exaggeration: 12, momentum: 0.5 });
+      embedding.optimize({ iterations: 20 });
+      return embedding.positions;
+    } finally {
+      threads?.close();
+    }
+  };
+  const first = run(2);
+  assert.deepEqual(run(2), first);
+  const single = run(1);
+  let worst = 0;
+  for (let t = 0; t < first.length; t++) worst = Math.max(worst, Math.abs(first[t] - single[t]));
+  assert.ok(worst < 1e-6, `largest coordinate difference 1 vs 2 threads: ${worst}`);
+});
+
+test('the threaded approximate neighbour search gives the single-thread answer', () => {
+  const threads = new TsneThreads(2);
+  try {
+    const parallel = threads.approximateKnn(X, n, d, 30, { seed: 5 });
+    const single = approximateKnn(X, n, d, 30, { seed: 5 });
+    assert.deepEqual(parallel.indices, single.indices);
+    assert.deepEqual(parallel.distances, single.distances);
+  } finally {
+    threads.close();
+  }
+});
+
+test("a frame in the watcher's worker thread starts its own helpers (5,000 points, 2 threads) and ends", async () => {
+  const { runTsneFrameInWorker } = await import('../../src/tsne/worker.ts');
+  const points = 5000;
+  const data = clusteredData(points, 8, 6, 4);
+  const short = { exaggerationIterations: 20, maxIterations: 25 };
+  const result = await runTsneFrameInWorker(data.X, points, 8, { threads: 2, schedule: short });
+  assert.equal(result.threads, 2);
+  assert.equal(result.iterations, 45);
+  assert.ok(Number.isFinite(result.kl) && result.kl > 0);
+});
