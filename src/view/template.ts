@@ -1,16 +1,16 @@
 /**
- * The timelapse page as one self-contained HTML file: the player's script and style are inlined
- * (src/view/client/), the data sits in a JSON block, and the only outside file is the
- * projector's sprite beside it (`projector/sprite.png`, an <img>-style background, which a
- * browser loads from file:// too). No network, no CDN.
+ * The timelapse page's HTML: the player's script (bundled from src/view/client/) and style are
+ * inlined and its header (the points, the measures to chart) sits in a JSON block. The frames are
+ * in chunk files beside it (or inline, for a self-contained page), the thumbnails in the
+ * projector's sprite (`projector/sprite.png`); a browser loads both from file:// too. No network,
+ * no CDN.
  */
 import { readFileSync } from 'node:fs';
 import { CLASS_COLORS, cssColor } from '../render/palette.ts';
-import type { TimelapseData } from './encode.ts';
+import { clientScript } from './bundle.ts';
+import type { PageHeader, TimelapseData } from './encode.ts';
 
-const CLIENT_DIR = new URL('./client/', import.meta.url);
-const SCRIPT = readFileSync(new URL('page.js', CLIENT_DIR), 'utf8');
-const STYLE = readFileSync(new URL('page.css', CLIENT_DIR), 'utf8');
+const STYLE = readFileSync(new URL('./client/page.css', import.meta.url), 'utf8');
 const SIZE_MARK = '%%PAGE_SIZE%%';
 
 /** JSON that is safe inside <script>: no `</script>`, no `<!--`. */
@@ -28,7 +28,7 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(2)} MB`;
 }
 
-function pageText(data: TimelapseData): string {
+function pageText(data: PageHeader | TimelapseData): string {
   const title = `${escapeHtml(data.run)} · embedding timelapse`;
   return `<!doctype html>
 <html lang="en">
@@ -75,7 +75,7 @@ ${STYLE}</style>
 <script id="timelapse-colors" type="application/json">${scriptJson(CLASS_COLORS.map(cssColor))}</script>
 <script id="timelapse-data" type="application/json">${scriptJson(data)}</script>
 <script>
-${SCRIPT}</script>
+${clientScript()}</script>
 </body>
 </html>
 `;
@@ -85,7 +85,7 @@ ${SCRIPT}</script>
  * The page's HTML. It states its own size: the size text is part of the page, so it is filled
  * in until the number it shows is the number it makes (two rounds at most in practice).
  */
-export function renderTimelapseHtml(data: TimelapseData): string {
+export function renderTimelapseHtml(data: PageHeader | TimelapseData): string {
   const template = pageText(data);
   const baseBytes = Buffer.byteLength(template) - SIZE_MARK.length;
   let label = formatBytes(baseBytes);

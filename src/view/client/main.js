@@ -1,0 +1,107 @@
+// The timelapse player: bundled into timelapse.html by src/view/bundle.ts. It reads its header
+// from the <script id="timelapse-data"> block and its frames from the chunk files beside it.
+import { app, $, on } from './state.js';
+import { fitView } from './geometry.js';
+import { goTo, setPlaying, stepTransition, advancePlayback, resetHold } from './animation.js';
+import { draw, resizeCanvas } from './draw.js';
+import { hoverAt, pointerPosition, nearestPoint, pin, updatePinned, installPointer } from './pointer.js';
+import { buildLegend } from './legend.js';
+import { buildCharts, drawCharts } from './charts.js';
+import { loadInitial, startPolling } from './live.js';
+import { installHook } from './hook.js';
+
+/* global TEST_HOOKS */
+
+const canvas = $('scatter');
+const slider = $('slider');
+
+function updateLabels() {
+  if (!app.header) return;
+  const n = app.frames.length;
+  const step = n ? app.frames[app.frameIndex].step : 0;
+  $('stepLabel').textContent = n
+    ? 'step ' + step.toLocaleString('en-US') + '  (' + (app.frameIndex + 1) + ' / ' + n + ')'
+    : 'no frames yet';
+  $('points').textContent = app.count.toLocaleString('en-US') + ' test images · ' + n + ' frame' + (n === 1 ? '' : 's');
+  $('run').textContent = app.header.run;
+  slider.max = String(Math.max(0, n - 1));
+  slider.value = String(app.frameIndex);
+  slider.disabled = n < 2;
+  updatePinned();
+}
+
+function resize() {
+  resizeCanvas();
+  fitView();
+  drawCharts();
+  app.dirty = true;
+}
+
+function onHeader() {
+  buildLegend();
+  buildCharts();
+  resize();
+  updateLabels();
+}
+
+on('header', onHeader);
+on('frames', ({ wasAtEnd, hadFrames }) => {
+  fitView();
+  // Following a live run: a page showing the last frame moves on to the new one.
+  if (hadFrames && wasAtEnd && !app.playing) goTo(app.frames.length - 1);
+  updateLabels();
+  drawCharts();
+});
+on('step', () => {
+  updateLabels();
+  drawCharts();
+});
+
+function tick(now) {
+  advancePlayback(now);
+  stepTransition(now);
+  if (app.dirty) {
+    const start = performance.now();
+    draw();
+    app.lastFrameMs = performance.now() - start;
+    app.dirty = false;
+  }
+  requestAnimationFrame(tick);
+}
+
+canvas.addEventListener('mousemove', (event) => hoverAt(...pointerPosition(event)));
+canvas.addEventListener('click', (event) => {
+  const i = nearestPoint(...pointerPosition(event));
+  pin(i === app.pinned ? -1 : i);
+});
+installPointer();
+$('play').addEventListener('click', () => setPlaying(!app.playing));
+slider.addEventListener('input', () => goTo(Number(slider.value)));
+$('speed').addEventListener('change', resetHold);
+document.addEventListener('keydown', (event) => {
+  const tag = event.target && event.target.tagName;
+  if (tag === 'SELECT' || tag === 'INPUT' || tag === 'TEXTAREA') {
+    if (tag !== 'INPUT' || event.target.type !== 'range') return;
+  }
+  if (event.key === ' ') {
+    event.preventDefault();
+    setPlaying(!app.playing);
+  } else if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
+    event.preventDefault();
+    setPlaying(false);
+    goTo(app.frameIndex + (event.key === 'ArrowRight' ? 1 : -1));
+  }
+});
+// A focused button would also take a space as a click (on key up), undoing the toggle above.
+document.addEventListener('keyup', (event) => {
+  if (event.key === ' ') event.preventDefault();
+});
+window.addEventListener('resize', resize);
+
+if (TEST_HOOKS) installHook({});
+requestAnimationFrame(tick);
+void loadInitial(JSON.parse($('timelapse-data').textContent)).then(() => {
+  app.ready = true;
+  $('size').textContent = document.body.dataset.size;
+  startPolling(onHeader);
+});
