@@ -50,7 +50,7 @@ export interface LatestFrame {
   step: number;
   positions: ArrayLike<number>;
   /** The predicted class of each point at this step (argmax of the logits), when known. */
-  predictions?: Uint8Array;
+  predictions?: Uint8Array | null;
 }
 
 export interface TimelapsePageOptions {
