@@ -45,6 +45,16 @@ ${STYLE}</style>
   <h1>t-SNE timelapse · <span id="run"></span></h1>
   <span class="meta" id="points"></span>
   <span class="meta">page <span id="size"></span></span>
+  <span id="toolbar">
+    <span id="tools" role="group" aria-label="drag on the scatter to">
+      <button type="button" data-tool="lasso">Lasso</button><button type="button" data-tool="box">Box</button
+      ><button type="button" data-tool="pan">Pan</button>
+    </span>
+    <button id="resetZoom" type="button">Reset zoom</button>
+    <input id="search" type="search" placeholder="select: class, test image #, value" aria-label="select by search">
+    <label>colour <select id="colourBy" aria-label="colour by"></select></label>
+    <button id="record" type="button">Record WebM</button>
+  </span>
 </header>
 <main>
   <div id="stage">
@@ -56,11 +66,24 @@ ${STYLE}</style>
   </div>
   <aside>
     <div id="legend"></div>
-    <div class="hint">Click a class to highlight it, double-click to show only it.</div>
+    <div id="colourBar" hidden><canvas></canvas><div class="ends"><span></span><span></span></div></div>
+    <div class="hint">Click a class to highlight it, double-click to show only it, shift-click to select it.</div>
+    <section id="selection" hidden>
+      <div class="head"><b id="selCount"></b>
+        <button id="selClear" type="button">Clear</button><button id="selCsv" type="button">CSV</button
+        ><button id="selCopy" type="button">Copy indices</button></div>
+      <div id="selClasses"></div>
+      <div class="chart"><div class="label"><span>spread of the selection (vs all)</span><span id="selSpreadValue"
+        class="value"></span></div><canvas id="selSpread"></canvas></div>
+      <div class="chart"><div class="label"><span>its neighbourhood hit</span><span id="selHitValue"
+        class="value"></span></div><canvas id="selHit"></canvas></div>
+      <div id="thumbs"><div id="thumbsInner"></div></div>
+    </section>
     <div id="charts"></div>
     <div class="hint">Click a chart to jump to that step.</div>
     <div id="pinned" class="hint"></div>
-    <div class="hint">Keys: space play/pause, ← → step.</div>
+    <div class="hint">Drag to lasso (shift adds, alt removes), wheel or pinch to zoom. Keys: space play/pause,
+      ← → step, Esc clears the selection.</div>
   </aside>
 </main>
 <footer>

@@ -1,6 +1,6 @@
 // What colour each point has and how strongly it shows: the paint plan the scatter is drawn
 // from, rebuilt only when something it depends on changes (not on every animation frame).
-import { app, COLORS } from './state.js';
+import { app, COLORS, selection } from './state.js';
 
 export const FADED_ALPHA = 0.13;
 /** Layers: 0 hidden, 1 faded, 2 full colour (drawn last, on top). */
@@ -29,11 +29,12 @@ export function pickable(i) {
 
 /** { rgb: Uint8Array(3n), layer: Uint8Array(n) } for the state now. */
 export function paintPlan() {
-  const key = [app.version, app.count, app.highlight, app.isolate].join('|');
+  const key = [app.version, app.count, app.highlight, app.isolate, selection.version].join('|');
   if (plan && key === planKey) return plan;
   const n = app.count;
   const rgb = new Uint8Array(3 * n);
   const layer = new Uint8Array(n);
+  const selected = selection.count > 0 ? selection.mask : null;
   for (let i = 0; i < n; i++) {
     const label = app.labels[i];
     const [r, g, b] = CLASS_RGB[label % CLASS_RGB.length];
@@ -42,6 +43,7 @@ export function paintPlan() {
     rgb[3 * i + 2] = b;
     if (!visibleClass(label)) layer[i] = HIDDEN;
     else if (app.highlight >= 0 && label !== app.highlight) layer[i] = FADED;
+    else if (selected && !selected[i]) layer[i] = FADED;
     else layer[i] = FULL;
   }
   plan = { rgb, layer, anyFaded: layer.includes(FADED) };

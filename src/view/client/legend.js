@@ -1,5 +1,7 @@
-// The class legend: a click highlights a class (the others fade), a double-click shows only it.
+// The class legend: a click highlights a class (the others fade), a double-click shows only it;
+// shift-click adds the class to the selection, alt-click takes it out.
 import { app, $, COLORS, emit } from './state.js';
+import { applySelection, modeOf, pointsOfClass } from './select.js';
 import { pickable } from './colour.js';
 import { showCard } from './pointer.js';
 
@@ -20,6 +22,10 @@ export function buildLegend() {
     // decides from the isolation as it was before it.
     item.addEventListener('click', (event) => {
       if (event.detail > 1) return;
+      if (event.shiftKey || event.altKey) {
+        applySelection(pointsOfClass(c), modeOf(event));
+        return;
+      }
       isolateBeforeClicks = app.isolate;
       app.highlight = app.highlight === c ? -1 : c;
       app.isolate = -1;

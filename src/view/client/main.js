@@ -4,7 +4,10 @@ import { app, $, on } from './state.js';
 import { fitView } from './geometry.js';
 import { goTo, setPlaying, stepTransition, advancePlayback, resetHold } from './animation.js';
 import { draw, resizeCanvas } from './draw.js';
-import { hoverAt, pointerPosition, nearestPoint, pin, updatePinned, installPointer } from './pointer.js';
+import { hoverAt, pointerPosition, updatePinned, installPointer } from './pointer.js';
+import { installGestures, dragging } from './gestures.js';
+import { installPanel } from './panel.js';
+import { applySelection, modeOf, pointsMatching, resetSelection, selectedIndices } from './select.js';
 import { buildLegend } from './legend.js';
 import { buildCharts, drawCharts } from './charts.js';
 import { loadInitial, startPolling } from './live.js';
@@ -48,7 +51,7 @@ on('header', onHeader);
 on('frames', ({ wasAtEnd, hadFrames }) => {
   fitView();
   // Following a live run: a page showing the last frame moves on to the new one.
-  if (hadFrames && wasAtEnd && !app.playing) goTo(app.frames.length - 1);
+  if (app.ready && hadFrames && wasAtEnd && !app.playing) goTo(app.frames.length - 1);
   updateLabels();
   drawCharts();
 });
@@ -69,12 +72,17 @@ function tick(now) {
   requestAnimationFrame(tick);
 }
 
-canvas.addEventListener('mousemove', (event) => hoverAt(...pointerPosition(event)));
-canvas.addEventListener('click', (event) => {
-  const i = nearestPoint(...pointerPosition(event));
-  pin(i === app.pinned ? -1 : i);
+canvas.addEventListener('mousemove', (event) => {
+  if (!dragging()) hoverAt(...pointerPosition(event));
 });
 installPointer();
+installGestures();
+installPanel();
+$('search').addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter') return;
+  event.preventDefault();
+  applySelection(pointsMatching(event.target.value), modeOf(event));
+});
 $('play').addEventListener('click', () => setPlaying(!app.playing));
 slider.addEventListener('input', () => goTo(Number(slider.value)));
 $('speed').addEventListener('change', resetHold);
@@ -83,7 +91,9 @@ document.addEventListener('keydown', (event) => {
   if (tag === 'SELECT' || tag === 'INPUT' || tag === 'TEXTAREA') {
     if (tag !== 'INPUT' || event.target.type !== 'range') return;
   }
-  if (event.key === ' ') {
+  if (event.key === 'Escape') {
+    resetSelection();
+  } else if (event.key === ' ') {
     event.preventDefault();
     setPlaying(!app.playing);
   } else if (event.key === 'ArrowRight' || event.key === 'ArrowLeft') {
@@ -98,7 +108,7 @@ document.addEventListener('keyup', (event) => {
 });
 window.addEventListener('resize', resize);
 
-if (TEST_HOOKS) installHook({});
+if (TEST_HOOKS) installHook({ selected: () => selectedIndices() });
 requestAnimationFrame(tick);
 void loadInitial(JSON.parse($('timelapse-data').textContent)).then(() => {
   app.ready = true;

@@ -28,11 +28,11 @@ export function nearestPoint(px, py) {
   return best;
 }
 
-/** Styles `element` as point i's thumbnail (a window on the sprite); false without a sprite. */
-export function showThumbnail(element, i) {
+/** Styles `element` as point i's thumbnail, `size` px square (a window on the sprite); false without a sprite. */
+export function showThumbnail(element, i, size) {
   const sprite = app.header.sprite;
   if (!sprite) return false;
-  const size = sprite.tile * THUMB_SCALE;
+  size = size || sprite.tile * THUMB_SCALE;
   const col = i % sprite.side;
   const row = Math.floor(i / sprite.side);
   element.style.backgroundImage = 'url("' + sprite.src + '")';

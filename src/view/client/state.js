@@ -25,6 +25,9 @@ export const app = {
   dirty: true,
 };
 
+/** The selected points: mask[i] = 1 when point i is selected. */
+export const selection = { mask: null, count: 0, version: 0 };
+
 export const $ = (id) => document.getElementById(id);
 
 export const COLORS = JSON.parse($('timelapse-colors').textContent);
