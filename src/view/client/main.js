@@ -8,7 +8,8 @@ import { hoverAt, pointerPosition, updatePinned, installPointer } from './pointe
 import { installGestures, dragging } from './gestures.js';
 import { installPanel } from './panel.js';
 import { applySelection, modeOf, pointsMatching, resetSelection, selectedIndices } from './select.js';
-import { buildLegend } from './legend.js';
+import { installColourBy } from './colourby.js';
+import { installHash } from './hash.js';
 import { buildCharts, drawCharts } from './charts.js';
 import { loadInitial, startPolling } from './live.js';
 import { installHook } from './hook.js';
@@ -41,7 +42,6 @@ function resize() {
 }
 
 function onHeader() {
-  buildLegend();
   buildCharts();
   resize();
   updateLabels();
@@ -78,6 +78,7 @@ canvas.addEventListener('mousemove', (event) => {
 installPointer();
 installGestures();
 installPanel();
+installColourBy();
 $('search').addEventListener('keydown', (event) => {
   if (event.key !== 'Enter') return;
   event.preventDefault();
@@ -113,5 +114,6 @@ requestAnimationFrame(tick);
 void loadInitial(JSON.parse($('timelapse-data').textContent)).then(() => {
   app.ready = true;
   $('size').textContent = document.body.dataset.size;
+  installHash();
   startPolling(onHeader);
 });
