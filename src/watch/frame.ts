@@ -35,7 +35,12 @@ export interface FrameContext {
   gif: GifWriter;
   projector: ProjectorOutput;
   /** The run's timelapse page (src/view/), rewritten after the state: see `TimelapsePage`. */
-  page?: { update(frames: readonly FrameRecord[], latest: { step: number; positions: Float64Array }): Promise<void> };
+  page?: {
+    update(
+      frames: readonly FrameRecord[],
+      latest: { step: number; positions: Float64Array; predictions?: Uint8Array },
+    ): Promise<void>;
+  };
   /** In-between GIF frames from the previous frame to this one (`--gif-tween`); 0 = none. */
   gifTween?: number;
   /** Called as each stage starts (tests use it to kill the watcher mid-frame). */
@@ -161,7 +166,7 @@ export async function processCheckpoint(
     ctx.state.frames.push(frame);
     await writeState(paths.state, ctx.state);
     await written('state');
-    await ctx.page?.update(ctx.state.frames, { step: checkpoint.step, positions });
+    await ctx.page?.update(ctx.state.frames, { step: checkpoint.step, positions, predictions: embedded.predictions });
     await written('page');
     return frame;
   });

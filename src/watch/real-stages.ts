@@ -24,15 +24,21 @@ export interface RealStageOptions {
 
 const IMAGE_BYTES = 32 * 32 * 3;
 
-function argmaxAccuracy(logits: Float32Array, labels: Uint8Array, classes: number): number {
-  const n = labels.length;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
+/** The predicted class of each point: the argmax of its logits. */
+function argmaxClasses(logits: Float32Array, count: number, classes: number): Uint8Array {
+  const predictions = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
     let best = 0;
     for (let c = 1; c < classes; c++) if (logits[i * classes + c]! > logits[i * classes + best]!) best = c;
-    if (best === labels[i]) correct++;
+    predictions[i] = best;
   }
-  return n === 0 ? 0 : correct / n;
+  return predictions;
+}
+
+function shareRight(predictions: Uint8Array, labels: Uint8Array): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct++;
+  return labels.length === 0 ? 0 : correct / labels.length;
 }
 
 export async function createStages(options: RealStageOptions): Promise<FrameStages> {
@@ -71,8 +77,9 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
       const { embeddings, logits } = await embedder.embed(input, validation.count);
       const dim = embeddings.length / validation.count;
       const classes = logits ? logits.length / validation.count : 0;
-      const subsetAccuracy = logits && classes > 1 ? argmaxAccuracy(logits, validation.labels, classes) : undefined;
-      return { embeddings, dim, subsetAccuracy };
+      const predictions = logits && classes > 1 ? argmaxClasses(logits, validation.count, classes) : undefined;
+      const subsetAccuracy = predictions ? shareRight(predictions, validation.labels) : undefined;
+      return { embeddings, dim, subsetAccuracy, predictions };
     },
 
     async project(embedded, count, init, { seed, perplexity }) {

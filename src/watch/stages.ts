@@ -28,6 +28,8 @@ export interface Embedded {
   dim: number;
   /** Accuracy of the checkpoint's own predictions on the subset, when the embedder has logits. */
   subsetAccuracy?: number;
+  /** The predicted class of each point (argmax of the logits), when the embedder has logits. */
+  predictions?: Uint8Array;
 }
 
 export interface ProjectedFrame {

@@ -10,6 +10,7 @@ import { installPanel } from './panel.js';
 import { applySelection, modeOf, pointsMatching, resetSelection, selectedIndices } from './select.js';
 import { installColourBy } from './colourby.js';
 import { installHash } from './hash.js';
+import { installRecord } from './record.js';
 import { buildCharts, drawCharts } from './charts.js';
 import { loadInitial, startPolling } from './live.js';
 import { installHook } from './hook.js';
@@ -79,6 +80,7 @@ installPointer();
 installGestures();
 installPanel();
 installColourBy();
+installRecord();
 $('search').addEventListener('keydown', (event) => {
   if (event.key !== 'Enter') return;
   event.preventDefault();
