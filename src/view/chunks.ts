@@ -2,14 +2,17 @@
  * The page's data files beside it, in `<embeddings>/page/`: `frames-NNNNNN.js`, one per batch of
  * frames the watcher appended, and `index.js`, which says how many there are. They are scripts,
  * not JSON, because a page opened from file:// may load scripts but not fetch files: each calls a
- * function of the page with its data (`timelapseChunk({...})`, `timelapseIndex({...})`).
+ * function of the page with its data (`timelapseChunk({...})`, `timelapseIndex({...})`);
+ * `header.js` repeats the page's header so that another page can show this run beside its own.
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Bounds, FrameChunk } from './encode.ts';
+import type { Bounds, FrameChunk, PageHeader } from './encode.ts';
 
 export const CHUNK_DIR = 'page';
 export const INDEX_FILE = 'index.js';
+/** The page's header again, for other pages (a run compared side by side): `timelapseHeader({...})`. */
+export const HEADER_FILE = 'header.js';
 
 export interface ChunkIndex {
   chain: string;
@@ -27,6 +30,10 @@ function scriptJson(value: unknown): string {
 
 export function chunkScript(chunk: FrameChunk): string {
   return `timelapseChunk(${scriptJson(chunk)});\n`;
+}
+
+export function headerScript(header: PageHeader): string {
+  return `timelapseHeader(${scriptJson(header)});\n`;
 }
 
 export function indexScript(index: ChunkIndex): string {

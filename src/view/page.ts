@@ -18,9 +18,11 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { parseNumberTable } from '../util/tsv.ts';
 import {
   CHUNK_DIR,
+  HEADER_FILE,
   INDEX_FILE,
   chunkFileName,
   chunkScript,
+  headerScript,
   indexScript,
   readWrittenChunks,
   removeChunkFiles,
@@ -173,11 +175,12 @@ export class TimelapsePage {
     for (const step of chunk.steps) this.pending.delete(step);
   }
 
-  /** Rewrites the HTML only when it differs: an open page polls it, and a rewrite makes it look. */
+  /** Rewrites the HTML (and header.js) only when they differ: an open page polls the HTML. */
   private async writePageIfChanged(chain: string): Promise<void> {
-    const html = renderTimelapseHtml(this.header(chain));
-    const old = await readFile(this.path, 'utf8').catch(() => null);
-    if (old !== html) await writeFileAtomic(this.path, html);
+    const header = this.header(chain);
+    await mkdir(this.chunkDir, { recursive: true });
+    await writeIfChanged(join(this.chunkDir, HEADER_FILE), headerScript(header));
+    await writeIfChanged(this.path, renderTimelapseHtml(header));
   }
 
   private async readPositions(step: number): Promise<Float64Array> {
@@ -199,6 +202,11 @@ export class TimelapsePage {
     }
     return Float64Array.from(table.data);
   }
+}
+
+async function writeIfChanged(path: string, text: string): Promise<void> {
+  const old = await readFile(path, 'utf8').catch(() => null);
+  if (old !== text) await writeFileAtomic(path, text);
 }
 
 function newChain(): string {

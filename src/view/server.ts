@@ -13,6 +13,7 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
 import { PAGE_FILE } from './page.ts';
+import { comparableRuns, compareUrl } from './comparable.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -61,14 +62,18 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function indexPage(logdir: string, runs: RunListing[]): string {
+function indexPage(logdir: string, runs: RunListing[], comparable: Map<string, string[]>): string {
   const rows = runs.map((run) => {
+    const others = (comparable.get(run.name) ?? []).map(
+      (o) => `<a href="${compareUrl(run.name, o)}">${escapeHtml(o)}</a>`,
+    );
+    const compare = others.length > 0 ? ` · compare with ${others.join(', ')}` : '';
     const frames = run.frames === null ? 'no frames yet' : `${run.frames} frame${run.frames === 1 ? '' : 's'}`;
     const name = escapeHtml(run.name);
     const link = run.hasPage
       ? `<a href="${pageUrl(run.name)}">${name}</a>`
       : `${name} <small>(waiting for the watcher)</small>`;
-    return `<li>${link} · ${frames}</li>`;
+    return `<li>${link} · ${frames}${compare}</li>`;
   });
   const list =
     rows.length > 0
@@ -167,7 +172,12 @@ export async function createViewServer(logdir: string): Promise<Server> {
     }
     const target = request.url ?? '/';
     if (target === '/' || target.startsWith('/?')) {
-      send(response, 200, indexPage(logdir, await listViewRuns(logdir)), 'text/html; charset=utf-8');
+      const runs = await listViewRuns(logdir);
+      const comparable = await comparableRuns(
+        logdir,
+        runs.filter((r) => r.hasPage).map((r) => r.name),
+      );
+      send(response, 200, indexPage(logdir, runs, comparable), 'text/html; charset=utf-8');
       return;
     }
     const resolved = await resolveRequestPath(logdir, rootReal, target);

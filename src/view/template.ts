@@ -59,6 +59,9 @@ ${STYLE}</style>
 <main>
   <div id="stage">
     <canvas id="scatter" aria-label="t-SNE scatter of the test images"></canvas>
+    <canvas id="scatterB" aria-label="the compared run's t-SNE scatter of the same test images"></canvas>
+    <div id="compareA" class="runName"></div><div id="compareB" class="runName"></div>
+    <div id="compareNote" class="hint" hidden></div>
     <div id="card">
       <div id="thumb"></div>
       <div class="what"><div class="cls"></div><div class="idx"></div><div class="pt hint"></div></div>

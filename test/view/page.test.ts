@@ -124,7 +124,11 @@ test('the page is written atomically; a new TimelapsePage (restarted watcher) re
   await first.update(records.slice(0, 2), { step: 10, positions: made[1]!.positions });
   assert.deepEqual((await pageData(first.path)).steps, [0, 10]);
   assert.deepEqual((await readdir(dir)).sort(), ['frames', 'page', 'timelapse.html'], 'no temporary file left');
-  assert.deepEqual((await readdir(join(dir, 'page'))).sort(), ['frames-000000.js', 'index.js'], 'nor beside the page');
+  assert.deepEqual(
+    (await readdir(join(dir, 'page'))).sort(),
+    ['frames-000000.js', 'header.js', 'index.js'],
+    'nor beside the page',
+  );
 
   const restarted = new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile });
   await restarted.update(records);

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { PAGE_HOOKS_ENV } from '../../src/view/bundle.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
-import { REPO_ROOT, runCliToEnd } from '../helpers/cli.ts';
+import { REPO_ROOT, runCliToEnd, startCli, until } from '../helpers/cli.ts';
 import { collectErrors, decodeVideo, inPolygon, parseCsv, trainRun } from './helpers/player.ts';
 
 // The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
@@ -41,6 +41,7 @@ test(
     await mkdir(ARTIFACTS, { recursive: true });
     const logdir = join(base, 'logs');
     await trainRun(logdir, 'a', VAL);
+    await trainRun(logdir, 'b', VAL, 2);
     await runCliToEnd(['watch', '--once', '--logdir', logdir, '--val-size', String(VAL), '--inference-threads', '1']);
     const embeddings = join(logdir, 'a', 'embeddings');
     const state = JSON.parse(await readFile(join(embeddings, 'state.json'), 'utf8')) as {
@@ -221,6 +222,43 @@ test(
       assert.ok(video.duration < 10, `duration ${video.duration} s`);
     });
 
+    await t.test('two runs of one log directory side by side: one slider, linked hover; view links them', async () => {
+      const view = startCli(['view', '--logdir', logdir, '--port', '0']);
+      t.after(() => view.process.kill('SIGTERM'));
+      const address = () => view.lines.map((line) => /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1]).find(Boolean);
+      await until('view to print its address', () => address() !== undefined, 30);
+      const side = await context.newPage();
+      const sideErrors = collectErrors(side);
+      await side.goto(address()!);
+      await side.click('a[href^="/a/"][href*="#compare="]');
+      await ready(side);
+      await side.waitForFunction(() => window.timelapse.compare !== null);
+      assert.match(decodeURIComponent(await side.evaluate(() => location.hash)), /compare=\.\.\/\.\.\/b\/embeddings/);
+      await side.keyboard.press('ArrowRight');
+      await ready(side);
+      const linked = await side.evaluate(() => ({ step: window.timelapse.step, other: window.timelapse.compare }));
+      assert.equal(linked.other.run, 'b');
+      assert.equal(linked.other.step, linked.step, 'the same batch size: the same step is the same images seen');
+      const probe = await isolatedInB(side, VAL);
+      assert.ok(probe >= 0, 'some point stands alone in the compared run');
+      const at = await side.evaluate((i) => window.timelapse.pointScreenB(i), probe);
+      await side.mouse.move(at.x, at.y);
+      await side.waitForFunction((i) => window.timelapse.hovered === i, probe);
+      const metadata = (await readFile(join(embeddings, 'projector', 'metadata.tsv'), 'utf8')).trim().split('\n');
+      assert.equal(await side.textContent('#card .idx'), `test image #${metadata[probe + 1]!.split('\t')[2]}`);
+      await side.screenshot({ path: join(ARTIFACTS, 'player-side-by-side.png') });
+      assert.deepEqual(sideErrors, [], 'no console errors side by side');
+      await side.close();
+    });
+
     assert.deepEqual(errors, [], 'no console errors');
   },
 );
+
+/** A point of the compared run with no other within 12 px there, so hovering it is unambiguous. */
+async function isolatedInB(page: Page, count: number): Promise<number> {
+  return page.evaluate((n) => {
+    const at = Array.from({ length: n }, (_, i) => window.timelapse.pointScreenB(i) as { x: number; y: number });
+    return at.findIndex((p, i) => at.every((q, j) => j === i || (p.x - q.x) ** 2 + (p.y - q.y) ** 2 > 144));
+  }, count);
+}

@@ -102,11 +102,14 @@ function rgbFor(i, predictions, scale, column) {
   }
 }
 
-let plan = null;
-let planKey = '';
+/** The last plan per slot ('main', or a run compared beside it), with the key it was made for. */
+const plans = new Map();
 
-/** { rgb: Uint8Array(3n), layer: Uint8Array(n) } for the state now. */
-export function paintPlan() {
+/**
+ * { rgb: Uint8Array(3n), layer: Uint8Array(n) } for the state now. A run compared beside this one
+ * passes its own slot, its predictions at its own frame, and a key that names them.
+ */
+export function paintPlan(slot = 'main', ownPredictions = undefined, ownKey = '') {
   const perStep = colouring.mode === 'predicted' || colouring.mode === 'right';
   const key = [
     app.version,
@@ -116,13 +119,15 @@ export function paintPlan() {
     selection.version,
     colouring.mode,
     perStep ? app.frameIndex : -1,
+    ownKey,
   ].join('|');
-  if (plan && key === planKey) return plan;
+  const known = plans.get(slot);
+  if (known && known.key === key) return known.plan;
   const n = app.count;
   const rgb = new Uint8Array(3 * n);
   const layer = new Uint8Array(n);
   const selected = selection.count > 0 ? selection.mask : null;
-  const predictions = perStep ? predictionsNow() : null;
+  const predictions = perStep ? (ownPredictions === undefined ? predictionsNow() : ownPredictions) : null;
   const column = colouring.mode.startsWith('meta:') ? metadataColumn(colouring.mode.slice(5)) : null;
   const scale = column ? columnScale(column) : null;
   for (let i = 0; i < n; i++) {
@@ -136,8 +141,8 @@ export function paintPlan() {
     else if (selected && !selected[i]) layer[i] = FADED;
     else layer[i] = FULL;
   }
-  plan = { rgb, layer, anyFaded: layer.includes(FADED), scale };
-  planKey = key;
+  const plan = { rgb, layer, anyFaded: layer.includes(FADED), scale };
+  plans.set(slot, { key, plan });
   return plan;
 }
 

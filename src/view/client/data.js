@@ -62,11 +62,8 @@ function grow(extent, positions) {
   return box;
 }
 
-/** Adds a chunk's frames (a step already shown is replaced); returns how many were added. */
-export function addChunk(chunk) {
-  if (!app.header || chunk.chain !== app.header.chain) return 0;
-  const wasAtEnd = app.frames.length > 0 && app.frameIndex === app.frames.length - 1;
-  const hadFrames = app.frames.length > 0;
+/** Adds a chunk's frames to `store` (app, or a compared run): decoded, kept sorted by step. */
+export function mergeChunk(store, chunk) {
   chunk.steps.forEach((step, k) => {
     const positions = decodePositions(chunk.frames[k], chunk.bounds);
     app.decodedFrames++;
@@ -74,14 +71,30 @@ export function addChunk(chunk) {
     const metrics = {};
     for (const key of Object.keys(chunk.metrics || {})) metrics[key] = chunk.metrics[key][k];
     const frame = { step, positions, predictions: prediction ? decodeBase64(prediction) : null, metrics };
-    app.extent = grow(app.extent, positions);
-    const at = app.frames.findIndex((f) => f.step >= step);
-    if (at < 0) app.frames.push(frame);
-    else if (app.frames[at].step === step) app.frames[at] = frame;
-    else app.frames.splice(at, 0, frame);
+    store.extent = grow(store.extent, positions);
+    const at = store.frames.findIndex((f) => f.step >= step);
+    if (at < 0) store.frames.push(frame);
+    else if (store.frames[at].step === step) store.frames[at] = frame;
+    else store.frames.splice(at, 0, frame);
   });
+}
+
+/** Adds a chunk of this page's frames (a step already shown is replaced); returns how many. */
+export function addChunk(chunk) {
+  if (!app.header || chunk.chain !== app.header.chain) return 0;
+  const wasAtEnd = app.frames.length > 0 && app.frameIndex === app.frames.length - 1;
+  const hadFrames = app.frames.length > 0;
+  mergeChunk(app, chunk);
   if (!hadFrames && app.frames.length > 0) app.current.set(app.frames[0].positions);
   app.version++;
   emit('frames', { wasAtEnd, hadFrames });
   return chunk.steps.length;
 }
+
+/** Images the model had seen at a frame: its `samplesSeen` when the page has it, else its step. */
+export function imagesSeen(frame) {
+  const seen = frame.metrics.samplesSeen;
+  return typeof seen === 'number' ? seen : frame.step;
+}
+
+export { decodeUint32 };

@@ -10,8 +10,10 @@ const canvas = $('scatter');
 const ctx = canvas.getContext('2d', { alpha: false });
 let stamp = null;
 let image = null;
-/** Extra drawing on top of the scatter (selection outline, lasso): functions of the 2D context. */
+/** Extra drawing on top of the scatter (the lasso being drawn): functions of the 2D context. */
 export const overlays = [];
+/** Other scatters drawn whenever this one is (a run compared side by side). */
+export const companions = [];
 
 export function resizeCanvas() {
   const rect = canvas.getBoundingClientRect();
@@ -50,12 +52,7 @@ export function draw(target = ctx) {
   target.setTransform(1, 0, 0, 1, 0, 0);
   if (!image || image.width !== width || image.height !== height) image = target.createImageData(width, height);
   const px = image.data;
-  for (let k = 0; k < px.length; k += 4) {
-    px[k] = BACKGROUND[0];
-    px[k + 1] = BACKGROUND[1];
-    px[k + 2] = BACKGROUND[2];
-    px[k + 3] = 255;
-  }
+  clearPixels(px);
   if (app.header && app.current && stamp) drawPoints(px, width, height);
   target.putImageData(image, 0, 0);
   target.setTransform(view.dpr, 0, 0, view.dpr, 0, 0);
@@ -63,21 +60,26 @@ export function draw(target = ctx) {
   for (const overlay of overlays) overlay(target);
   if (app.pinned >= 0) drawTrail(target, app.pinned);
   if (app.hovered >= 0) ring(target, app.hovered, '#262626');
+  for (const companion of companions) companion();
 }
 
 function drawPoints(px, width, height) {
+  blendPoints(px, width, height, app.current, paintPlan(), screenX, screenY);
+}
+
+/** Blends every point's disc into the RGBA pixels `px` (faded ones first), at (sx(x), sy(y)) CSS px. */
+export function blendPoints(px, width, height, positions, plan, sx, sy) {
   const dpr = view.dpr;
   const { dx, dy, a } = stamp;
-  const { rgb, layer, anyFaded } = paintPlan();
-  const current = app.current;
-  const n = app.count;
+  const { rgb, layer, anyFaded } = plan;
+  const n = layer.length;
   // Faded points first, so the ones in full colour lie on top.
   for (let pass = anyFaded ? FADED : FULL; pass <= FULL; pass++) {
     const alpha = pass === FADED ? FADED_ALPHA : 1;
     for (let i = 0; i < n; i++) {
       if (layer[i] !== pass) continue;
-      const cx = Math.round(screenX(current[2 * i]) * dpr);
-      const cy = Math.round(screenY(current[2 * i + 1]) * dpr);
+      const cx = Math.round(sx(positions[2 * i]) * dpr);
+      const cy = Math.round(sy(positions[2 * i + 1]) * dpr);
       if (cx < -8 || cy < -8 || cx >= width + 8 || cy >= height + 8) continue;
       const r = rgb[3 * i];
       const g = rgb[3 * i + 1];
@@ -93,6 +95,16 @@ function drawPoints(px, width, height) {
         px[at + 2] += (b - px[at + 2]) * w;
       }
     }
+  }
+}
+
+/** Fills `image` (RGBA) with the scatter's background. */
+export function clearPixels(px) {
+  for (let k = 0; k < px.length; k += 4) {
+    px[k] = BACKGROUND[0];
+    px[k + 1] = BACKGROUND[1];
+    px[k + 2] = BACKGROUND[2];
+    px[k + 3] = 255;
   }
 }
 

@@ -1,5 +1,6 @@
 // The view in the URL's hash, so a link or a reload brings it back: step, selection (compactly),
-// pinned point, zoom (scale and the data point at the centre) and colouring. Written with
+// pinned point, zoom (scale and the data point at the centre), colouring and the run compared
+// beside this one (`compare=` its embeddings folder, relative to this page). Written with
 // replaceState as things change (no history entry per change), read once the frames are in and
 // whenever the hash is edited.
 import { app, on, selection } from './state.js';
@@ -8,6 +9,7 @@ import { goTo } from './animation.js';
 import { applySelection, selectedIndices } from './select.js';
 import { pin } from './pointer.js';
 import { setColouring } from './colourby.js';
+import { startCompare, other } from './compare.js';
 
 let timer = 0;
 let applying = false;
@@ -76,6 +78,7 @@ function stateText() {
     const cy = dataY(view.height / 2);
     parts.push('zoom=' + [zoom.k, cx, cy].map((v) => Number(v.toPrecision(6))).join(','));
   }
+  if (other.path) parts.push('compare=' + encodeURIComponent(other.path));
   const mode = document.getElementById('colourBy').value;
   if (mode && mode !== 'class') parts.push('colour=' + encodeURIComponent(mode));
   return parts.join('&');
@@ -122,11 +125,13 @@ export function applyHash() {
   } finally {
     applying = false;
   }
+  const compare = fields.get('compare');
+  if (compare && !other.path) void startCompare(decodeURIComponent(compare)).then(scheduleWrite);
   app.dirty = true;
 }
 
 export function installHash() {
   applyHash();
-  for (const event of ['step', 'selection', 'pinned', 'zoom', 'colouring']) on(event, scheduleWrite);
+  for (const event of ['step', 'selection', 'pinned', 'zoom', 'colouring', 'compare']) on(event, scheduleWrite);
   window.addEventListener('hashchange', applyHash);
 }

@@ -1,6 +1,6 @@
 // The timelapse player: bundled into timelapse.html by src/view/bundle.ts. It reads its header
 // from the <script id="timelapse-data"> block and its frames from the chunk files beside it.
-import { app, $, on } from './state.js';
+import { app, $, on, emit } from './state.js';
 import { fitView } from './geometry.js';
 import { goTo, setPlaying, stepTransition, advancePlayback, resetHold } from './animation.js';
 import { draw, resizeCanvas } from './draw.js';
@@ -11,6 +11,7 @@ import { applySelection, modeOf, pointsMatching, resetSelection, selectedIndices
 import { installColourBy } from './colourby.js';
 import { installHash } from './hash.js';
 import { installRecord } from './record.js';
+import { installCompare, comparing, other, bx, by } from './compare.js';
 import { buildCharts, drawCharts } from './charts.js';
 import { loadInitial, startPolling } from './live.js';
 import { installHook } from './hook.js';
@@ -39,7 +40,7 @@ function resize() {
   resizeCanvas();
   fitView();
   drawCharts();
-  app.dirty = true;
+  emit('resize');
 }
 
 function onHeader() {
@@ -81,6 +82,7 @@ installGestures();
 installPanel();
 installColourBy();
 installRecord();
+installCompare();
 $('search').addEventListener('keydown', (event) => {
   if (event.key !== 'Enter') return;
   event.preventDefault();
@@ -111,7 +113,19 @@ document.addEventListener('keyup', (event) => {
 });
 window.addEventListener('resize', resize);
 
-if (TEST_HOOKS) installHook({ selected: () => selectedIndices() });
+if (TEST_HOOKS) {
+  installHook({
+    selected: () => selectedIndices(),
+    compare: () =>
+      comparing()
+        ? { run: other.header.run, frameIndex: other.frameIndex, step: other.frames[other.frameIndex].step }
+        : null,
+    pointScreenB: () => (i) => {
+      const rect = $('scatterB').getBoundingClientRect();
+      return { x: rect.left + bx(other.current[2 * i]), y: rect.top + by(other.current[2 * i + 1]) };
+    },
+  });
+}
 requestAnimationFrame(tick);
 void loadInitial(JSON.parse($('timelapse-data').textContent)).then(() => {
   app.ready = true;
