@@ -173,6 +173,12 @@ async function browserMeasures(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 300));
     counting = false;
     const decoded = (await page.evaluate(() => window.timelapse.decodedFrames)) - decodedBefore;
+    const tools = await measureTools(page, points);
+    // Playback again, with 5,000 points selected (the rest faded) and one pinned with its trail,
+    // once the panel has worked out the selection's measures over the steps (in the background).
+    await page.evaluate(() => document.querySelector('#thumbs .thumb').click());
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const selectedPlayback = await measurePlayback(page);
     emit(
       {
         event: 'browser',
@@ -184,6 +190,9 @@ async function browserMeasures(): Promise<void> {
         framesPlayed: playback.frameIndex,
         liveUpdateBytes: transferred,
         liveUpdateDecodedFrames: decoded,
+        ...tools,
+        selectedFps: selectedPlayback.fps,
+        selectedP95IntervalMs: selectedPlayback.p95,
       },
       [
         `load (view, decode, first draw): ${loadMs.toFixed(0)} ms`,
@@ -193,12 +202,64 @@ async function browserMeasures(): Promise<void> {
         `hover (nearest of ${points.toLocaleString('en-US')} points + card): ${hoverMs.toFixed(2)} ms`,
         `live update (one new frame through view): ${formatBytes(transferred)} transferred ` +
           `(${transferred} bytes), ${decoded} frame${decoded === 1 ? '' : 's'} decoded`,
+        `lasso (pointer up: points inside, selection, panel): ${tools.lassoMs.toFixed(1)} ms ` +
+          `for ${tools.lassoSelected.toLocaleString('en-US')} of ${points.toLocaleString('en-US')} points`,
+        `selection panel for ${tools.panelSelected.toLocaleString('en-US')} points: ${tools.panelMs.toFixed(1)} ms ` +
+          `to the first painted frame with ${tools.thumbnails} thumbnails`,
+        `playback at 4× with ${tools.panelSelected.toLocaleString('en-US')} selected and one trail: ` +
+          `${selectedPlayback.fps.toFixed(1)} frames/s, 95th-percentile frame interval ` +
+          `${selectedPlayback.p95.toFixed(1)} ms`,
       ].join('\n'),
     );
   } finally {
     await context.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+interface ToolTimes {
+  lassoMs: number;
+  lassoSelected: number;
+  panelMs: number;
+  panelSelected: number;
+  thumbnails: number;
+}
+
+/** A lasso drawn with pointer events, then a search that selects 5,000 points (the panel opens). */
+async function measureTools(page: import('playwright-core').Page, count: number): Promise<ToolTimes> {
+  return page.evaluate(`(async () => {
+    const canvas = document.getElementById('scatter');
+    const rect = canvas.getBoundingClientRect();
+    const fire = (type, [x, y]) =>
+      canvas.dispatchEvent(new PointerEvent(type, {
+        clientX: rect.left + x * rect.width, clientY: rect.top + y * rect.height,
+        button: 0, buttons: 1, pointerId: 1, pointerType: 'mouse', bubbles: true,
+      }));
+    const corners = [[0.4, 0.4], [0.6, 0.37], [0.63, 0.6], [0.5, 0.66], [0.37, 0.58], [0.4, 0.4]];
+    fire('pointerdown', corners[0]);
+    for (let c = 1; c < corners.length; c++) {
+      for (let k = 1; k <= 12; k++) {
+        const t = k / 12;
+        const [a, b] = [corners[c - 1], corners[c]];
+        fire('pointermove', [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]);
+      }
+    }
+    const lassoStart = performance.now();
+    fire('pointerup', corners[0]);
+    const lassoMs = performance.now() - lassoStart;
+    const lassoSelected = window.timelapse.selected.length;
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    const search = document.getElementById('search');
+    search.value = '0-' + (Math.min(5000, ${count}) - 1);
+    const panelStart = performance.now();
+    search.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    const cells = [...document.querySelectorAll('#thumbs .thumb')];
+    const thumbnails = cells.filter((t) => t.style.display !== 'none').length;
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    const panelMs = performance.now() - panelStart;
+    return { lassoMs, lassoSelected, panelMs, panelSelected: window.timelapse.selected.length, thumbnails };
+  })()`);
 }
 
 async function measurePlayback(page: import('playwright-core').Page) {

@@ -219,6 +219,9 @@ export function encodeChunk(
   const bounds = chunkBounds(sorted, options.previous);
   const metrics: FrameChunk['metrics'] = {};
   for (const { key } of options.measures) metrics[key] = sorted.map((f) => measureValue(f, key));
+  // Images seen, when the records have it: a compared run's frames are matched by it.
+  if (sorted.some((f) => measureValue(f, 'samplesSeen') !== null))
+    metrics.samplesSeen = sorted.map((f) => measureValue(f, 'samplesSeen'));
   return {
     chain: options.chain,
     index: options.index,

@@ -71,7 +71,11 @@ function onDown(event) {
   if (event.button !== 0 && event.button !== 1) return;
   const kind = event.button === 1 ? 'pan' : tool;
   drag = { kind, start: at, end: at, last: at, points: [at], moved: false };
-  canvas.setPointerCapture(event.pointerId);
+  try {
+    canvas.setPointerCapture(event.pointerId);
+  } catch {
+    // A pointer the browser does not track (a synthetic event): the drag works without capture.
+  }
 }
 
 function onMove(event) {

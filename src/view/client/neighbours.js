@@ -34,6 +34,9 @@ function gridOf(positions, n) {
   return { side, cellW, cellH, minX, minY, start, items };
 }
 
+const bestD = new Float64Array(K);
+const bestJ = new Int32Array(K);
+
 /** The share of point i's K nearest neighbours (grid search, ring by ring) labelled like it. */
 function hitOf(i, positions, labels, grid) {
   const { side, cellW, cellH, minX, minY, start, items } = grid;
@@ -41,37 +44,42 @@ function hitOf(i, positions, labels, grid) {
   const y = positions[2 * i + 1];
   const cx = Math.min(side - 1, Math.floor((x - minX) / cellW));
   const cy = Math.min(side - 1, Math.floor((y - minY) / cellH));
-  const best = [];
+  const ringWidth = Math.min(cellW, cellH);
+  let found = 0;
   for (let r = 0; r < side; r++) {
     for (let gy = cy - r; gy <= cy + r; gy++) {
       if (gy < 0 || gy >= side) continue;
-      for (let gx = cx - r; gx <= cx + r; gx++) {
-        if (gx < 0 || gx >= side || (Math.abs(gx - cx) !== r && Math.abs(gy - cy) !== r)) continue;
+      const edgeRow = gy === cy - r || gy === cy + r;
+      for (let gx = cx - r; gx <= cx + r; gx += edgeRow ? 1 : 2 * r || 1) {
+        if (gx < 0 || gx >= side) continue;
         const cell = gy * side + gx;
         for (let s = start[cell]; s < start[cell + 1]; s++) {
           const j = items[s];
           if (j === i) continue;
           const dx = positions[2 * j] - x;
           const dy = positions[2 * j + 1] - y;
-          best.push([dx * dx + dy * dy, j]);
+          const d = dx * dx + dy * dy;
+          if (found === K && d >= bestD[K - 1]) continue;
+          // Insertion into the K best so far, kept sorted.
+          let at = found < K ? found++ : K - 1;
+          while (at > 0 && bestD[at - 1] > d) {
+            bestD[at] = bestD[at - 1];
+            bestJ[at] = bestJ[at - 1];
+            at--;
+          }
+          bestD[at] = d;
+          bestJ[at] = j;
         }
       }
     }
     // Every point within r cells' distance has been seen: the K nearest are final once the K-th
     // is closer than that.
-    if (best.length >= K) {
-      best.sort((a, b) => a[0] - b[0]);
-      best.length = Math.min(best.length, 4 * K);
-      const reach = r * Math.min(cellW, cellH);
-      if (best[K - 1][0] <= reach * reach) break;
-    }
+    if (found === K && bestD[K - 1] <= (r * ringWidth) ** 2) break;
   }
-  best.sort((a, b) => a[0] - b[0]);
-  const k = Math.min(K, best.length);
-  if (k === 0) return 0;
+  if (found === 0) return 0;
   let same = 0;
-  for (let s = 0; s < k; s++) if (labels[best[s][1]] === labels[i]) same++;
-  return same / k;
+  for (let s = 0; s < found; s++) if (labels[bestJ[s]] === labels[i]) same++;
+  return same / found;
 }
 
 /** { spread, hit } of the points `members` in one frame of `n` points. */

@@ -121,7 +121,12 @@ export function renderPanel() {
   $('selCount').textContent = members.length.toLocaleString('en-US') + ' selected';
   renderClasses();
   renderThumbnails();
-  computeMeasures();
+  if (measures.version !== selection.version) {
+    measures = { version: selection.version, frames: app.frames.length, spread: [], hit: [], next: 0 };
+  }
+  drawMeasures();
+  // After the panel is painted: the measures over the steps come in a few milliseconds at a time.
+  setTimeout(computeMeasures, 0);
 }
 
 export function installPanel() {
