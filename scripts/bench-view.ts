@@ -177,7 +177,7 @@ async function browserMeasures(): Promise<void> {
     // Playback again, with 5,000 points selected (the rest faded) and one pinned with its trail,
     // once the panel has worked out the selection's measures over the steps (in the background).
     await page.evaluate(() => document.querySelector('#thumbs .thumb').click());
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await page.waitForFunction(() => !window.timelapse.measuresPending, undefined, { timeout: 120_000 });
     const selectedPlayback = await measurePlayback(page);
     emit(
       {

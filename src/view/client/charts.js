@@ -48,8 +48,11 @@ function nearestIndex(x, width) {
 export function drawSeries(el, values, color = '#4878d0') {
   const rect = el.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
-  el.width = Math.max(1, Math.round(rect.width * dpr));
-  el.height = Math.max(1, Math.round(rect.height * dpr));
+  const width = Math.max(1, Math.round(rect.width * dpr));
+  const height = Math.max(1, Math.round(rect.height * dpr));
+  // Resizing reallocates the canvas: only when its size changed (charts redraw on every step).
+  if (el.width !== width) el.width = width;
+  if (el.height !== height) el.height = height;
   const c = el.getContext('2d');
   c.setTransform(dpr, 0, 0, dpr, 0, 0);
   c.clearRect(0, 0, rect.width, rect.height);

@@ -99,7 +99,12 @@ function drawB() {
   clearPixels(image.data);
   const frame = other.frames[other.frameIndex];
   const plan = paintPlan('compare', frame.predictions, 'b' + other.frameIndex);
-  blendPoints(image.data, width, height, other.current, plan, bx, by);
+  blendPoints(image.data, width, height, other.current, plan, {
+    ax: zoom.k * viewB.scale,
+    bx: zoom.k * viewB.offsetX + zoom.tx,
+    ay: -zoom.k * viewB.scale,
+    by: zoom.k * viewB.offsetY + zoom.ty,
+  });
   ctx.putImageData(image, 0, 0);
   ctx.setTransform(viewB.dpr, 0, 0, viewB.dpr, 0, 0);
   if (app.pinned >= 0) drawTrailB(app.pinned);

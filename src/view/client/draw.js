@@ -2,7 +2,7 @@
 // smooth) blended per point, then a single putImageData. With a software canvas (no GPU) this is
 // several times faster than 10,000 drawImage or arc calls. Trails and rings go on top.
 import { app, $ } from './state.js';
-import { view, screenX, screenY, dotRadius } from './geometry.js';
+import { view, screenX, screenY, dotRadius, transform } from './geometry.js';
 import { paintPlan, cssColorOf, FADED, FULL, FADED_ALPHA } from './colour.js';
 
 const BACKGROUND = [0xea, 0xea, 0xf2];
@@ -43,7 +43,7 @@ export function makeStamp() {
       }
     }
   }
-  stamp = { dx: Int32Array.from(dx), dy: Int32Array.from(dy), a: Float32Array.from(a) };
+  stamp = { dx: Int32Array.from(dx), dy: Int32Array.from(dy), a: Float32Array.from(a), reach: (size + 1) / 2 };
 }
 
 export function draw(target = ctx) {
@@ -64,30 +64,39 @@ export function draw(target = ctx) {
 }
 
 function drawPoints(px, width, height) {
-  blendPoints(px, width, height, app.current, paintPlan(), screenX, screenY);
+  blendPoints(px, width, height, app.current, paintPlan(), transform());
 }
 
-/** Blends every point's disc into the RGBA pixels `px` (faded ones first), at (sx(x), sy(y)) CSS px. */
-export function blendPoints(px, width, height, positions, plan, sx, sy) {
+/**
+ * Blends every point's disc into the RGBA pixels `px` (faded ones first); a point at (x, y) in
+ * data units is drawn at (ax·x + bx, ay·y + by) CSS px.
+ */
+export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by }) {
   const dpr = view.dpr;
-  const { dx, dy, a } = stamp;
+  const { dx, dy, a, reach } = stamp;
   const { rgb, layer, anyFaded } = plan;
   const n = layer.length;
+  const axd = ax * dpr;
+  const bxd = bx * dpr;
+  const ayd = ay * dpr;
+  const byd = by * dpr;
   // Faded points first, so the ones in full colour lie on top.
   for (let pass = anyFaded ? FADED : FULL; pass <= FULL; pass++) {
     const alpha = pass === FADED ? FADED_ALPHA : 1;
     for (let i = 0; i < n; i++) {
       if (layer[i] !== pass) continue;
-      const cx = Math.round(sx(positions[2 * i]) * dpr);
-      const cy = Math.round(sy(positions[2 * i + 1]) * dpr);
-      if (cx < -8 || cy < -8 || cx >= width + 8 || cy >= height + 8) continue;
+      const cx = Math.round(positions[2 * i] * axd + bxd);
+      const cy = Math.round(positions[2 * i + 1] * ayd + byd);
+      if (cx < -reach || cy < -reach || cx >= width + reach || cy >= height + reach) continue;
       const r = rgb[3 * i];
       const g = rgb[3 * i + 1];
       const b = rgb[3 * i + 2];
+      // Wholly inside the canvas (nearly always): no bounds check per pixel.
+      const inside = cx >= reach && cy >= reach && cx < width - reach && cy < height - reach;
       for (let k = 0; k < a.length; k++) {
         const x = cx + dx[k];
         const y = cy + dy[k];
-        if (x < 0 || y < 0 || x >= width || y >= height) continue;
+        if (!inside && (x < 0 || y < 0 || x >= width || y >= height)) continue;
         const at = 4 * (y * width + x);
         const w = a[k] * alpha;
         px[at] += (r - px[at]) * w;
@@ -98,14 +107,20 @@ export function blendPoints(px, width, height, positions, plan, sx, sy) {
   }
 }
 
-/** Fills `image` (RGBA) with the scatter's background. */
+let background = null;
+
+/** Fills the RGBA pixels `px` with the scatter's background (a copy of one filled buffer). */
 export function clearPixels(px) {
-  for (let k = 0; k < px.length; k += 4) {
-    px[k] = BACKGROUND[0];
-    px[k + 1] = BACKGROUND[1];
-    px[k + 2] = BACKGROUND[2];
-    px[k + 3] = 255;
+  if (!background || background.length !== px.length) {
+    background = new Uint8ClampedArray(px.length);
+    for (let k = 0; k < px.length; k += 4) {
+      background[k] = BACKGROUND[0];
+      background[k + 1] = BACKGROUND[1];
+      background[k + 2] = BACKGROUND[2];
+      background[k + 3] = 255;
+    }
   }
+  px.set(background);
 }
 
 export function ring(target, i, color) {

@@ -26,6 +26,16 @@ export function screenY(y) {
   return zoom.k * (view.offsetY - y * view.scale) + zoom.ty;
 }
 
+/** screenX / screenY as coefficients: x ↦ ax·x + bx, y ↦ ay·y + by (for loops over every point). */
+export function transform() {
+  return {
+    ax: zoom.k * view.scale,
+    bx: zoom.k * view.offsetX + zoom.tx,
+    ay: -zoom.k * view.scale,
+    by: zoom.k * view.offsetY + zoom.ty,
+  };
+}
+
 /** Screen (CSS px) → data units: the inverse of screenX / screenY. */
 export function dataX(px) {
   return ((px - zoom.tx) / zoom.k - view.offsetX) / view.scale;

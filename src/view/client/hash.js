@@ -88,10 +88,15 @@ function scheduleWrite() {
   if (applying) return;
   clearTimeout(timer);
   timer = setTimeout(() => {
+    // Not while playing: the step changes several times a second; the hash follows on pause.
+    if (app.playing) {
+      scheduleWrite();
+      return;
+    }
     const text = stateText();
     const url = location.pathname + location.search + (text ? '#' + text : '');
     history.replaceState(null, '', url);
-  }, 150);
+  }, 300);
 }
 
 export function applyHash() {

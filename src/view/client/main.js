@@ -6,7 +6,7 @@ import { goTo, setPlaying, stepTransition, advancePlayback, resetHold } from './
 import { draw, resizeCanvas } from './draw.js';
 import { hoverAt, pointerPosition, updatePinned, installPointer } from './pointer.js';
 import { installGestures, dragging } from './gestures.js';
-import { installPanel } from './panel.js';
+import { installPanel, measuresPending } from './panel.js';
 import { applySelection, modeOf, pointsMatching, resetSelection, selectedIndices } from './select.js';
 import { installColourBy } from './colourby.js';
 import { installHash } from './hash.js';
@@ -116,6 +116,7 @@ window.addEventListener('resize', resize);
 if (TEST_HOOKS) {
   installHook({
     selected: () => selectedIndices(),
+    measuresPending: () => measuresPending(),
     compare: () =>
       comparing()
         ? { run: other.header.run, frameIndex: other.frameIndex, step: other.frames[other.frameIndex].step }

@@ -113,6 +113,11 @@ function drawMeasures() {
   $('selHitValue').textContent = hit[now] === null ? '…' : hit[now].toFixed(3);
 }
 
+/** Whether the selection's measures over the steps are still being worked out. */
+export function measuresPending() {
+  return !$('selection').hidden && measures.next < app.frames.length;
+}
+
 export function renderPanel() {
   const panel = $('selection');
   members = selectedIndices();
