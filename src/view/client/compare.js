@@ -3,13 +3,15 @@
 // this page's slider (its frame nearest in images seen), and hover, pin, selection, colouring
 // and zoom are shared: a point is the same test image in both.
 import { app, $, on, emit } from './state.js';
-import { zoom, dotRadius, zoomAbout } from './geometry.js';
+import { zoom, dotRadius } from './geometry.js';
 import { ease } from './animation.js';
 import { blendPoints, clearPixels, companions } from './draw.js';
 import { paintPlan, cssColorOf } from './colour.js';
 import { mergeChunk, imagesSeen } from './data.js';
 import { loadOtherRun } from './live.js';
-import { showCard, pin } from './pointer.js';
+import { installPane, drawDrag, dragging } from './gestures.js';
+import { pointsInPolygon } from './select.js';
+import { showCard } from './pointer.js';
 
 const canvas = $('scatterB');
 const ctx = canvas.getContext('2d', { alpha: false });
@@ -43,6 +45,15 @@ function fitB() {
   viewB.scale = Math.min((viewB.width - 2 * MARGIN) / spanX, (viewB.height - 2 * MARGIN) / spanY);
   viewB.offsetX = (viewB.width - spanX * viewB.scale) / 2 - box.minX * viewB.scale;
   viewB.offsetY = (viewB.height + spanY * viewB.scale) / 2 + box.minY * viewB.scale;
+}
+
+function transformB() {
+  return {
+    ax: zoom.k * viewB.scale,
+    bx: zoom.k * viewB.offsetX + zoom.tx,
+    ay: -zoom.k * viewB.scale,
+    by: zoom.k * viewB.offsetY + zoom.ty,
+  };
 }
 
 export function bx(x) {
@@ -99,14 +110,10 @@ function drawB() {
   clearPixels(image.data);
   const frame = other.frames[other.frameIndex];
   const plan = paintPlan('compare', frame.predictions, 'b' + other.frameIndex);
-  blendPoints(image.data, width, height, other.current, plan, {
-    ax: zoom.k * viewB.scale,
-    bx: zoom.k * viewB.offsetX + zoom.tx,
-    ay: -zoom.k * viewB.scale,
-    by: zoom.k * viewB.offsetY + zoom.ty,
-  });
+  blendPoints(image.data, width, height, other.current, plan, transformB());
   ctx.putImageData(image, 0, 0);
   ctx.setTransform(viewB.dpr, 0, 0, viewB.dpr, 0, 0);
+  drawDrag(ctx, pane);
   if (app.pinned >= 0) drawTrailB(app.pinned);
   if (app.hovered >= 0) ringB(app.hovered, '#262626');
 }
@@ -151,6 +158,13 @@ function positionIn(event) {
   return [event.clientX - rect.left, event.clientY - rect.top];
 }
 
+const pane = {
+  canvas,
+  position: positionIn,
+  nearest: (px, py) => nearestB(px, py),
+  pick: (polygon) => pointsInPolygon(polygon, other.current, transformB()),
+};
+
 /** Opens the run whose embeddings folder is `path` (relative to this page) beside this one. */
 export async function startCompare(path) {
   const note = $('compareNote');
@@ -184,6 +198,7 @@ export function installCompare() {
   on('step', follow);
   on('resize', () => comparing() && fitB());
   canvas.addEventListener('mousemove', (event) => {
+    if (dragging()) return;
     const [px, py] = positionIn(event);
     const i = nearestB(px, py);
     if (i !== app.hovered) app.dirty = true;
@@ -195,18 +210,5 @@ export function installCompare() {
     showCard(-1);
     app.dirty = true;
   });
-  canvas.addEventListener('click', (event) => {
-    const i = nearestB(...positionIn(event));
-    pin(i === app.pinned ? -1 : i);
-  });
-  canvas.addEventListener(
-    'wheel',
-    (event) => {
-      event.preventDefault();
-      const [px, py] = positionIn(event);
-      zoomAbout(px, py, Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.0015)));
-      emit('zoom');
-    },
-    { passive: false },
-  );
+  installPane(pane);
 }

@@ -1,13 +1,13 @@
-// What the pointer does on the scatter: a click pins the nearest point; a drag draws a lasso or a
-// box (the tool chosen above the scatter; shift adds, alt takes away) or pans (the pan tool, or
-// the middle button); the wheel, a trackpad pinch or two fingers zoom about the pointer.
+// What the pointer does on a scatter (this run's, or the run compared beside it: a "pane"): a
+// click pins the nearest point; a drag draws a lasso or a box (the tool chosen above the scatter;
+// shift adds, alt takes away) or pans (the pan tool, or the middle button); the wheel, a trackpad
+// pinch or two fingers zoom about the pointer. Zoom and selection are shared by both panes.
 import { app, $, emit } from './state.js';
 import { zoomAbout, panBy, resetZoom } from './geometry.js';
 import { overlays } from './draw.js';
-import { applySelection, modeOf, pointsInPolygon, pointsInBox } from './select.js';
+import { applySelection, modeOf, pointsInPolygon } from './select.js';
 import { nearestPoint, pin, pointerPosition, clearHover } from './pointer.js';
 
-const canvas = $('scatter');
 const DRAG_PX = 4;
 let tool = 'lasso';
 let drag = null;
@@ -32,8 +32,9 @@ function zoomed() {
   emit('zoom');
 }
 
-function drawDrag(ctx) {
-  if (!drag || !drag.moved || drag.kind === 'pan') return;
+/** Draws the lasso or box being dragged on `pane`, if it is being dragged there. */
+export function drawDrag(ctx, pane) {
+  if (!drag || !drag.moved || drag.kind === 'pan' || drag.pane !== pane) return;
   ctx.save();
   ctx.strokeStyle = '#262626';
   ctx.fillStyle = 'rgba(72,120,208,0.10)';
@@ -58,8 +59,8 @@ function pinchState() {
   return { distance: Math.hypot(a[0] - b[0], a[1] - b[1]) || 1, mid: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2] };
 }
 
-function onDown(event) {
-  const at = pointerPosition(event);
+function onDown(pane, event) {
+  const at = pane.position(event);
   if (event.pointerType === 'touch') {
     touches.set(event.pointerId, at);
     if (touches.size === 2) {
@@ -70,16 +71,16 @@ function onDown(event) {
   }
   if (event.button !== 0 && event.button !== 1) return;
   const kind = event.button === 1 ? 'pan' : tool;
-  drag = { kind, start: at, end: at, last: at, points: [at], moved: false };
+  drag = { pane, kind, start: at, end: at, last: at, points: [at], moved: false };
   try {
-    canvas.setPointerCapture(event.pointerId);
+    pane.canvas.setPointerCapture(event.pointerId);
   } catch {
     // A pointer the browser does not track (a synthetic event): the drag works without capture.
   }
 }
 
-function onMove(event) {
-  const at = pointerPosition(event);
+function onMove(pane, event) {
+  const at = pane.position(event);
   if (event.pointerType === 'touch' && touches.has(event.pointerId)) {
     touches.set(event.pointerId, at);
     if (pinch && touches.size === 2) {
@@ -91,7 +92,7 @@ function onMove(event) {
       return;
     }
   }
-  if (!drag) return;
+  if (!drag || drag.pane !== pane) return;
   if (!drag.moved && Math.hypot(at[0] - drag.start[0], at[1] - drag.start[1]) < DRAG_PX) return;
   if (!drag.moved) clearHover();
   drag.moved = true;
@@ -113,19 +114,29 @@ function onUp(event) {
   app.dirty = true;
   if (!finished.moved) return;
   suppressClick = true;
-  if (finished.kind === 'lasso') applySelection(pointsInPolygon(finished.points), modeOf(event));
+  if (finished.kind === 'lasso') applySelection(finished.pane.pick(finished.points), modeOf(event));
   else if (finished.kind === 'box') {
     const [x0, y0] = finished.start;
     const [x1, y1] = finished.end;
-    applySelection(pointsInBox(Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)), modeOf(event));
+    const box = [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ];
+    applySelection(finished.pane.pick(box), modeOf(event));
   }
 }
 
-export function installGestures() {
-  overlays.push(drawDrag);
+/**
+ * Lets the pointer work on `pane`: { canvas, position(event) → [x, y] CSS px in it, nearest(x, y)
+ * → point or -1, pick(polygon) → the points inside }.
+ */
+export function installPane(pane) {
+  const { canvas } = pane;
   canvas.style.touchAction = 'none';
-  canvas.addEventListener('pointerdown', onDown);
-  canvas.addEventListener('pointermove', onMove);
+  canvas.addEventListener('pointerdown', (event) => onDown(pane, event));
+  canvas.addEventListener('pointermove', (event) => onMove(pane, event));
   canvas.addEventListener('pointerup', onUp);
   canvas.addEventListener('pointercancel', onUp);
   canvas.addEventListener('click', (event) => {
@@ -133,14 +144,14 @@ export function installGestures() {
       suppressClick = false;
       return;
     }
-    const i = nearestPoint(...pointerPosition(event));
+    const i = pane.nearest(...pane.position(event));
     pin(i === app.pinned ? -1 : i);
   });
   canvas.addEventListener(
     'wheel',
     (event) => {
       event.preventDefault();
-      const [px, py] = pointerPosition(event);
+      const [px, py] = pane.position(event);
       // A trackpad pinch arrives as a wheel event with ctrlKey, in finer steps.
       const factor = Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.0015));
       zoomAbout(px, py, factor);
@@ -148,6 +159,17 @@ export function installGestures() {
     },
     { passive: false },
   );
+}
+
+export function installGestures() {
+  const main = {
+    canvas: $('scatter'),
+    position: pointerPosition,
+    nearest: nearestPoint,
+    pick: (polygon) => pointsInPolygon(polygon),
+  };
+  overlays.push((ctx) => drawDrag(ctx, main));
+  installPane(main);
   for (const button of document.querySelectorAll('#tools button'))
     button.addEventListener('click', () => setTool(button.dataset.tool));
   $('resetZoom').addEventListener('click', () => {

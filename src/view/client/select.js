@@ -2,7 +2,7 @@
 // lasso or a box on the scatter, by class from the legend, or by search; shift adds to it, alt
 // takes away. Selected points keep their colour, the rest fade.
 import { app, emit, selection } from './state.js';
-import { screenX, screenY } from './geometry.js';
+import { transform } from './geometry.js';
 import { pickable } from './colour.js';
 
 export function resetSelection() {
@@ -40,8 +40,11 @@ export function selectedIndices() {
   return out;
 }
 
-/** The points whose position now (screen px) lies inside `polygon` ([[x, y], …]), even-odd rule. */
-export function pointsInPolygon(polygon) {
+/**
+ * The points whose position (`positions`, drawn with the transform `t`) lies inside `polygon`
+ * ([[x, y], …] CSS px), even-odd rule; this run's scatter as it is now by default.
+ */
+export function pointsInPolygon(polygon, positions = app.current, t = transform()) {
   if (polygon.length < 3) return [];
   let minX = Infinity;
   let maxX = -Infinity;
@@ -58,12 +61,11 @@ export function pointsInPolygon(polygon) {
     maxY = Math.max(maxY, y);
   });
   const inside = [];
-  const current = app.current;
   const m = polygon.length;
   for (let i = 0; i < app.count; i++) {
     if (!pickable(i)) continue;
-    const x = screenX(current[2 * i]);
-    const y = screenY(current[2 * i + 1]);
+    const x = t.ax * positions[2 * i] + t.bx;
+    const y = t.ay * positions[2 * i + 1] + t.by;
     if (x < minX || x > maxX || y < minY || y > maxY) continue;
     let odd = false;
     for (let a = 0, b = m - 1; a < m; b = a++) {
@@ -72,15 +74,6 @@ export function pointsInPolygon(polygon) {
     if (odd) inside.push(i);
   }
   return inside;
-}
-
-export function pointsInBox(x0, y0, x1, y1) {
-  return pointsInPolygon([
-    [x0, y0],
-    [x1, y0],
-    [x1, y1],
-    [x0, y1],
-  ]);
 }
 
 export function pointsOfClass(label) {
