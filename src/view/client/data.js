@@ -96,5 +96,3 @@ export function imagesSeen(frame) {
   const seen = frame.metrics.samplesSeen;
   return typeof seen === 'number' ? seen : frame.step;
 }
-
-export { decodeUint32 };
