@@ -1,16 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   QUANT_MAX,
   decodeUint16,
   dequantise,
+  encodeHeader,
   encodeTimelapse,
   type FrameChunk,
   type TimelapseFrame,
 } from '../../src/view/encode.ts';
+import { PAGE_HOOKS_ENV } from '../../src/view/bundle.ts';
 import { TimelapsePage } from '../../src/view/page.ts';
 import { formatBytes, renderTimelapseHtml } from '../../src/view/template.ts';
 import { frameToTsv } from '../../src/watch/state.ts';
@@ -146,4 +148,57 @@ test('the page is written atomically; a new TimelapsePage (restarted watcher) re
     new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile }).update(records),
     /step-20\.tsv is 1 × 2, expected 4 × 2/,
   );
+});
+
+test('the writer appends: a new frame is one new chunk file, earlier chunks are not rewritten', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'timelapse-append-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const count = 50;
+  const points = { labels: new Uint8Array(count), testIndices: new Int32Array(count), classNames: ['a'], count };
+  const made = frames(count, [0, 10, 20]);
+  const records = made.map(({ positions: _, ...rest }) => rest);
+  const page = new TimelapsePage({ run: 'r', embeddingsDir: dir, points, frameFile: () => join(dir, 'none.tsv') });
+  await page.update(records.slice(0, 1), { step: 0, positions: made[0]!.positions });
+  await page.update(records.slice(0, 2), { step: 10, positions: made[1]!.positions });
+  const chunkDir = join(dir, 'page');
+  const before = new Map<string, { text: string; mtimeMs: number }>();
+  for (const name of await readdir(chunkDir)) {
+    before.set(name, {
+      text: await readFile(join(chunkDir, name), 'utf8'),
+      mtimeMs: (await stat(join(chunkDir, name))).mtimeMs,
+    });
+  }
+  const html = await stat(page.path);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await page.update(records, { step: 20, positions: made[2]!.positions, predictions: new Uint8Array(count).fill(0) });
+  const after = (await readdir(chunkDir)).sort();
+  assert.deepEqual(after, ['frames-000000.js', 'frames-000001.js', 'frames-000002.js', 'header.js', 'index.js']);
+  for (const name of ['frames-000000.js', 'frames-000001.js', 'header.js']) {
+    const now = await stat(join(chunkDir, name));
+    assert.equal(now.mtimeMs, before.get(name)!.mtimeMs, `${name} is not rewritten`);
+  }
+  assert.equal((await stat(page.path)).mtimeMs, html.mtimeMs, 'nor is the page');
+  const data = await pageData(page.path);
+  assert.deepEqual(data.steps, [0, 10, 20]);
+  assert.deepEqual(data.predictions, [null, null, Buffer.alloc(count).toString('base64')], 'one byte per point');
+});
+
+test("a user's page carries no test hook; a page written for tests does", () => {
+  const header = encodeHeader({
+    run: 'r',
+    classNames: ['a'],
+    labels: new Uint8Array(2),
+    testIndices: [1, 2],
+    sprite: null,
+  });
+  const saved = process.env[PAGE_HOOKS_ENV];
+  try {
+    delete process.env[PAGE_HOOKS_ENV];
+    assert.doesNotMatch(renderTimelapseHtml(header), /measureDraw|trailVertexCount/);
+    process.env[PAGE_HOOKS_ENV] = '1';
+    assert.match(renderTimelapseHtml(header), /measureDraw/);
+  } finally {
+    if (saved === undefined) delete process.env[PAGE_HOOKS_ENV];
+    else process.env[PAGE_HOOKS_ENV] = saved;
+  }
 });
