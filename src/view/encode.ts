@@ -45,6 +45,13 @@ export interface PageSprite {
   side: number;
 }
 
+/** A column of per-point metadata (another trainer's labels, a data source, a loss …). */
+export interface MetadataColumn {
+  name: string;
+  /** One value per point. */
+  values: (string | number)[];
+}
+
 /** What the page knows before any frame: it is written once per chain of frames. */
 export interface PageHeader {
   format: number;
@@ -59,6 +66,8 @@ export interface PageHeader {
   testIndices: string;
   sprite: PageSprite | null;
   measures: PageMeasure[];
+  /** Columns to colour by and search in, when the run has them. */
+  metadata?: { columns: MetadataColumn[] };
   /** The folder of the chunk files, relative to the page; null when the frames are inline. */
   chunkDir: string | null;
 }
@@ -95,6 +104,7 @@ export interface HeaderInput {
   testIndices: ArrayLike<number>;
   sprite: PageSprite | null;
   measures?: PageMeasure[];
+  metadata?: MetadataColumn[];
   chain?: string;
   chunkDir?: string | null;
 }
@@ -108,6 +118,11 @@ export function encodeHeader(input: HeaderInput): PageHeader {
   const indexBytes = new Uint8Array(4 * count);
   const view = new DataView(indexBytes.buffer);
   for (let i = 0; i < count; i++) view.setUint32(4 * i, input.testIndices[i]!, true);
+  for (const column of input.metadata ?? []) {
+    if (column.values.length !== count) {
+      throw new Error(`timelapse: metadata column ${column.name} has ${column.values.length} values, the run ${count}`);
+    }
+  }
   return {
     format: TIMELAPSE_FORMAT,
     chain: input.chain ?? 'inline',
@@ -118,6 +133,7 @@ export function encodeHeader(input: HeaderInput): PageHeader {
     testIndices: base64(indexBytes),
     sprite: input.sprite,
     measures: input.measures ?? DEFAULT_MEASURES,
+    ...(input.metadata && input.metadata.length > 0 ? { metadata: { columns: input.metadata } } : {}),
     chunkDir: input.chunkDir === undefined ? 'page' : input.chunkDir,
   };
 }

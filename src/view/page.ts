@@ -28,7 +28,14 @@ import {
   removeChunkFiles,
   type WrittenChunk,
 } from './chunks.ts';
-import { encodeChunk, encodeHeader, type PageHeader, type PageMeasure, type TimelapseFrame } from './encode.ts';
+import {
+  encodeChunk,
+  encodeHeader,
+  type MetadataColumn,
+  type PageHeader,
+  type PageMeasure,
+  type TimelapseFrame,
+} from './encode.ts';
 import { renderTimelapseHtml } from './template.ts';
 
 export const PAGE_FILE = 'timelapse.html';
@@ -66,6 +73,8 @@ export interface TimelapsePageOptions {
   spriteTile?: number;
   /** The measures the page charts (default: accuracy, neighbourhood hit, 10-NN preservation, displacement). */
   measures?: PageMeasure[];
+  /** Per-point columns the page can colour by and search in (one value per point). */
+  metadata?: MetadataColumn[];
 }
 
 interface Written {
@@ -130,6 +139,7 @@ export class TimelapsePage {
       testIndices: points.testIndices,
       sprite: { src: SPRITE_FROM_PAGE, tile, side: grid.side },
       measures: this.options.measures,
+      metadata: this.options.metadata,
       chunkDir: CHUNK_DIR,
     });
   }

@@ -202,3 +202,11 @@ test("a user's page carries no test hook; a page written for tests does", () => 
     else process.env[PAGE_HOOKS_ENV] = saved;
   }
 });
+
+test('metadata columns go into the header, one value per point', () => {
+  const input = { run: 'r', classNames: ['a'], labels: new Uint8Array(2), testIndices: [1, 2], sprite: null };
+  const columns = [{ name: 'source', values: ['web', 'scan'] }];
+  assert.deepEqual(encodeHeader({ ...input, metadata: columns }).metadata, { columns });
+  assert.equal(encodeHeader(input).metadata, undefined);
+  assert.throws(() => encodeHeader({ ...input, metadata: [{ name: 'loss', values: [1] }] }), /loss has 1 values/);
+});
