@@ -53,7 +53,12 @@ export default tseslint.config(
   {
     // Functions handed to Playwright's page.evaluate run in the page, whose globals (window,
     // document) these Node-typed files can only declare as any.
-    files: ['test/view/browser.test.ts', 'scripts/bench-view.ts'],
+    files: [
+      'test/view/browser.test.ts',
+      'test/view/player.test.ts',
+      'test/view/helpers/player.ts',
+      'scripts/bench-view.ts',
+    ],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',

@@ -20,6 +20,7 @@
  *     images/step-N.png   each frame's picture; images/animation.gif the animation
  *     projector/          metadata.tsv, sprite.png, step-N.tsv (embeddings), step-N-tsne.tsv
  *     timelapse.html      the player page
+ *     page/               its data: header.js, frames-NNNNNN.js (appended chunks), index.js
  */
 import { join } from 'node:path';
 import { checkpointDirName, stepLabel } from './model/checkpoint/format.ts';
@@ -33,6 +34,10 @@ export const OWN_CHAIN_DIR = 'embeddings';
 /** The folder under which the chains of other trainers' embedding tags go, one folder per tag. */
 export const TAG_CHAINS_DIR = 'timelapse';
 export const PAGE_FILE = 'timelapse.html';
+/** The page's data files, beside it. */
+export const PAGE_DATA_DIR = 'page';
+/** Names the chunks of frames the page has; rewritten whenever the page is brought up to the record. */
+export const PAGE_INDEX_FILE = 'index.js';
 export const STATE_FILE = 'state.json';
 export const LOCK_FILE = 'watcher.lock';
 export const PROJECTOR_CONFIG = 'projector_config.pbtxt';
@@ -82,6 +87,7 @@ export function chainLayout(runDir: string, tag?: string) {
     images: join(dir, 'images'),
     gif: join(dir, 'images', 'animation.gif'),
     page: join(dir, PAGE_FILE),
+    pageIndex: join(dir, PAGE_DATA_DIR, PAGE_INDEX_FILE),
     projector: join(dir, 'projector'),
     projectorRoot,
     projectorConfig: join(projectorRoot, PROJECTOR_CONFIG),

@@ -21,7 +21,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, sep } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { readUserFile } from '../util/user-file.ts';
-import { PAGE_FILE } from './page.ts';
+import { PAGE_FILE } from '../layout.ts';
+import { comparableRuns, compareUrl } from './comparable.ts';
 
 /** The files the player needs, by extension; nothing else is served. */
 const SERVED_TYPES: Record<string, string> = {
@@ -106,14 +107,18 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function indexPage(logdir: string, runs: RunListing[]): string {
+function indexPage(logdir: string, runs: RunListing[], comparable: Map<string, string[]>): string {
   const rows = runs.map((run) => {
+    const others = (comparable.get(run.name) ?? []).map(
+      (o) => `<a href="${compareUrl(run.name, o)}">${escapeHtml(o)}</a>`,
+    );
+    const compare = others.length > 0 ? ` · compare with ${others.join(', ')}` : '';
     const frames = run.frames === null ? 'no frames yet' : `${run.frames} frame${run.frames === 1 ? '' : 's'}`;
     const name = escapeHtml(run.name);
     const link = run.hasPage
       ? `<a href="${pageUrl(run.name)}">${name}</a>`
       : `${name} <small>(waiting for the watcher)</small>`;
-    return `<li>${link} · ${frames}</li>`;
+    return `<li>${link} · ${frames}${compare}</li>`;
   });
   const list =
     rows.length > 0
@@ -232,7 +237,12 @@ export async function createViewServer(logdir: string, log: (line: string) => vo
     }
     const target = request.url ?? '/';
     if (target === '/' || target.startsWith('/?')) {
-      send(response, 200, indexPage(logdir, await listViewRuns(logdir)), 'text/html; charset=utf-8');
+      const runs = await listViewRuns(logdir);
+      const comparable = await comparableRuns(
+        logdir,
+        runs.filter((r) => r.hasPage).map((r) => r.name),
+      );
+      send(response, 200, indexPage(logdir, runs, comparable), 'text/html; charset=utf-8');
       return;
     }
     const resolved = await resolveRequestPath(logdir, rootReal, target);

@@ -1,16 +1,16 @@
 /**
- * The timelapse page as one self-contained HTML file: the player's script and style are inlined
- * (src/view/client/), the data sits in a JSON block, and the only outside file is the
- * projector's sprite beside it (`projector/sprite.png`, an <img>-style background, which a
- * browser loads from file:// too). No network, no CDN.
+ * The timelapse page's HTML: the player's script (bundled from src/view/client/) and style are
+ * inlined and its header (the points, the measures to chart) sits in a JSON block. The frames are
+ * in chunk files beside it (or inline, for a self-contained page), the thumbnails in the
+ * projector's sprite (`projector/sprite.png`); a browser loads both from file:// too. No network,
+ * no CDN.
  */
 import { readFileSync } from 'node:fs';
 import { CLASS_COLORS, cssColor } from '../render/palette.ts';
-import type { TimelapseData } from './encode.ts';
+import { clientScript } from './bundle.ts';
+import type { PageHeader, TimelapseData } from './encode.ts';
 
-const CLIENT_DIR = new URL('./client/', import.meta.url);
-const SCRIPT = readFileSync(new URL('page.js', CLIENT_DIR), 'utf8');
-const STYLE = readFileSync(new URL('page.css', CLIENT_DIR), 'utf8');
+const STYLE = readFileSync(new URL('./client/page.css', import.meta.url), 'utf8');
 const SIZE_MARK = '%%PAGE_SIZE%%';
 
 /** JSON that is safe inside <script>: no `</script>`, no `<!--`. */
@@ -28,7 +28,7 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(2)} MB`;
 }
 
-function pageText(data: TimelapseData): string {
+function pageText(data: PageHeader | TimelapseData): string {
   const title = `${escapeHtml(data.run)} · embedding timelapse`;
   return `<!doctype html>
 <html lang="en">
@@ -45,10 +45,23 @@ ${STYLE}</style>
   <h1>t-SNE timelapse · <span id="run"></span></h1>
   <span class="meta" id="points"></span>
   <span class="meta">page <span id="size"></span></span>
+  <span id="toolbar">
+    <span id="tools" role="group" aria-label="drag on the scatter to">
+      <button type="button" data-tool="lasso">Lasso</button><button type="button" data-tool="box">Box</button
+      ><button type="button" data-tool="pan">Pan</button>
+    </span>
+    <button id="resetZoom" type="button">Reset zoom</button>
+    <input id="search" type="search" placeholder="select: class, test image #, value" aria-label="select by search">
+    <label>colour <select id="colourBy" aria-label="colour by"></select></label>
+    <button id="record" type="button">Record WebM</button>
+  </span>
 </header>
 <main>
   <div id="stage">
     <canvas id="scatter" aria-label="t-SNE scatter of the test images"></canvas>
+    <canvas id="scatterB" aria-label="the compared run's t-SNE scatter of the same test images"></canvas>
+    <div id="compareA" class="runName"></div><div id="compareB" class="runName"></div>
+    <div id="compareNote" class="hint" hidden></div>
     <div id="card">
       <div id="thumb"></div>
       <div class="what"><div class="cls"></div><div class="idx"></div><div class="pt hint"></div></div>
@@ -56,11 +69,24 @@ ${STYLE}</style>
   </div>
   <aside>
     <div id="legend"></div>
-    <div class="hint">Click a class to highlight it, double-click to show only it.</div>
+    <div id="colourBar" hidden><canvas></canvas><div class="ends"><span></span><span></span></div></div>
+    <div class="hint">Click a class to highlight it, double-click to show only it, shift-click to select it.</div>
+    <section id="selection" hidden>
+      <div class="head"><b id="selCount"></b>
+        <button id="selClear" type="button">Clear</button><button id="selCsv" type="button">CSV</button
+        ><button id="selCopy" type="button">Copy indices</button></div>
+      <div id="selClasses"></div>
+      <div class="chart"><div class="label"><span>spread of the selection (vs all)</span><span id="selSpreadValue"
+        class="value"></span></div><canvas id="selSpread"></canvas></div>
+      <div class="chart"><div class="label"><span>its neighbourhood hit</span><span id="selHitValue"
+        class="value"></span></div><canvas id="selHit"></canvas></div>
+      <div id="thumbs"><div id="thumbsInner"></div></div>
+    </section>
     <div id="charts"></div>
     <div class="hint">Click a chart to jump to that step.</div>
     <div id="pinned" class="hint"></div>
-    <div class="hint">Keys: space play/pause, ← → step.</div>
+    <div class="hint">Drag to lasso (shift adds, alt removes), wheel or pinch to zoom. Keys: space play/pause,
+      ← → step, Esc clears the selection.</div>
   </aside>
 </main>
 <footer>
@@ -75,7 +101,7 @@ ${STYLE}</style>
 <script id="timelapse-colors" type="application/json">${scriptJson(data.colors ?? CLASS_COLORS.map(cssColor))}</script>
 <script id="timelapse-data" type="application/json">${scriptJson(data)}</script>
 <script>
-${SCRIPT}</script>
+${clientScript()}</script>
 </body>
 </html>
 `;
@@ -85,7 +111,7 @@ ${SCRIPT}</script>
  * The page's HTML. It states its own size: the size text is part of the page, so it is filled
  * in until the number it shows is the number it makes (two rounds at most in practice).
  */
-export function renderTimelapseHtml(data: TimelapseData): string {
+export function renderTimelapseHtml(data: PageHeader | TimelapseData): string {
   const template = pageText(data);
   const baseBytes = Buffer.byteLength(template) - SIZE_MARK.length;
   let label = formatBytes(baseBytes);

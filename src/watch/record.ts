@@ -3,6 +3,7 @@
  * state file, the console and NDJSON report and the page's charts all derive from `MEASURES`:
  * adding a measure is one entry here plus its computation in the measure stage.
  */
+import type { PageMeasure } from '../view/encode.ts';
 
 /** How each measure of a frame is named where it is shown. */
 export interface MeasureSpec {
@@ -29,11 +30,11 @@ export type MeasureName = keyof typeof MEASURES;
 export const MEASURE_NAMES = Object.keys(MEASURES) as MeasureName[];
 
 /** The player page's charts, in order: the accuracy, then every measure that has a chart. */
-export const PAGE_CHARTS: readonly { key: 'accuracy' | MeasureName; name: string }[] = [
-  { key: 'accuracy', name: 'validation accuracy (test images)' },
-  ...MEASURE_NAMES.flatMap((key) => {
+export const PAGE_CHARTS: PageMeasure[] = [
+  { key: 'accuracy', name: 'validation accuracy (test images)', format: 'percent' },
+  ...MEASURE_NAMES.flatMap((key): PageMeasure[] => {
     const name: string | null = MEASURES[key].chart;
-    return name === null ? [] : [{ key, name }];
+    return name === null ? [] : [{ key, name, format: 'decimal' }];
   }),
 ];
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { parseGif } from '../../src/render/index.ts';
+import { PAGE_HOOKS_ENV } from '../../src/view/bundle.ts';
 import { formatBytes } from '../../src/view/template.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
 import { REPO_ROOT, runCliToEnd, startCli, until } from '../helpers/cli.ts';
@@ -20,6 +21,8 @@ import { REPO_ROOT, runCliToEnd, startCli, until } from '../helpers/cli.ts';
 // The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
 declare const window: any, document: any, getComputedStyle: any, Image: any;
 
+// The watchers this test starts write pages with the test hook (window.timelapse) compiled in.
+process.env[PAGE_HOOKS_ENV] = '1';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'view');
 const RUN = 'browser';
 const VAL = 200;

@@ -27,7 +27,24 @@ async function pageSteps(embeddings: string): Promise<number[]> {
   const html = await readFile(join(embeddings, 'timelapse.html'), 'utf8');
   const match = /<script id="timelapse-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(match && html.trimEnd().endsWith('</html>'), 'a whole page');
-  const data = JSON.parse(match[1]!) as { count: number; frames: unknown[]; steps: number[] };
+  const header = JSON.parse(match[1]!) as { count: number; chain: string; chunkDir: string };
+  // The frames are in the chunk files beside the page that its index names.
+  const dir = join(embeddings, header.chunkDir);
+  const call = (text: string) => JSON.parse(text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'))) as unknown;
+  const index = call(await readFile(join(dir, 'index.js'), 'utf8')) as { chain: string; chunks: number };
+  const data = { count: header.count, frames: [] as unknown[], steps: [] as number[] };
+  for (let k = 0; k < index.chunks; k++) {
+    const name = `frames-${String(k).padStart(6, '0')}.js`;
+    const chunk = call(await readFile(join(dir, name), 'utf8')) as {
+      chain: string;
+      frames: unknown[];
+      steps: number[];
+    };
+    if (chunk.chain === header.chain && index.chain === header.chain) {
+      data.frames.push(...chunk.frames);
+      data.steps.push(...chunk.steps);
+    }
+  }
   assert.equal(data.count, VAL);
   assert.equal(data.frames.length, data.steps.length);
   return data.steps;

@@ -1,12 +1,13 @@
 /**
- * The chain's player page (src/view/), a view of the committed record: rewritten after every
- * commit, so it is the one output written after state.json. A watcher killed between the two
- * leaves the page behind the record; `behind` sees that without opening the chain, and opening
- * the chain rewrites it.
+ * The chain's player page (src/view/), a view of the committed record: brought up to it after
+ * every commit, so it is the one output written after state.json. A watcher killed between the
+ * two leaves the page behind the record (its index older than state.json); `behind` sees that
+ * without opening the chain, and opening the chain brings the page up to date.
  */
 import { stat } from 'node:fs/promises';
 import type { ChainLayout } from '../../layout.ts';
 import { TimelapsePage } from '../../view/page.ts';
+import { PAGE_CHARTS } from '../record.ts';
 import type { RunState } from '../state.ts';
 import type { SinkSpec } from './sink.ts';
 
@@ -19,7 +20,7 @@ async function modified(path: string): Promise<number | null> {
 
 async function pageBehind(layout: ChainLayout, record: Readonly<RunState>): Promise<boolean> {
   if (record.frames.length === 0) return false;
-  const [page, state] = await Promise.all([modified(layout.page), modified(layout.state)]);
+  const [page, state] = await Promise.all([modified(layout.pageIndex), modified(layout.state)]);
   return page === null || (state !== null && page < state);
 }
 
@@ -32,6 +33,8 @@ export const pageSink: SinkSpec = {
       embeddingsDir: layout.embeddings,
       points,
       frameFile: layout.frameFile,
+      measures: PAGE_CHARTS,
+      spriteFromPage: layout.spriteFromPage,
     });
     if (await pageBehind(layout, record)) await page.update(record.frames);
     return {
