@@ -17,7 +17,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { UserError } from '../errors.ts';
+import { TransientError, UserError } from '../errors.ts';
 import { ObjectNotFoundError, checkKey, toBuffer, type ObjectInfo, type Storage } from './storage.ts';
 import { Retrier, describeS3Error, errorName, statusOf, type RetryOptions } from './s3-errors.ts';
 
@@ -69,7 +69,9 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientCo
 }
 
 export interface S3StorageOptions extends RetryOptions {
+  /** A client of the caller's (tests: another endpoint or other credentials); `endpoint` then names it. */
   client?: S3Client;
+  endpoint?: string;
 }
 
 export class S3Storage implements Storage {
@@ -90,7 +92,7 @@ export class S3Storage implements Storage {
     // The SDK's advice to upgrade Node (it prints eight lines on Node 20) is not the user's business here.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = options.client ?? new S3Client(s3ClientConfig());
-    this.endpoint = configuredEndpoint() ?? 'AWS S3';
+    this.endpoint = options.endpoint ?? configuredEndpoint() ?? 'AWS S3';
     this.retrier = new Retrier(this.endpoint, options);
   }
 
@@ -120,7 +122,7 @@ export class S3Storage implements Storage {
         where,
       );
     } catch (error) {
-      if (error instanceof UserError) throw error;
+      if (error instanceof UserError || error instanceof TransientError) throw error;
       const status = statusOf(error);
       if (status === 404 && (errorName(error) === 'NoSuchKey' || errorName(error) === 'NotFound')) {
         throw new ObjectNotFoundError(where);
