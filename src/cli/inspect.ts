@@ -6,10 +6,14 @@
 import { UserError } from '../errors.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
+import { summarizeStorage } from '../tensorboard/summarize-storage.ts';
+import { isS3Url, storageFor } from '../storage/index.ts';
 import { parseCommand } from './args.ts';
 import { stdio, type CommandOutput } from './output.ts';
 
 const HELP = `usage: embedding-timelapse inspect <logdir> [options]
+
+<logdir> is a folder or s3://bucket/prefix (object storage; see docs/object-storage.md).
 
 Lists the runs under <logdir> (every directory holding event files or a projector config),
 and for each run its tags: the dashboard that shows them (scalars, images, histograms, text),
@@ -129,13 +133,14 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
       help: HELP,
       options: { run: { type: 'string' }, json: { type: 'boolean' } },
       positional: 'log directory',
+      objectStorage: ['positional'],
     },
     output,
   );
   if (args === null) return 0;
   const { values, positionals } = args;
   const logdir = positionals[0]!;
-  let runs = await summarizeLogdir(logdir);
+  let runs = isS3Url(logdir) ? await summarizeStorage(storageFor(logdir)) : await summarizeLogdir(logdir);
   if (values.run !== undefined) {
     const wanted = values.run;
     const available = runs.map((r) => r.name);
