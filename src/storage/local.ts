@@ -5,14 +5,14 @@
  */
 import { link, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { temporarySibling, writeFileAtomic, writeFileSynced } from '../util/atomic.ts';
 import { makeDirectory } from '../util/directory.ts';
 import { ObjectNotFoundError, checkKey, toBuffer, type ObjectInfo, type Storage } from './storage.ts';
 
 /** Names util/atomic.ts gives temporary siblings, and our swap guards: never listed. */
-const TEMPORARY_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$|\.swap$/;
+const TEMPORARY_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$|^\..+\.swap$/;
 /** A swap guard older than this was left by a process that died between its two steps. */
 const STALE_SWAP_MS = 30_000;
 
@@ -97,7 +97,7 @@ export class LocalStorage implements Storage {
    */
   async replaceIfUnchanged(key: string, data: Uint8Array | string, etag: string): Promise<boolean> {
     const path = this.path(key);
-    const guard = `${path}.swap`;
+    const guard = join(dirname(path), `.${basename(path)}.swap`);
     if (!(await this.takeGuard(guard))) return false;
     try {
       const current = await this.stat(key);
