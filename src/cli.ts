@@ -4,7 +4,7 @@
  * feature folders. User mistakes print one line; anything else prints its message and, with
  * DEBUG set, its stack.
  */
-import { isUserError } from './errors.ts';
+import { isTransientError, isUserError } from './errors.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> };
 
@@ -75,7 +75,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (isUserError(error)) {
+  // A TransientError that reaches here outlasted its retries (e.g. an S3 endpoint that stayed away): one line too.
+  if (isUserError(error) || isTransientError(error)) {
     console.error(`embedding-timelapse: ${error.message}`);
     process.exitCode = 2;
   } else {

@@ -25,6 +25,8 @@ options:
   --json          one JSON object per run (NDJSON) instead of text
   -h, --help      show this help`;
 
+const INSPECT_RETRY_MS = 30_000;
+
 /** TensorBoard's default reservoir size for images per tag. */
 const DEFAULT_IMAGES_KEPT = 10;
 
@@ -140,7 +142,9 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
   if (args === null) return 0;
   const { values, positionals } = args;
   const logdir = positionals[0]!;
-  let runs = isS3Url(logdir) ? await summarizeStorage(storageFor(logdir)) : await summarizeLogdir(logdir);
+  // A one-off look: wait a little for an endpoint that is away, not the watcher's ten minutes.
+  const storage = isS3Url(logdir) ? storageFor(logdir, { retryForMs: INSPECT_RETRY_MS }) : undefined;
+  let runs = storage ? await summarizeStorage(storage) : await summarizeLogdir(logdir);
   if (values.run !== undefined) {
     const wanted = values.run;
     const available = runs.map((r) => r.name);
