@@ -76,7 +76,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  // A transient failure (a file not yet readable) outside the watcher is the user's to retry.
+  // A transient failure that reaches here (a file not yet readable, an S3 endpoint that stayed
+  // away past its retries) is the user's to retry: one line too.
   if (isUserError(error) || isTransientError(error)) {
     console.error(`embedding-timelapse: ${error.message}`);
     process.exitCode = 2;

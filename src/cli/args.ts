@@ -39,6 +39,32 @@ export interface CommandSpec<T extends Options> {
   options: T;
   /** What the one positional argument is (e.g. 'log directory'); without it, the command takes none. */
   positional?: string;
+  /**
+   * The options (or 'positional') that may name object storage (`s3://…`). Any other option
+   * given an s3:// address is refused, rather than taken for a local folder named `s3:`.
+   */
+  objectStorage?: readonly string[];
+}
+
+/** One line for an s3:// address where the command only handles local paths (issue #21). */
+function refuseObjectStorage(
+  command: string,
+  values: Record<string, unknown>,
+  positionals: string[],
+  allowed: readonly string[],
+): void {
+  const given: [string, unknown][] = [
+    ...Object.entries(values),
+    ...positionals.map((p): [string, unknown] => ['positional', p]),
+  ];
+  for (const [name, value] of given) {
+    if (allowed.includes(name) || typeof value !== 'string' || !/^s3:\/\//i.test(value)) continue;
+    const where = name === 'positional' ? value : `--${name} ${value}`;
+    throw new UserError(
+      `${command}: ${where}: '${command}' cannot use object storage yet (only 'inspect' reads s3://); ` +
+        'give a local directory',
+    );
+  }
 }
 
 /**
@@ -58,6 +84,7 @@ export function parseCommand<T extends Options>(
     output.line(spec.help);
     return null;
   }
+  refuseObjectStorage(command, values, positionals, spec.objectStorage ?? []);
   const seeHelp = `see 'embedding-timelapse ${command} --help'`;
   if (spec.positional === undefined && positionals.length > 0) {
     throw new UserError(`${command}: unexpected argument '${positionals[0]}'; ${seeHelp}`);

@@ -8,10 +8,14 @@ import { UserError, describeFsError } from '../errors.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
 import { checkLogDirectory } from '../util/directory.ts';
 import { summarizeLogdir, type RunSummary, type TagSummary } from '../tensorboard/summarize.ts';
+import { summarizeStorage } from '../tensorboard/summarize-storage.ts';
+import { isS3Url, storageFor } from '../storage/index.ts';
 import { parseCommand } from './args.ts';
 import { stdio, type CommandOutput } from './output.ts';
 
 const HELP = `usage: embedding-timelapse inspect <logdir> [options]
+
+<logdir> is a folder or s3://bucket/prefix (object storage; see docs/object-storage.md).
 
 Lists the runs under <logdir> (every directory holding event files or a projector config),
 and for each run its tags: the dashboard that shows them (scalars, images, histograms, text),
@@ -23,6 +27,8 @@ options:
   --run NAME      only this run (as listed, e.g. 'resnet-20260101' or '.')
   --json          one JSON object per run (NDJSON) instead of text
   -h, --help      show this help`;
+
+const INSPECT_RETRY_MS = 30_000;
 
 /** TensorBoard's default reservoir size for images per tag. */
 const DEFAULT_IMAGES_KEPT = 10;
@@ -132,19 +138,24 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
       help: HELP,
       options: { run: { type: 'string' }, json: { type: 'boolean' } },
       positional: 'log directory',
+      objectStorage: ['positional'],
     },
     output,
   );
   if (args === null) return 0;
   const { values, positionals } = args;
   const logdir = positionals[0]!;
-  // The runs are found by a walk that passes over folders it cannot read; the log directory
-  // itself must be readable, or "no runs yet" would be a false answer.
-  await checkLogDirectory(logdir);
-  await readdir(logdir).catch((error: unknown) => {
-    throw new UserError(describeFsError(error, 'list the runs in', logdir));
-  });
-  let runs = await summarizeLogdir(logdir);
+  // A one-off look: wait a little for an endpoint that is away, not the watcher's ten minutes.
+  const storage = isS3Url(logdir) ? storageFor(logdir, { retryForMs: INSPECT_RETRY_MS }) : undefined;
+  if (!storage) {
+    // The runs are found by a walk that passes over folders it cannot read; the log directory
+    // itself must be readable, or "no runs yet" would be a false answer.
+    await checkLogDirectory(logdir);
+    await readdir(logdir).catch((error: unknown) => {
+      throw new UserError(describeFsError(error, 'list the runs in', logdir));
+    });
+  }
+  let runs = storage ? await summarizeStorage(storage) : await summarizeLogdir(logdir);
   if (values.run !== undefined) {
     const wanted = values.run;
     const available = runs.map((r) => r.name);

@@ -75,6 +75,14 @@ export async function readEventFileDetailed(path: string, fromOffset = 0): Promi
   };
 }
 
+/**
+ * Every complete event in the bytes of one event file (read from anywhere, e.g. object storage);
+ * `name` says where they came from in messages. A record still being written is not an error.
+ */
+export function decodeEventBytes(data: Buffer, name: string): ReadEvent[] {
+  return scanRecords(data, name).records.map((record) => decodeAt(record.payload, name, record.offset));
+}
+
 /** Every complete event of one event file, in file order (see `readEventFileDetailed`). */
 export async function readEventFile(path: string): Promise<ReadEvent[]> {
   return (await readEventFileDetailed(path)).events;

@@ -8,7 +8,7 @@ import { pathExists } from '../util/exists.ts';
 import { listRuns, readEventFile, type RunInfo } from './event-reader.ts';
 import { histogramOf, imagesOf, pluginOf, scalarOf, textOf } from './interpret.ts';
 import { ProjectorWriter } from './projector.ts';
-import type { EmbeddingInfo, SummaryValue } from './protos.ts';
+import type { EmbeddingInfo, ProjectorConfig, ReadEvent, SummaryValue } from './protos.ts';
 
 export interface TagSummary {
   tag: string;
@@ -71,11 +71,27 @@ function describeLatest(value: SummaryValue, step: number, wallTime: number): Ta
   return latest;
 }
 
-async function summarizeProjector(run: RunInfo): Promise<ProjectorSummary> {
-  const projector = new ProjectorWriter(run.dir);
+/**
+ * How a run's files are read: from the local file system by default; `summarize-storage.ts`
+ * reads them through the storage interface (object storage) instead.
+ */
+export interface RunFileAccess {
+  readEventFile(file: string): Promise<ReadEvent[]>;
+  readProjectorConfig(run: RunInfo): Promise<ProjectorConfig>;
+  /** Whether `file` (as named in the projector config, relative to the run) exists. */
+  exists(run: RunInfo, file: string): Promise<boolean>;
+}
+
+const LOCAL_FILES: RunFileAccess = {
+  readEventFile,
+  readProjectorConfig: (run) => new ProjectorWriter(run.dir).readConfig(),
+  exists: (run, file) => pathExists(join(run.dir, file)),
+};
+
+async function summarizeProjector(run: RunInfo, access: RunFileAccess): Promise<ProjectorSummary> {
   let embeddings: EmbeddingInfo[];
   try {
-    embeddings = (await projector.readConfig()).embeddings ?? [];
+    embeddings = (await access.readProjectorConfig(run)).embeddings ?? [];
   } catch (error) {
     if (isUserError(error)) return { embeddings: [], error: error.message };
     throw error;
@@ -85,7 +101,7 @@ async function summarizeProjector(run: RunInfo): Promise<ProjectorSummary> {
     const files = [entry.tensor_path, entry.metadata_path, entry.sprite?.image_path].filter((p): p is string => !!p);
     const missingFiles: string[] = [];
     for (const file of files) {
-      if (!(await pathExists(join(run.dir, file)))) missingFiles.push(file);
+      if (!(await access.exists(run, file))) missingFiles.push(file);
     }
     const summary: ProjectorSummary['embeddings'][number] = {
       name: entry.tensor_name ?? '',
@@ -133,7 +149,7 @@ function addPoint(tags: Map<string, TagSummary>, value: SummaryValue, step: numb
 }
 
 /** Summarises one run: every event file read in name order, as TensorBoard merges them. */
-export async function summarizeRun(run: RunInfo): Promise<RunSummary> {
+export async function summarizeRun(run: RunInfo, access: RunFileAccess = LOCAL_FILES): Promise<RunSummary> {
   const tags = new Map<string, TagSummary>();
   const summary: RunSummary = {
     name: run.name,
@@ -146,7 +162,7 @@ export async function summarizeRun(run: RunInfo): Promise<RunSummary> {
   for (const file of run.eventFiles) {
     let events;
     try {
-      events = await readEventFile(file);
+      events = await access.readEventFile(file);
     } catch (error) {
       if (!isUserError(error)) throw error;
       summary.errors.push(error.message);
@@ -159,7 +175,7 @@ export async function summarizeRun(run: RunInfo): Promise<RunSummary> {
     }
   }
   summary.tags = [...tags.values()].sort((a, b) => a.plugin.localeCompare(b.plugin) || a.tag.localeCompare(b.tag));
-  if (run.hasProjectorConfig) summary.projector = await summarizeProjector(run);
+  if (run.hasProjectorConfig) summary.projector = await summarizeProjector(run, access);
   return summary;
 }
 

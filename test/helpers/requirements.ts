@@ -1,7 +1,8 @@
 /**
  * What a test needs from outside the checkout: `../shared` (fixtures, tools), the CIFAR-10
- * archive, the real TensorBoard (Debian's python3 packages), Chromium with playwright-core, and
- * SwiftShader (Vulkan on the CPU, for the WebGPU kernels).
+ * archive, the real TensorBoard (Debian's python3 packages), Chromium with playwright-core,
+ * SwiftShader (Vulkan on the CPU, for the WebGPU kernels), and an S3 endpoint (the Ceph gateway
+ * that `../shared/tools/ceph/s3-up.sh` starts, with boto3 for TensorBoard reading s3://).
  *
  * Every test asks the same way: `test(name, { skip: needs('tensorboard') }, ...)`. On a user's
  * machine a missing requirement skips the test with one line that says what to install. CI
@@ -31,7 +32,9 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 export const TENSORBOARD_SERVE = join(SHARED_DIR, 'tools', 'tensorboard', 'serve');
 export const SWIFTSHADER_ENV = join(SHARED_DIR, 'tools', 'swiftshader', 'env.sh');
 
-export type Requirement = 'shared' | 'cifar' | 'tensorboard' | 'chromium' | 'swiftshader';
+export type Requirement = 'shared' | 'cifar' | 'tensorboard' | 'chromium' | 'swiftshader' | 's3' | 'boto3';
+
+const S3_UP = '../shared/tools/ceph/s3-up.sh';
 
 // python3-markupsafe: werkzeug (in the serve script's bundle) imports it; ../shared/tools/README.md omits it.
 const TENSORBOARD_PYTHON_PACKAGES =
@@ -66,6 +69,17 @@ function missing(requirement: Requirement): string | undefined {
     }
     case 'swiftshader':
       return existsSync(SWIFTSHADER_ENV) ? undefined : `needs SwiftShader at ${SWIFTSHADER_ENV} (../shared)`;
+    // Only a configured endpoint counts: tests create and delete buckets, never on a user's AWS account.
+    case 's3':
+      return (process.env.AWS_ENDPOINT_URL || process.env.S3_ENDPOINT) && process.env.AWS_ACCESS_KEY_ID
+        ? undefined
+        : `needs an S3-compatible endpoint in the environment: eval "$(${S3_UP})"`;
+    case 'boto3': {
+      const probe = spawnSync('/usr/bin/python3', ['-c', 'import boto3'], { stdio: 'ignore' });
+      return probe.status === 0
+        ? undefined
+        : "needs boto3 for TensorBoard's s3:// reading: apt-get install python3-boto3";
+    }
   }
 }
 
