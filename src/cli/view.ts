@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { checkLogDirectory } from '../util/directory.ts';
-import { createViewServer, listViewRuns, pageUrl } from '../view/server.ts';
+import { pageUrl } from '../view/comparable.ts';
+import { createViewServer, listViewRuns } from '../view/server.ts';
 import { intOption, parseCommand } from './args.ts';
 
 const HELP = `usage: embedding-timelapse view [options]
@@ -55,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const base = `http://127.0.0.1:${bound}`;
   console.log(`serving ${logdir} at ${base}/ (Ctrl-C to stop)`);
   for (const runInfo of runs) {
-    if (runInfo.hasPage) console.log(`  ${runInfo.name}: ${base}${pageUrl(runInfo.name)}`);
+    if (runInfo.hasPage) console.log(`  ${runInfo.name}: ${base}${pageUrl(runInfo.dir)}`);
   }
 
   await new Promise<void>((done) => {

@@ -71,6 +71,25 @@ export class GradientWorkspace {
   }
 }
 
+/**
+ * The gradient into `grad` with the repulsion that `repulse` puts into the workspace's `repulsive`
+ * buffer (it returns the normalisation Z). The attraction, the sum and the KL are the same for both.
+ */
+function approximateGradient(
+  P: Affinities,
+  Y: Float64Array,
+  exaggeration: number,
+  grad: Float64Array,
+  workspace: GradientWorkspace,
+  pLogP: number,
+  repulse: () => number,
+): GradientResult {
+  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
+  const z = repulse();
+  combine(workspace.attractive, workspace.repulsive, z, grad);
+  return { kl: pLogP - logTerm + Math.log(z), z };
+}
+
 /** Barnes-Hut gradient into `grad`. */
 export function barnesHutGradient(
   P: Affinities,
@@ -81,12 +100,10 @@ export function barnesHutGradient(
   workspace: GradientWorkspace,
   pLogP = NaN,
 ): GradientResult {
-  const n = P.n;
-  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
-  workspace.tree.build(Y, n);
-  const z = workspace.tree.repulsion(Y, n, theta, workspace.repulsive);
-  combine(workspace.attractive, workspace.repulsive, z, grad);
-  return { kl: pLogP - logTerm + Math.log(z), z };
+  return approximateGradient(P, Y, exaggeration, grad, workspace, pLogP, () => {
+    workspace.tree.build(Y, P.n);
+    return workspace.tree.repulsion(Y, P.n, theta, workspace.repulsive);
+  });
 }
 
 /** The gradient with the repulsion from FFT-accelerated interpolation (./interpolation.ts) into `grad`. */
@@ -98,11 +115,9 @@ export function fftGradient(
   workspace: GradientWorkspace,
   pLogP = NaN,
 ): GradientResult {
-  const n = P.n;
-  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
-  const z = workspace.interpolation.repulsion(Y, n, workspace.repulsive);
-  combine(workspace.attractive, workspace.repulsive, z, grad);
-  return { kl: pLogP - logTerm + Math.log(z), z };
+  return approximateGradient(P, Y, exaggeration, grad, workspace, pLogP, () =>
+    workspace.interpolation.repulsion(Y, P.n, workspace.repulsive),
+  );
 }
 
 /** The exact O(N²) gradient: the oracle the Barnes-Hut one is tested against. */

@@ -1,31 +1,33 @@
 /**
- * Which runs of a log directory can be compared side by side: those whose pages show the same
+ * Which chains of a log directory can be compared side by side: those whose pages show the same
  * points (the same count, labels and test images, as their page headers say). `view` links each
- * run's page to the others, with `#compare=` naming the other run's embeddings folder.
+ * chain's page to the others, with `#compare=` naming the other chain's folder. A chain is named
+ * by its folder relative to the log directory, `/`-separated (`run/embeddings`).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { PAGE_FILE } from '../layout.ts';
+import { pageHeaderOf } from './page.ts';
 
-/** The key of the points a run's page shows, or null without a readable page. */
-async function pointsKey(logdir: string, run: string): Promise<string | null> {
-  const html = await readFile(join(logdir, run, 'embeddings', PAGE_FILE), 'utf8').catch(() => null);
-  const match = html && /<script id="timelapse-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
-  if (!match) return null;
-  try {
-    const header = JSON.parse(match[1]!) as { count?: unknown; labels?: unknown; testIndices?: unknown };
-    return `${String(header.count)}:${String(header.labels)}:${String(header.testIndices)}`;
-  } catch {
-    return null;
-  }
+/** The page of the chain in `dir`, as a URL path. */
+export function pageUrl(dir: string): string {
+  return `/${dir.split('/').map(encodeURIComponent).join('/')}/${PAGE_FILE}`;
 }
 
-/** For each run with a page: the other runs that show the same points (sorted). */
-export async function comparableRuns(logdir: string, runs: readonly string[]): Promise<Map<string, string[]>> {
+/** The key of the points a chain's page shows, or null without a readable page. */
+async function pointsKey(logdir: string, dir: string): Promise<string | null> {
+  const html = await readFile(join(logdir, ...dir.split('/'), PAGE_FILE), 'utf8').catch(() => null);
+  const header = html === null ? null : pageHeaderOf(html);
+  if (!header) return null;
+  return `${String(header.count)}:${String(header.labels)}:${String(header.testIndices)}`;
+}
+
+/** For each chain with a page: the other chains that show the same points (sorted). */
+export async function comparableRuns(logdir: string, dirs: readonly string[]): Promise<Map<string, string[]>> {
   const keys = new Map<string, string>();
-  for (const run of runs) {
-    const key = await pointsKey(logdir, run);
-    if (key !== null) keys.set(run, key);
+  for (const dir of dirs) {
+    const key = await pointsKey(logdir, dir);
+    if (key !== null) keys.set(dir, key);
   }
   const out = new Map<string, string[]>();
   for (const [run, key] of keys) {
@@ -40,8 +42,8 @@ export async function comparableRuns(logdir: string, runs: readonly string[]): P
   return out;
 }
 
-/** The link that opens `run`'s page with `other` beside it. */
-export function compareUrl(run: string, other: string): string {
-  const path = `../../${encodeURIComponent(other)}/embeddings`;
-  return `/${encodeURIComponent(run)}/embeddings/${PAGE_FILE}#compare=${encodeURIComponent(path)}`;
+/** The link that opens the page of chain `dir` with chain `other` beside it. */
+export function compareUrl(dir: string, other: string): string {
+  const path = posix.relative(dir, other).split('/').map(encodeURIComponent).join('/');
+  return `${pageUrl(dir)}#compare=${encodeURIComponent(path)}`;
 }

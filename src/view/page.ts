@@ -90,7 +90,8 @@ interface Written {
   pageChecked: boolean;
 }
 
-function headerBlock(html: string): Partial<PageHeader> | null {
+/** The header block of a page's HTML (its points, sprite, measures); null when it has none. */
+export function pageHeaderOf(html: string): Partial<PageHeader> | null {
   const match = /<script id="timelapse-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
   if (!match) return null;
   try {
@@ -166,7 +167,7 @@ export class TimelapsePage {
   /** The chain the files on disk continue, when the page is of these points; else a new one. */
   private async restore(): Promise<Written> {
     const html = await readFile(this.path, 'utf8').catch(() => null);
-    const old = html === null ? null : headerBlock(html);
+    const old = html === null ? null : pageHeaderOf(html);
     const fresh = this.header('');
     if (old && typeof old.chain === 'string' && old.labels === fresh.labels && old.testIndices === fresh.testIndices) {
       const chunks = await readWrittenChunks(this.chunkDir, old.chain);

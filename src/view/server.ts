@@ -21,8 +21,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, sep } from 'node:path';
 import { UserError, describeFsError } from '../errors.ts';
 import { readUserFile } from '../util/user-file.ts';
-import { PAGE_FILE } from '../layout.ts';
-import { comparableRuns, compareUrl } from './comparable.ts';
+import { OWN_CHAIN_DIR, PAGE_FILE, STATE_FILE, TAG_CHAINS_DIR } from '../layout.ts';
+import { comparableRuns, compareUrl, pageUrl } from './comparable.ts';
 
 /** The files the player needs, by extension; nothing else is served. */
 const SERVED_TYPES: Record<string, string> = {
@@ -55,21 +55,20 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
 }
 
 export interface RunListing {
+  /** The run, with the embedding tag for a chain of another trainer's projector files. */
   name: string;
+  /** The chain's folder relative to the log directory, `/`-separated (`run/embeddings`). */
+  dir: string;
   /** Frames drawn so far (from the watcher's state), or null when it cannot be read. */
   frames: number | null;
   hasPage: boolean;
 }
 
-export function pageUrl(run: string): string {
-  return `/${encodeURIComponent(run)}/embeddings/${PAGE_FILE}`;
-}
-
-/** Frames drawn so far, from the run's state.json; null when there is none or it cannot be read. */
-async function frameCount(embeddings: string): Promise<number | null> {
+/** Frames drawn so far, from the chain's state.json; null when there is none or it cannot be read. */
+async function frameCount(chainDir: string): Promise<number | null> {
   try {
     const state = JSON.parse(
-      (await readUserFile(embeddings, 'state.json', { maxBytes: MAX_STATE_BYTES })).toString(),
+      (await readUserFile(chainDir, STATE_FILE, { maxBytes: MAX_STATE_BYTES })).toString(),
     ) as unknown;
     const frames = typeof state === 'object' && state !== null ? (state as { frames?: unknown }).frames : undefined;
     return Array.isArray(frames) ? frames.length : null;
@@ -78,10 +77,29 @@ async function frameCount(embeddings: string): Promise<number | null> {
   }
 }
 
+async function listChain(logdir: string, name: string, dir: string): Promise<RunListing> {
+  const chainDir = join(logdir, ...dir.split('/'));
+  const hasPage = await lstat(join(chainDir, PAGE_FILE)).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  return { name, dir, frames: await frameCount(chainDir), hasPage };
+}
+
+/** The chains of another trainer's embedding tags in a run (`<run>/timelapse/<tag>/`). */
+async function tagChainFolders(logdir: string, run: string): Promise<string[]> {
+  const entries = await readdir(join(logdir, run, TAG_CHAINS_DIR), { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
+}
+
 /**
- * The runs of a log directory: its sub-folders, with their frame count and whether a page
- * exists. One run whose files cannot be read is listed without frames; only a log directory
- * that cannot be listed throws (a one-line `UserError`).
+ * The chains of a log directory: every run's own chain (its `embeddings/`, listed even before
+ * the watcher made it) and the chains of its embedding tags, with their frame count and whether
+ * a page exists. One run whose files cannot be read is listed without frames; only a log
+ * directory that cannot be listed throws (a one-line `UserError`).
  */
 export async function listViewRuns(logdir: string): Promise<RunListing[]> {
   let entries;
@@ -93,12 +111,10 @@ export async function listViewRuns(logdir: string): Promise<RunListing[]> {
   const runs: RunListing[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-    const embeddings = join(logdir, entry.name, 'embeddings');
-    const hasPage = await lstat(join(embeddings, PAGE_FILE)).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    runs.push({ name: entry.name, frames: await frameCount(embeddings), hasPage });
+    runs.push(await listChain(logdir, entry.name, `${entry.name}/${OWN_CHAIN_DIR}`));
+    for (const tag of await tagChainFolders(logdir, entry.name)) {
+      runs.push(await listChain(logdir, `${entry.name} · ${tag}`, `${entry.name}/${TAG_CHAINS_DIR}/${tag}`));
+    }
   }
   return runs.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -108,15 +124,16 @@ function escapeHtml(text: string): string {
 }
 
 function indexPage(logdir: string, runs: RunListing[], comparable: Map<string, string[]>): string {
+  const nameOf = new Map(runs.map((run) => [run.dir, run.name]));
   const rows = runs.map((run) => {
-    const others = (comparable.get(run.name) ?? []).map(
-      (o) => `<a href="${compareUrl(run.name, o)}">${escapeHtml(o)}</a>`,
+    const others = (comparable.get(run.dir) ?? []).map(
+      (other) => `<a href="${compareUrl(run.dir, other)}">${escapeHtml(nameOf.get(other) ?? other)}</a>`,
     );
     const compare = others.length > 0 ? ` · compare with ${others.join(', ')}` : '';
     const frames = run.frames === null ? 'no frames yet' : `${run.frames} frame${run.frames === 1 ? '' : 's'}`;
     const name = escapeHtml(run.name);
     const link = run.hasPage
-      ? `<a href="${pageUrl(run.name)}">${name}</a>`
+      ? `<a href="${pageUrl(run.dir)}">${name}</a>`
       : `${name} <small>(waiting for the watcher)</small>`;
     return `<li>${link} · ${frames}${compare}</li>`;
   });
@@ -240,7 +257,7 @@ export async function createViewServer(logdir: string, log: (line: string) => vo
       const runs = await listViewRuns(logdir);
       const comparable = await comparableRuns(
         logdir,
-        runs.filter((r) => r.hasPage).map((r) => r.name),
+        runs.filter((r) => r.hasPage).map((r) => r.dir),
       );
       send(response, 200, indexPage(logdir, runs, comparable), 'text/html; charset=utf-8');
       return;

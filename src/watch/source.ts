@@ -37,6 +37,8 @@ export interface PointSet {
   noun?: string;
   /** What `testIndices` count, for the page (default 'test image'). */
   indexName?: string;
+  /** The user's per-point columns (their metadata file), which the page can colour by and search in. */
+  columns?: { name: string; values: string[] }[];
   /**
    * What identifies the points for the chain's record, when `labels` do not (they are colours a
    * flag chooses): e.g. the user's metadata file. Default: `labels`.

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,13 @@ test('a file missing from a step folder, or not readable, is a TransientError; a
   await assert.rejects(readCheckpointWeights(second), isTransientError);
   await assert.rejects(loadCheckpointModel(second), isTransientError);
   await assert.rejects(readCheckpointWeights(join(root, 'no-such-folder')), oneLine(/does not exist/));
+  // Still missing once the folder has been quiet for a while: damage, the step is skipped.
+  const quiet = new Date(Date.now() - 60_000);
+  await utimes(second, quiet, quiet);
+  await assert.rejects(
+    readCheckpointWeights(second),
+    (error: unknown) => isUserError(error) && !isTransientError(error),
+  );
 
   // Permission denied needs a user other than root: the read runs in a child as nobody.
   await writeFile(join(second, 'weights.bin'), saved, { mode: 0o000 });

@@ -29,10 +29,15 @@ test('runs whose pages show the same points are comparable; others and runs with
   await writeRun(logdir, 'one', [0, 1, 1, 0]);
   await writeRun(logdir, 'two', [0, 1, 1, 0]);
   await writeRun(logdir, 'other labels', [1, 1, 1, 0]);
-  const comparable = await comparableRuns(logdir, ['one', 'two', 'other labels', 'no page']);
-  assert.deepEqual(Object.fromEntries(comparable), { one: ['two'], two: ['one'], 'other labels': [] });
+  const dirs = ['one', 'two', 'other labels', 'no page'].map((run) => `${run}/embeddings`);
+  const comparable = await comparableRuns(logdir, dirs);
+  assert.deepEqual(Object.fromEntries(comparable), {
+    'one/embeddings': ['two/embeddings'],
+    'two/embeddings': ['one/embeddings'],
+    'other labels/embeddings': [],
+  });
   assert.equal(
-    compareUrl('one', 'other labels'),
+    compareUrl('one/embeddings', 'other labels/embeddings'),
     '/one/embeddings/timelapse.html#compare=..%2F..%2Fother%2520labels%2Fembeddings',
   );
 });

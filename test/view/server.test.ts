@@ -285,3 +285,22 @@ test(
     assert.deepEqual(await view.exited, { code: 0, signal: null });
   },
 );
+
+test("view lists the chains of another trainer's embedding tags beside the run's own chain", async (t) => {
+  const logdir = await mkdtemp(join(tmpdir(), 'view-tags-'));
+  t.after(() => rm(logdir, { recursive: true, force: true }));
+  const chain = join(logdir, 'exp1', 'timelapse', 'features');
+  await mkdir(chain, { recursive: true });
+  await writeFile(join(chain, 'timelapse.html'), '<!doctype html><p>page</p>');
+  await writeFile(join(chain, 'state.json'), JSON.stringify({ frames: [{}, {}, {}] }));
+
+  const server = await createViewServer(logdir);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+
+  const index = await get(port, '/');
+  assert.match(index.body, /href="\/exp1\/timelapse\/features\/timelapse\.html">exp1 · features<\/a> · 3 frames/);
+  assert.match(index.body, /exp1 <small>\(waiting for the watcher\)/);
+  assert.equal((await get(port, '/exp1/timelapse/features/timelapse.html')).status, 200);
+});

@@ -3,13 +3,15 @@
  * are read with `readUserFile`'s guards (regular files only, bounded size, nothing outside the
  * directory), and the names its manifests give must be plain file names in the directory itself.
  *
- * A file that is missing from a step directory that is there, or that cannot be read for want
- * of permission, may be there or readable a moment later (a writer still at work, a chmod to
- * come): that is a `TransientError`, which the watcher retries instead of skipping the step.
+ * A file that is missing from a step directory whose contents changed in the last few seconds,
+ * or that cannot be read for want of permission, may be there or readable a moment later (a
+ * writer or a copy still at work, a chmod to come): that is a `TransientError`, which the watcher
+ * retries instead of skipping the step. A file still missing once the folder has been quiet for
+ * that long is damage: a `UserError`, and the step is skipped.
  */
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { TransientError, UserError } from '../../errors.ts';
-import { pathExists } from '../../util/exists.ts';
 import { UserFileError, readUserFile } from '../../util/user-file.ts';
 import { parseCheckpointDirName } from './format.ts';
 
@@ -35,7 +37,7 @@ export async function readCheckpointFile(dir: string, name: string, maxBytes: nu
   } catch (error) {
     if (!(error instanceof UserFileError)) throw error;
     if (error.code === 'EACCES' || error.code === 'EPERM') throw new TransientError(error.message);
-    if (error.code === 'ENOENT' && (await isStepDirectory(dir))) {
+    if (error.code === 'ENOENT' && (await isStepDirectoryInWriting(dir))) {
       throw new TransientError(
         `cannot read ${join(dir, name)}: it is not there yet; the checkpoint may still be being written, try again`,
       );
@@ -44,7 +46,12 @@ export async function readCheckpointFile(dir: string, name: string, maxBytes: nu
   }
 }
 
-/** A `step-NNNNNNNNN` directory that exists: a checkpoint, possibly one being written. */
-export async function isStepDirectory(dir: string): Promise<boolean> {
-  return parseCheckpointDirName(basename(dir)) !== undefined && (await pathExists(dir));
+/** How long a checkpoint folder whose files come and go counts as still being written. */
+const WRITING_SECONDS = 10;
+
+/** A `step-NNNNNNNNN` directory whose entries changed within `WRITING_SECONDS`. */
+async function isStepDirectoryInWriting(dir: string): Promise<boolean> {
+  if (parseCheckpointDirName(basename(dir)) === undefined) return false;
+  const info = await stat(dir).catch(() => null);
+  return info !== null && info.isDirectory() && Date.now() - info.mtimeMs < WRITING_SECONDS * 1000;
 }

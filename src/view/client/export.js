@@ -21,15 +21,21 @@ export function selectionCsv(members) {
   return lines.join('\n') + '\n';
 }
 
-export function downloadCsv(members) {
-  const blob = new Blob([selectionCsv(members)], { type: 'text/csv' });
+/** Saves `parts` as a download named `<run><suffix>`. */
+export function download(parts, type, suffix) {
+  const blob = new Blob(parts, { type });
   const link = document.createElement('a');
   link.href = URL.createObjectURL(blob);
-  link.download = app.header.run + '-selection.csv';
+  link.download = app.header.run + suffix;
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  // The browser reads the blob after click() returns: keep its URL alive a while.
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+export function downloadCsv(members) {
+  download([selectionCsv(members)], 'text/csv', '-selection.csv');
 }
 
 export async function copyIndices(members) {

@@ -3,6 +3,7 @@
 // stops early. The GIF beside the page stays for places without video.
 import { app, $, on } from './state.js';
 import { goTo, setPlaying } from './animation.js';
+import { download } from './export.js';
 
 const FPS = 30;
 let recorder = null;
@@ -16,14 +17,7 @@ function mimeType() {
 }
 
 function save(chunks, type) {
-  const blob = new Blob(chunks, { type: type || 'video/webm' });
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(blob);
-  link.download = app.header.run + '-timelapse.webm';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  download(chunks, type || 'video/webm', '-timelapse.webm');
 }
 
 export function stopRecording() {

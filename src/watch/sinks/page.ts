@@ -35,6 +35,7 @@ export const pageSink: SinkSpec = {
       frameFile: layout.frameFile,
       measures: PAGE_CHARTS,
       spriteFromPage: layout.spriteFromPage,
+      metadata: points.columns,
     });
     if (await pageBehind(layout, record)) await page.update(record.frames);
     return {

@@ -6,6 +6,9 @@ import { textReporter } from '../../../src/watch/report.ts';
 import { GifWriter } from '../../../src/render/index.ts';
 import { readRunEvents } from '../../../src/tensorboard/index.ts';
 import { projectorSource } from '../../../src/watch/sources/projector.ts';
+import { readWrittenChunks } from '../../../src/view/chunks.ts';
+import type { PageHeader } from '../../../src/view/encode.ts';
+import { pageHeaderOf } from '../../../src/view/page.ts';
 import { fakeStages, type FakeStageLog } from '../helpers/fake-stages.ts';
 
 export function projectorWatcher(
@@ -65,13 +68,15 @@ export async function chainEventSteps(dir: string): Promise<Map<string, number[]
   return steps;
 }
 
-/** The page's data block. */
+/** The page's header block, the steps of its frame chunks and its colours. */
 export async function pageData(dir: string) {
   const html = await readFile(join(dir, 'timelapse.html'), 'utf8');
-  const data = /<script id="timelapse-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
+  const header = pageHeaderOf(html)!;
+  const chunks = (await readWrittenChunks(join(dir, 'page'), header.chain!)) ?? [];
   const colors = /<script id="timelapse-colors" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
   return {
-    ...(JSON.parse(data) as { classNames: string[]; steps: number[]; sprite: unknown; count: number }),
+    ...(header as Required<Pick<PageHeader, 'classNames' | 'sprite' | 'count'>> & PageHeader),
+    steps: chunks.flatMap((chunk) => chunk.steps),
     colorList: JSON.parse(colors) as string[],
   };
 }

@@ -57,6 +57,8 @@ test(
       assert.deepEqual(page.steps, steps);
       const hasSprite = run !== 'header-nosprite';
       assert.equal(page.sprite !== null, hasSprite, `${run}: thumbnails on the page`);
+      const columns = (page.metadata?.columns ?? []).map((column) => column.name);
+      assert.deepEqual(columns, hasSprite ? ['label'] : ['label', 'test_index'], `${run}: colour-by columns`);
       const config = parseProjectorConfig(await readFile(join(dir, 'projector_config.pbtxt'), 'utf8'));
       const tsne = (config.embeddings ?? []).filter((e) => e.tensor_name?.startsWith('tsne:'));
       assert.equal(tsne.length, steps.length);

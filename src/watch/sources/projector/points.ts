@@ -42,6 +42,8 @@ export interface ChainPoints {
   note: string;
   noun: string;
   indexName: string;
+  /** Every column of the metadata file, for the page (none without metadata). */
+  columns: { name: string; values: string[] }[];
   /** The metadata file's bytes (or the point count): the same points whatever colours them. */
   identity: Uint8Array;
 }
@@ -131,11 +133,13 @@ export async function chainPoints(runDir: string, step: StepFiles, colorBy?: str
   let count: number;
   let coloring: PointColoring;
   let identity: Uint8Array;
+  let columns: ChainPoints['columns'] = [];
   if (step.metadataPath) {
     identity = await readRunFile(runDir, step.metadataPath, MAX_METADATA_BYTES);
     const text = Buffer.from(identity).toString('utf8');
     const metadata = parseMetadata(text, step.metadataPath);
     count = metadata.rows.length;
+    columns = metadata.columns.map((name, c) => ({ name, values: metadata.rows.map((row) => row[c]!) }));
     coloring = colorPoints(metadata, chooseColorColumn(metadata, colorBy, step.metadataPath));
   } else {
     const tensor = parseTensorFile(
@@ -163,6 +167,7 @@ export async function chainPoints(runDir: string, step: StepFiles, colorBy?: str
     tile,
     noun: 'points',
     indexName: 'row',
+    columns,
     identity,
   };
 }
