@@ -1,6 +1,6 @@
 /**
- * The worker side of `runTsneFrameInWorker`: receives one frame's input, runs `tsneFrame`, and
- * sends the result back with its buffer transferred. Errors travel as plain data so the parent
+ * The worker side of `TsneWorker`: receives a frame's input, runs `tsneFrame`, and sends the
+ * result back with its buffer transferred; then waits for the next frame. Errors travel as plain data so the parent
  * can re-create a `UserError` (one-line message) or an ordinary Error.
  */
 import { parentPort } from 'node:worker_threads';
@@ -20,7 +20,7 @@ export type WorkerReply =
 
 const port = parentPort;
 if (port === null) throw new Error('tsne-worker-entry.ts must run in a worker thread');
-port.once('message', (request: WorkerRequest) => {
+port.on('message', (request: WorkerRequest) => {
   let reply: WorkerReply;
   try {
     const result = tsneFrame(request.X, request.n, request.d, request.options);

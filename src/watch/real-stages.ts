@@ -11,7 +11,7 @@ import { createEmbedder } from '../embed/index.ts';
 // checkpoint.ts, not the model/ barrel: that one loads tfjs, which the ONNX path does without.
 import { readCheckpointMeta } from '../model/checkpoint.ts';
 import { displacement, knnPreservation, neighborhoodHit } from '../tsne/index.ts';
-import { runTsneFrameInWorker } from '../tsne/worker.ts';
+import { TsneWorker } from '../tsne/worker.ts';
 import type { FrameStages, ValidationSet } from './stages.ts';
 
 export interface RealStageOptions {
@@ -53,6 +53,8 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
   });
   // The model's input for a set of images, made once per set.
   const inputs = new WeakMap<ValidationSet, Float32Array>();
+  // One t-SNE thread for all frames (see TsneWorker): it ends with the stages.
+  const tsneWorker = new TsneWorker();
 
   return {
     async validation(size, seed): Promise<ValidationSet> {
@@ -89,7 +91,7 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
     },
 
     async project(embedded, count, init, { seed, perplexity }) {
-      const result = await runTsneFrameInWorker(embedded.embeddings, count, embedded.dim, {
+      const result = await tsneWorker.run(embedded.embeddings, count, embedded.dim, {
         init: init ?? undefined,
         seed,
         perplexity,
@@ -111,6 +113,7 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
     },
 
     async dispose() {
+      await tsneWorker.close();
       await embedder.dispose();
     },
   };
