@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusteredData, tsneFrame } from '../../src/tsne/index.ts';
-import { runTsneFrameInWorker } from '../../src/tsne/worker.ts';
+import { TsneWorker, runTsneFrameInWorker } from '../../src/tsne/worker.ts';
 import { isUserError } from '../../src/errors.ts';
 
 test('a frame computed on a worker thread equals the same frame on the main thread', async () => {
@@ -25,4 +25,19 @@ test('a user mistake inside the worker comes back as a UserError', async () => {
     runTsneFrameInWorker(X, 50, 4, { init: new Float64Array(8) }),
     (error: unknown) => isUserError(error) && /4 points.*50/.test((error as Error).message),
   );
+});
+
+test('one TsneWorker runs frame after frame on its thread, a user mistake in between included', async (t) => {
+  const { X } = clusteredData(100, 6, 2, 3);
+  const worker = new TsneWorker();
+  t.after(() => worker.close());
+  const first = await worker.run(X, 100, 6, { seed: 1, perplexity: 10 });
+  await assert.rejects(worker.run(X, 100, 6, { init: new Float64Array(8) }), isUserError);
+  // Two frames asked for at once run one after the other, each as on the main thread.
+  const [again, warm] = await Promise.all([
+    worker.run(X, 100, 6, { seed: 1, perplexity: 10 }),
+    worker.run(X, 100, 6, { seed: 1, perplexity: 10, init: first.positions }),
+  ]);
+  assert.deepEqual(again.positions, first.positions);
+  assert.deepEqual(warm.positions, tsneFrame(X, 100, 6, { seed: 1, perplexity: 10, init: first.positions }).positions);
 });
