@@ -356,12 +356,12 @@ for (const point of ['tsne', 'gif', 'events']) {
     );
 
     // The view's index reads the state a kill may have interrupted: it still lists the run.
-    assert.deepEqual(await listViewRuns(logdir), [{ name: 'r', frames: 1, hasPage: true }]);
+    assert.deepEqual(await listViewRuns(logdir), [{ name: 'r', dir: 'r/embeddings', frames: 1, hasPage: true }]);
 
     const restarted = runFakeWatcher(logdir);
     assert.equal(restarted.status, 0, restarted.stderr);
     await assertFramesEverywhere(runDir, [100, 200, 300]);
-    assert.deepEqual(await listViewRuns(logdir), [{ name: 'r', frames: 3, hasPage: true }]);
+    assert.deepEqual(await listViewRuns(logdir), [{ name: 'r', dir: 'r/embeddings', frames: 3, hasPage: true }]);
   });
 }
 
