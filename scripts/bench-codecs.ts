@@ -6,24 +6,24 @@
  * - PNG decode of a user's sprite (the PyTorch fixture's and the 10,000-tile one) by `decodePng`
  *   and by Skia (`loadImage` + `getImageData`, as sprite.ts does for what ours does not read);
  *   then what each does with a truncated, a corrupt and a 100000×100000-claiming PNG;
- * - tar: gunzip + tar over the whole CIFAR-10 archive keeping its seven files, by our `TarReader`
- *   and by `tar-stream` (when given --tar-stream <path to its package folder>), each in its own
- *   process for time and peak RSS; and `loadCifar10` end to end.
+ * - tar: gunzip + tar-stream over the whole CIFAR-10 archive keeping its batch files, and
+ *   `loadCifar10` end to end, each run in a fresh process for time and peak RSS. (Our own tar
+ *   reader measured the same within noise, see docs/interfaces.md, so tar-stream replaced it.)
  *
- *   tsx scripts/bench-codecs.ts [--data <cifar-10-binary.tar.gz>] [--tar-stream <dir>] [--repeats 5] [--json]
+ *   tsx scripts/bench-codecs.ts [--data <cifar-10-binary.tar.gz>] [--repeats 5] [--json]
  *
  * Without --data or CIFAR10_PATH, sprite tiles are random pixels and the tar rows are skipped.
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
 import { createCanvas, ImageData, loadImage } from '@napi-rs/canvas';
 import { loadCifar10 } from '../src/data/index.ts';
-import { TarReader } from '../src/data/tar.ts';
 import { drawScatter } from '../src/render/index.ts';
 import { decodePng, encodePng, readPngHeader } from '../src/tensorboard/png.ts';
 import { layoutSprite } from '../src/tensorboard/projector.ts';
@@ -32,7 +32,6 @@ import { Random } from '../src/util/random.ts';
 const { values } = parseArgs({
   options: {
     data: { type: 'string' },
-    'tar-stream': { type: 'string' },
     repeats: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
     // Internal: run one isolated case in this process and print its JSON row.
@@ -129,7 +128,7 @@ if (archive === undefined) {
   rows.push({ name: 'tar', note: 'skipped: no --data or CIFAR10_PATH' });
 } else {
   // Alternated, `repeats` fresh processes each: the median time and the largest peak RSS.
-  const cases = ['tar-ours', ...(values['tar-stream'] === undefined ? [] : ['tar-stream']), 'load'];
+  const cases = ['tar', 'load'];
   const runs = new Map<string, Row[]>(cases.map((name) => [name, []]));
   for (let i = 0; i < repeats; i++) for (const name of cases) runs.get(name)!.push(runIsolated(name));
   for (const list of runs.values()) {
@@ -141,13 +140,10 @@ if (archive === undefined) {
       rows.push({ ...timed[0]!, ms: median(timed.map((r) => r.ms!)), maxRssMb, note });
     }
   }
-  if (values['tar-stream'] === undefined) {
-    rows.push({ name: 'tar-stream', note: 'skipped: pass --tar-stream <node_modules/tar-stream>' });
-  }
 }
 
 if (values.json) {
-  process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
 } else {
   for (const row of rows) {
     const cells = [
@@ -235,7 +231,6 @@ async function spriteTiles(): Promise<Uint8Array> {
 function runIsolated(name: string): Row {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--only', name, '--repeats', String(repeats)];
   if (archive !== undefined) args.push('--data', archive);
-  if (values['tar-stream'] !== undefined) args.push('--tar-stream', values['tar-stream']);
   try {
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out.trim().split('\n').at(-1)!) as Row;
@@ -304,67 +299,37 @@ function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** Gunzip + tar over the whole archive, keeping CIFAR-10's seven files, by one reader. */
+/** Gunzip + tar-stream over the whole archive keeping CIFAR-10's files, or loadCifar10 end to end. */
 async function tarCase(name: string): Promise<Row> {
   const path = archive!;
   const started = performance.now();
-  const kept = new Map<string, Uint8Array>();
   if (name === 'load') {
     const data = await loadCifar10(path, { log: () => undefined });
     const ms = performance.now() - started;
     return {
-      name: 'loadCifar10 (whole archive, TarReader)',
+      name: 'loadCifar10 (whole archive, decoded)',
       ms,
       maxRssMb: peakRssMb(),
       note: `${data.train.count} train + ${data.test.count} test`,
     };
   }
-  if (name === 'tar-ours') {
-    const reader = new TarReader(
-      path,
-      (entry) => WANTED.has(basename(entry.name)),
-      (entry, data) => kept.set(basename(entry.name), data),
-    );
-    await pipeline(
-      createReadStream(path, { highWaterMark: 1 << 20 }),
-      createGunzip({ chunkSize: 1 << 20 }),
-      async (chunks) => {
-        for await (const chunk of chunks as AsyncIterable<Buffer>) reader.push(chunk);
-      },
-    );
-    reader.end();
-  } else {
-    const module = (await import(pathToFileURL(join(values['tar-stream']!, 'index.js')).href)) as {
-      default: { extract(): NodeJS.WritableStream & NodeJS.EventEmitter };
-    };
-    const extract = module.default.extract();
-    extract.on(
-      'entry',
-      (header: { name: string; type: string; size: number }, stream: NodeJS.ReadableStream, next: () => void) => {
-        const wanted = header.type === 'file' && WANTED.has(basename(header.name));
-        // Filled in place, as TarReader does: no second copy of a 30 MB batch.
-        const data = wanted ? Buffer.allocUnsafe(header.size) : undefined;
-        let fill = 0;
-        stream.on('data', (chunk: Buffer) => {
-          if (data) fill += chunk.copy(data, fill);
-        });
-        stream.on('end', () => {
-          if (data) kept.set(basename(header.name), data);
-          next();
-        });
-        stream.resume();
-      },
-    );
-    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), extract);
-  }
+  const kept = new Map<string, Uint8Array>();
+  const extract = tarExtract();
+  extract.on('entry', (header, stream, next) => {
+    const wanted = header.type === 'file' && WANTED.has(basename(header.name));
+    // Filled in place, as load.ts does: no second copy of a 30 MB batch.
+    const data = wanted ? Buffer.allocUnsafe(header.size) : undefined;
+    let fill = 0;
+    stream.on('data', (chunk: unknown) => {
+      if (data) fill += (chunk as Buffer).copy(data, fill);
+    });
+    stream.on('end', () => {
+      if (data) kept.set(basename(header.name), data);
+      next();
+    });
+  });
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), extract);
   const ms = performance.now() - started;
   const bytes = [...kept.values()].reduce((sum, data) => sum + data.length, 0);
-  const label = name === 'tar-ours' ? 'TarReader (src/data/tar.ts)' : 'tar-stream';
-  return {
-    name: `gunzip + tar, whole archive: ${label}`,
-    ms,
-    bytes,
-    maxRssMb: peakRssMb(),
-    note: `${kept.size} files`,
-  };
+  return { name: 'gunzip + tar-stream, whole archive', ms, bytes, maxRssMb: peakRssMb(), note: `${kept.size} files` };
 }
