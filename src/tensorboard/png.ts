@@ -203,6 +203,13 @@ export interface DecodedPng {
   pixels: Uint8Array;
 }
 
+/** True for a PNG `decodePng` reads: 8-bit gray, gray + alpha, RGB or RGBA, not interlaced. */
+export function isDecodablePng(bytes: Uint8Array): boolean {
+  const header = readPngHeader(bytes);
+  // Byte 28 is IHDR's interlace method.
+  return header !== undefined && header.bitDepth === 8 && header.colorType in CHANNELS_FOR_COLOR_TYPE && !bytes[28];
+}
+
 /**
  * Decodes a non-interlaced 8-bit gray, gray + alpha, RGB or RGBA PNG (what `encodePng`, canvas
  * and TensorBoard's writers produce). `name` is used in error messages.
@@ -212,7 +219,7 @@ export function decodePng(bytes: Uint8Array, name = 'PNG'): DecodedPng {
   if (header === undefined) throw new UserError(`${name}: not a PNG file (bad signature); pass PNG bytes`);
   const channels = CHANNELS_FOR_COLOR_TYPE[header.colorType];
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (header.bitDepth !== 8 || channels === undefined || buffer[28] !== 0) {
+  if (!isDecodablePng(bytes) || channels === undefined) {
     throw new UserError(
       `${name}: unsupported PNG (bit depth ${header.bitDepth}, colour type ${header.colorType}, interlace ` +
         `${buffer[28]}); only 8-bit non-interlaced gray/RGB/RGBA is read`,
