@@ -1,6 +1,6 @@
 /**
  * Loads CIFAR-10 from a directory (holding `cifar-10-batches-bin/` or the `.bin` files
- * themselves) or straight from the `.tar.gz` archive, streamed through gunzip and the tar reader
+ * themselves) or straight from the `.tar.gz` archive, streamed through gunzip and tar-stream
  * without extracting anything to disk. Reads whichever `data_batch_*.bin` files are present.
  */
 import { createReadStream } from 'node:fs';
@@ -8,6 +8,7 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { extract as tarExtract } from 'tar-stream';
 import { UserError, describeFsError } from '../errors.ts';
 import {
   META_FILE,
@@ -21,7 +22,6 @@ import {
 } from './cifar-format.ts';
 import { downloadCifar10, type DownloadOptions } from './download.ts';
 import { DEFAULT_CACHE_DIR, isCachedArchive } from './source.ts';
-import { TarReader } from './tar.ts';
 
 export interface Cifar10 {
   train: Split;
@@ -152,47 +152,78 @@ function store(found: Found, fileName: string, displayName: string, data: Uint8A
     found.metaText = Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8');
 }
 
-/** Reads a `.tar.gz` (or plain `.tar`) as a stream, keeping only the CIFAR-10 files. */
+/** A CIFAR-10 batch is 30,730,000 bytes; an entry claiming far more is damage, not data to allocate. */
+const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
+const TAR_BLOCK = 512;
+
+/** Reads a `.tar.gz` (or plain `.tar`) as a stream through tar-stream, keeping only the CIFAR-10 files. */
 async function readArchive(path: string, includeTrain: boolean): Promise<Found> {
   const kind = await sniffArchive(path);
   const found: Found = { train: new Map() };
-  const reader = new TarReader(
-    path,
-    (entry) => {
-      const name = basename(entry.name);
-      return isWantedFile(name) && (includeTrain || trainBatchNumber(name) === undefined);
-    },
-    (entry, data) => store(found, basename(entry.name), `${path} (entry ${entry.name})`, data),
-  );
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  // pipeline reports a sink's own error as a generic abort, so keep the reader's error aside.
-  let readerError: unknown;
-  const sink = async (chunks: AsyncIterable<Buffer>) => {
-    for await (const chunk of chunks) {
-      try {
-        reader.push(chunk);
-      } catch (error) {
-        readerError = error;
-        throw error;
-      }
+  // Where the reading stands, for the one line a damaged archive gets.
+  let inside: { name: string; size: number; read: number } | undefined;
+  let nextHeaderAt = 0;
+  const extract = tarExtract();
+  extract.on('entry', (header, stream, next) => {
+    // A failure inside an entry reaches the pipeline through the extractor too.
+    stream.on('error', () => undefined);
+    const name = header.name.replace(/^(\.\/)+/, '');
+    const fileName = basename(name);
+    const wanted =
+      (header.type === 'file' || header.type === 'contiguous-file') &&
+      isWantedFile(fileName) &&
+      (includeTrain || trainBatchNumber(fileName) === undefined);
+    if (wanted && header.size > MAX_ENTRY_BYTES) {
+      next(
+        new UserError(
+          `${path} (entry ${name}) claims ${header.size.toLocaleString('en-US')} bytes where a CIFAR-10 batch ` +
+            'has 30,730,000: the archive is damaged; download it again',
+        ),
+      );
+      return;
     }
-  };
+    const data = wanted ? new Uint8Array(header.size) : undefined;
+    const entry = { name, size: header.size, read: 0 };
+    inside = entry;
+    stream.on('data', (chunk: unknown) => {
+      data?.set(chunk as Buffer, entry.read);
+      entry.read += (chunk as Buffer).length;
+    });
+    stream.on('end', () => {
+      if (data) store(found, fileName, `${path} (entry ${name})`, data);
+      inside = undefined;
+      nextHeaderAt = stream.offset + TAR_BLOCK + Math.ceil(header.size / TAR_BLOCK) * TAR_BLOCK;
+      next();
+    });
+  });
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
-    if (kind === 'gzip') await pipeline(input, createGunzip({ chunkSize: 1 << 20 }), sink);
-    else await pipeline(input, sink);
+    if (kind === 'gzip') await pipeline(input, createGunzip({ chunkSize: 1 << 20 }), extract);
+    else await pipeline(input, extract);
   } catch (error) {
-    if (readerError !== undefined) throw readerError as Error;
     if (error instanceof UserError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const { code = '', message } = error as NodeJS.ErrnoException;
     if (code.startsWith('Z_')) {
       throw new UserError(
-        `${path} is not a valid gzip file (${(error as Error).message} near compressed byte ` +
+        `${path} is not a valid gzip file (${message} near compressed byte ` +
           `${input.bytesRead.toLocaleString('en-US')}): the archive is damaged; download it again`,
       );
     }
-    throw new UserError(describeFsError(error, 'read', path));
+    if (code !== '') throw new UserError(describeFsError(error, 'read', path));
+    // Everything else comes from the tar parser.
+    if (message === 'Unexpected end of data') {
+      const where = inside
+        ? `inside entry ${inside.name} (after ${inside.read.toLocaleString('en-US')} of its ` +
+          `${inside.size.toLocaleString('en-US')} bytes)`
+        : 'inside a header';
+      throw new UserError(`${path} ends ${where}: the archive is truncated; download it again`);
+    }
+    const why = message.startsWith('Invalid tar header. Maybe') ? 'checksum mismatch' : message;
+    throw new UserError(
+      `${path}: corrupt tar header at uncompressed byte ${nextHeaderAt.toLocaleString('en-US')} (${why}); ` +
+        'the archive is damaged: download it again',
+    );
   }
-  reader.end();
   return found;
 }
 

@@ -244,6 +244,20 @@ test('a tar that ends inside an entry, or has a damaged header, is one clear lin
   });
 });
 
+test('a tar entry claiming an impossible size is one clear line, before anything is allocated', async () => {
+  await withTempDir(async (dir) => {
+    // A header for a 300 MB test batch followed by only a few bytes: refused at the header.
+    const tar = Buffer.concat([tarHeader('cifar-10-batches-bin/test_batch.bin', 300_000_000, '0'), Buffer.alloc(1024)]);
+    const archive = join(dir, 'huge-entry.tar.gz');
+    await writeFile(archive, gzipSync(tar));
+    await rejectsWithLine(
+      quietLoad(archive),
+      /huge-entry\.tar\.gz \(entry cifar-10-batches-bin\/test_batch\.bin\) claims 300,000,000 bytes/,
+      /download it again/,
+    );
+  });
+});
+
 test('the tar reader honours a GNU long-name entry', async () => {
   await withTempDir(async (dir) => {
     const longName = `${'x'.repeat(150)}/test_batch.bin`;

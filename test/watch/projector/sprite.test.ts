@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needs } from '../../helpers/requirements.ts';
+import { UserError } from '../../../src/errors.ts';
 import { decodePng, encodePng } from '../../../src/tensorboard/png.ts';
 import { cutSprite } from '../../../src/watch/sources/projector/sprite.ts';
 import { PYTORCH_RUNS } from './helpers.ts';
@@ -55,4 +56,21 @@ test('non-square tiles (12 × 20 px) in a padded grid; too small a sprite is one
     /has room for 9 tiles of 12 × 20 px but there are 10 points/,
   );
   await assert.rejects(cutSprite(Buffer.from('not an image'), 1, [w, h], 'bad.png'), /sprite bad\.png is not an image/);
+});
+
+test('a truncated or corrupt sprite PNG is one clear line, not black thumbnails', async () => {
+  const [w, h, count] = [8, 8, 4];
+  const image = Uint8Array.from({ length: 2 * w * 2 * h * 3 }, (_, i) => (i * 7 + (i >> 5)) & 0xff);
+  const png = encodePng(image, 2 * w, 2 * h, 3);
+  const truncated = png.subarray(0, png.length >> 1);
+  const corrupt = Buffer.from(png);
+  for (let i = 60; i < corrupt.length - 20; i += 13) corrupt[i] ^= 0x5a;
+  for (const bytes of [truncated, corrupt]) {
+    await assert.rejects(cutSprite(bytes, count, [w, h], 'bad.png'), (error: unknown) => {
+      assert.ok(error instanceof UserError, `expected a UserError, got ${String(error)}`);
+      assert.match(error.message, /^sprite bad\.png: (corrupt PNG|PNG image data is truncated)/);
+      assert.ok(!error.message.includes('\n'));
+      return true;
+    });
+  }
 });

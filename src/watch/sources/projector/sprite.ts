@@ -6,7 +6,7 @@
  */
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { UserError } from '../../../errors.ts';
-import { decodePng, readPngHeader } from '../../../tensorboard/png.ts';
+import { decodePng, isDecodablePng } from '../../../tensorboard/png.ts';
 
 export interface Thumbnails {
   /** NHWC RGB, `count × tileHeight × tileWidth × 3`. */
@@ -24,16 +24,12 @@ interface Rgba {
   pixels: Uint8Array;
 }
 
-/** Decodes the sprite: plain PNGs with our decoder, anything else (palette, 16-bit, JPEG) with Skia. */
+/**
+ * Decodes the sprite: plain PNGs with our decoder, which refuses a truncated or corrupt one in one
+ * line (Skia would hand back black pixels); other formats (palette, 16-bit, interlaced, JPEG) with Skia.
+ */
 async function decodeImage(bytes: Uint8Array, path: string): Promise<Rgba> {
-  const header = readPngHeader(bytes);
-  if (header && header.bitDepth === 8 && header.colorType !== 3) {
-    try {
-      return decodePng(bytes, path);
-    } catch {
-      // Interlaced or otherwise unusual: Skia reads it below.
-    }
-  }
+  if (isDecodablePng(bytes)) return decodePng(bytes, `sprite ${path}`);
   let image;
   try {
     image = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
