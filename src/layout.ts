@@ -95,7 +95,11 @@ export function chainLayout(runDir: string, tag?: string) {
     projectorFiles: {
       metadata: `${projectorFromRoot}/metadata.tsv`,
       sprite: `${projectorFromRoot}/sprite.png`,
-      embeddings: (step: number) => `${projectorFromRoot}/step-${stepLabel(step)}.tsv`,
+      /**
+       * The step's 128-d copy; null for a tag's chain, whose embeddings are already the user's
+       * own projector entries (a copy would double their size on disk at every step).
+       */
+      embeddings: tag === undefined ? (step: number) => `${projectorFromRoot}/step-${stepLabel(step)}.tsv` : null,
       frame: (step: number) => `${projectorFromRoot}/step-${stepLabel(step)}-tsne.tsv`,
     },
     /** The sprite as the page (in the chain's folder) links it. */

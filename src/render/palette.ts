@@ -59,23 +59,27 @@ export const GIF_PALETTE: readonly Rgb[] = (() => {
 /**
  * Maps RGBA pixels (alpha ignored: our canvases are opaque) to the nearest palette entry.
  * Plots hold few distinct colours, so a cache keyed by the 24-bit colour makes this one lookup
- * per pixel after the first few.
+ * per pixel after the first few, and most pixels repeat their left neighbour (background, runs
+ * of one colour), which skips even that lookup.
  */
 export function indexPixels(rgba: Uint8Array | Uint8ClampedArray, palette: readonly Rgb[] = GIF_PALETTE): Uint8Array {
   const count = rgba.length >>> 2;
   const indices = new Uint8Array(count);
   const cache = new Map<number, number>();
+  let lastKey = -1;
+  let lastIndex = 0;
   for (let i = 0; i < count; i++) {
-    const r = rgba[4 * i]!;
-    const g = rgba[4 * i + 1]!;
-    const b = rgba[4 * i + 2]!;
-    const key = (r << 16) | (g << 8) | b;
-    let index = cache.get(key);
-    if (index === undefined) {
-      index = nearestIndex(r, g, b, palette);
-      cache.set(key, index);
+    const key = (rgba[4 * i]! << 16) | (rgba[4 * i + 1]! << 8) | rgba[4 * i + 2]!;
+    if (key !== lastKey) {
+      let index = cache.get(key);
+      if (index === undefined) {
+        index = nearestIndex(key >>> 16, (key >>> 8) & 0xff, key & 0xff, palette);
+        cache.set(key, index);
+      }
+      lastKey = key;
+      lastIndex = index;
     }
-    indices[i] = index;
+    indices[i] = lastIndex;
   }
   return indices;
 }

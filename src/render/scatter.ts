@@ -3,7 +3,7 @@
  * with the step) plus what it lacked: a legend with the class names and a caption with the
  * checkpoint's validation accuracy. 800 × 600 by default, drawn with @napi-rs/canvas (Skia).
  */
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { createCanvas, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { RgbaImage } from '../tensorboard/summaries.ts';
 import type { ColorBar } from './colors.ts';
 import {
@@ -223,9 +223,7 @@ function draw(options: ScatterOptions) {
   return canvas;
 }
 
-/** The frame as raw RGBA pixels (for the GIF, which needs palette indices, not a PNG). */
-export function drawScatter(options: ScatterOptions): RgbaImage {
-  const canvas = draw(options);
+function pixelsOf(canvas: Canvas): RgbaImage {
   const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
   return {
     rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
@@ -234,25 +232,23 @@ export function drawScatter(options: ScatterOptions): RgbaImage {
   };
 }
 
+/** The frame as raw RGBA pixels (for the GIF, which needs palette indices, not a PNG). */
+export function drawScatter(options: ScatterOptions): RgbaImage {
+  return pixelsOf(draw(options));
+}
+
 /** The frame as a PNG file's bytes. */
 export function renderScatter(options: ScatterOptions): Buffer {
   return draw(options).toBuffer('image/png');
 }
 
 /**
- * Both at once, drawing only once: what the watcher needs per frame. The PNG is encoded off the
- * main thread (Skia's encoder runs in libuv's pool).
+ * Both at once, drawing only once: what the watcher needs per frame. The pixels are ready at
+ * once; the PNG is encoded off the main thread (Skia's encoder runs in libuv's pool), so the
+ * caller can draw on while it is encoded.
  */
-export async function renderScatterFrame(options: ScatterOptions): Promise<{ png: Buffer; image: RgbaImage }> {
+export function renderScatterFrame(options: ScatterOptions): { png: Promise<Buffer>; image: RgbaImage } {
   const canvas = draw(options);
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  const png = await canvas.encode('png');
-  return {
-    png,
-    image: {
-      rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      width: canvas.width,
-      height: canvas.height,
-    },
-  };
+  const image = pixelsOf(canvas);
+  return { png: canvas.encode('png'), image };
 }

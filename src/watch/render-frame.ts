@@ -1,5 +1,11 @@
 /** The render stage: a frame's scatter picture with its caption, and the in-between pictures leading to it. */
-import { renderScatterFrame, tweenPositions, type RgbaImage } from '../render/index.ts';
+import {
+  drawScatter,
+  renderScatterFrame,
+  tweenPositions,
+  type RgbaImage,
+  type ScatterOptions,
+} from '../render/index.ts';
 import type { PointSet } from './source.ts';
 
 function formatStep(step: number): string {
@@ -40,23 +46,25 @@ export async function renderFrame(input: {
   givenProjection?: boolean;
 }): Promise<FramePictures> {
   const { step, positions, points, previous } = input;
-  const scatter = (at: Float64Array, title: string) =>
-    renderScatterFrame({
-      points: at,
-      labels: points.labels,
-      classNames: points.classNames,
-      palette: points.palette,
-      colorBar: points.colorBar,
-      title: `${input.givenProjection ? '2-D embedding as logged' : 't-SNE embedding projection'} · ${title}`,
-      caption: caption(step, input.accuracy, input.measuredAccuracy, points.count, points.noun ?? 'test images'),
-    });
+  const scatter = (at: Float64Array, title: string): ScatterOptions => ({
+    points: at,
+    labels: points.labels,
+    classNames: points.classNames,
+    palette: points.palette,
+    colorBar: points.colorBar,
+    title: `${input.givenProjection ? '2-D embedding as logged' : 't-SNE embedding projection'} · ${title}`,
+    caption: caption(step, input.accuracy, input.measuredAccuracy, points.count, points.noun ?? 'test images'),
+  });
+  // The frame first: its PNG is encoded on another thread while the in-between pictures are drawn.
+  const picture = renderScatterFrame(scatter(positions, `step ${formatStep(step)}`));
+  // Awaited below; this only keeps a failed encode from being unhandled if drawing throws first.
+  picture.png.catch(() => undefined);
   const tweens: RgbaImage[] = [];
   if (previous) {
     const between = `step ${formatStep(previous.step)} → ${formatStep(step)}`;
     for (let k = 1; k <= input.tweenCount; k++) {
-      tweens.push((await scatter(tweenPositions(previous.positions, positions, k, input.tweenCount), between)).image);
+      tweens.push(drawScatter(scatter(tweenPositions(previous.positions, positions, k, input.tweenCount), between)));
     }
   }
-  const picture = await scatter(positions, `step ${formatStep(step)}`);
-  return { png: picture.png, image: picture.image, tweens };
+  return { png: await picture.png, image: picture.image, tweens };
 }

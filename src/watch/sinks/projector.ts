@@ -1,6 +1,7 @@
 /**
- * The run's entries in TensorBoard's embedding projector: per step, the 128-d embeddings
- * (`embedding:step-N`) and our aligned 2-D frame (`tsne:step-N`); both share one metadata TSV
+ * The chain's entries in TensorBoard's embedding projector: per step, the 128-d embeddings
+ * (`embedding:step-N`; not for a tag's chain, whose embeddings are the user's own entries) and
+ * our aligned 2-D frame (`tsne:step-N`); both share one metadata TSV
  * (label, class name, test-set index) and one sprite of the validation images, written once per
  * run.
  *
@@ -92,12 +93,13 @@ async function projectorPlace(layout: ChainLayout): Promise<{ root: string; file
   if (config !== null && (config.embeddings ?? []).every(isOwnEntry)) return { root: layout.projectorRoot, files };
   const prefix = `${relative(layout.projectorRoot, layout.embeddings).split(sep).join('/')}/`;
   const inChain = (path: string) => (path.startsWith(prefix) ? path.slice(prefix.length) : path);
+  const embeddings = files.embeddings;
   return {
     root: layout.embeddings,
     files: {
       metadata: inChain(files.metadata),
       sprite: inChain(files.sprite),
-      embeddings: (step) => inChain(files.embeddings(step)),
+      embeddings: embeddings && ((step) => inChain(embeddings(step))),
       frame: (step) => inChain(files.frame(step)),
     },
   };
@@ -116,15 +118,17 @@ export const projectorSink: SinkSpec = {
       : undefined;
     return {
       async write({ step, embeddings, dim, positions }) {
-        await writer.addEmbedding({
-          tensorName: embeddingTensorName(step),
-          values: embeddings,
-          count: points.count,
-          dims: dim,
-          tensorPath: files.embeddings(step),
-          metadataPath: files.metadata,
-          sprite,
-        });
+        if (files.embeddings) {
+          await writer.addEmbedding({
+            tensorName: embeddingTensorName(step),
+            values: embeddings,
+            count: points.count,
+            dims: dim,
+            tensorPath: files.embeddings(step),
+            metadataPath: files.metadata,
+            sprite,
+          });
+        }
         await writer.addEmbedding({
           tensorName: frameTensorName(step),
           values: framePoints(positions, points.count),

@@ -60,8 +60,16 @@ test(
       const columns = (page.metadata?.columns ?? []).map((column) => column.name);
       assert.deepEqual(columns, hasSprite ? ['label'] : ['label', 'test_index'], `${run}: colour-by columns`);
       const config = parseProjectorConfig(await readFile(join(dir, 'projector_config.pbtxt'), 'utf8'));
-      const tsne = (config.embeddings ?? []).filter((e) => e.tensor_name?.startsWith('tsne:'));
-      assert.equal(tsne.length, steps.length);
+      // Only our frames: the 128-d embeddings are the user's own entries already, not copied again.
+      const tsne = config.embeddings ?? [];
+      assert.deepEqual(
+        tsne.map((e) => e.tensor_name),
+        steps.map((step) => `tsne:step-${String(step).padStart(9, '0')}`),
+      );
+      assert.deepEqual(
+        (await readdir(join(dir, 'projector'))).filter((name) => !name.endsWith('-tsne.tsv')).sort(),
+        hasSprite ? ['metadata.tsv', 'sprite.png'] : ['metadata.tsv'],
+      );
       assert.equal(
         tsne.every((e) => (e.sprite !== undefined) === hasSprite),
         true,
