@@ -25,7 +25,13 @@ export function buildCharts() {
       goTo(nearestIndex(event.clientX - rect.left, rect.width));
     });
     holder.append(box);
-    return { measure, canvas, value: box.querySelector('.value'), format: FORMATS[measure.format] || FORMATS.decimal };
+    return {
+      measure,
+      box,
+      canvas,
+      value: box.querySelector('.value'),
+      format: FORMATS[measure.format] || FORMATS.decimal,
+    };
   });
 }
 
@@ -103,6 +109,9 @@ export function drawCharts() {
       const v = f.metrics[chart.measure.key];
       return v === undefined ? null : v;
     });
+    // A measure no frame has (no accuracy in another trainer's embeddings) gets no empty chart.
+    chart.box.hidden = values.every((v) => v === null);
+    if (chart.box.hidden) continue;
     const now = values[app.frameIndex];
     chart.value.textContent = now === null || now === undefined ? '—' : chart.format(now);
     drawSeries(chart.canvas, values);

@@ -32,18 +32,25 @@ export function makeStamp() {
   const centre = (size - 1) / 2;
   const dx = [];
   const dy = [];
-  const a = [];
+  const coverage = [];
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const coverage = Math.min(1, Math.max(0, r + 0.5 - Math.hypot(x - centre, y - centre)));
-      if (coverage > 0) {
+      const covered = Math.min(1, Math.max(0, r + 0.5 - Math.hypot(x - centre, y - centre)));
+      if (covered > 0) {
         dx.push(x - centre);
         dy.push(y - centre);
-        a.push(coverage);
+        coverage.push(covered);
       }
     }
   }
-  stamp = { dx: Int32Array.from(dx), dy: Int32Array.from(dy), a: Float32Array.from(a), reach: (size + 1) / 2 };
+  // Weights in 1/256ths, per pass: integer blending, and a plain store where a pixel is covered.
+  const weights = (alpha) => Int32Array.from(coverage, (c) => Math.round(c * alpha * 256));
+  stamp = {
+    dx: Int32Array.from(dx),
+    dy: Int32Array.from(dy),
+    weights: { [FADED]: weights(FADED_ALPHA), [FULL]: weights(1) },
+    reach: (size + 1) / 2,
+  };
 }
 
 export function draw(target = ctx) {
@@ -69,12 +76,15 @@ function drawPoints(px, width, height) {
 
 /**
  * Blends every point's disc into the RGBA pixels `px` (faded ones first); a point at (x, y) in
- * data units is drawn at (ax·x + bx, ay·y + by) CSS px.
+ * data units is drawn at (ax·x + bx, ay·y + by) CSS px. Pixels are read and written as one
+ * 32-bit word each (little-endian RGBA, as every browser lays out ImageData on the platforms we
+ * run on): 50,000 discs a frame is about a million pixel blends.
  */
 export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by }) {
   const dpr = view.dpr;
-  const { dx, dy, a, reach } = stamp;
+  const { dx, dy, weights, reach } = stamp;
   const { rgb, layer, anyFaded } = plan;
+  const words = new Uint32Array(px.buffer, px.byteOffset, px.length >> 2);
   const n = layer.length;
   const axd = ax * dpr;
   const bxd = bx * dpr;
@@ -82,7 +92,7 @@ export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by
   const byd = by * dpr;
   // Faded points first, so the ones in full colour lie on top.
   for (let pass = anyFaded ? FADED : FULL; pass <= FULL; pass++) {
-    const alpha = pass === FADED ? FADED_ALPHA : 1;
+    const weight = weights[pass];
     for (let i = 0; i < n; i++) {
       if (layer[i] !== pass) continue;
       const cx = Math.round(positions[2 * i] * axd + bxd);
@@ -91,17 +101,30 @@ export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by
       const r = rgb[3 * i];
       const g = rgb[3 * i + 1];
       const b = rgb[3 * i + 2];
+      const opaque = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
       // Wholly inside the canvas (nearly always): no bounds check per pixel.
       const inside = cx >= reach && cy >= reach && cx < width - reach && cy < height - reach;
-      for (let k = 0; k < a.length; k++) {
+      for (let k = 0; k < weight.length; k++) {
         const x = cx + dx[k];
         const y = cy + dy[k];
         if (!inside && (x < 0 || y < 0 || x >= width || y >= height)) continue;
-        const at = 4 * (y * width + x);
-        const w = a[k] * alpha;
-        px[at] += (r - px[at]) * w;
-        px[at + 1] += (g - px[at + 1]) * w;
-        px[at + 2] += (b - px[at + 2]) * w;
+        const at = y * width + x;
+        const w = weight[k];
+        if (w === 256) {
+          words[at] = opaque;
+          continue;
+        }
+        const p = words[at];
+        const pr = p & 0xff;
+        const pg = (p >>> 8) & 0xff;
+        const pb = (p >>> 16) & 0xff;
+        // p + (c − p)·w/256, floored: stays within [min(p, c), max(p, c)].
+        words[at] =
+          (0xff000000 |
+            ((pb + (((b - pb) * w) >> 8)) << 16) |
+            ((pg + (((g - pg) * w) >> 8)) << 8) |
+            (pr + (((r - pr) * w) >> 8))) >>>
+          0;
       }
     }
   }

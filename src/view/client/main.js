@@ -31,6 +31,7 @@ function updateLabels() {
   const noun = app.header.noun || 'test images';
   $('points').textContent = `${app.count.toLocaleString('en-US')} ${noun} · ${n} frame${n === 1 ? '' : 's'}`;
   $('run').textContent = app.header.run;
+  $('search').placeholder = `select: class, ${app.header.indexName || 'test image'} #, value`;
   slider.max = String(Math.max(0, n - 1));
   slider.value = String(app.frameIndex);
   slider.disabled = n < 2;
