@@ -75,10 +75,44 @@ function drawPoints(px, width, height) {
 }
 
 /**
+ * The stamp of one pass as offsets into a canvas `width` pixels wide: pixels it covers wholly
+ * (a plain store) and edge pixels with their weights (a blend).
+ */
+function stampOffsets(weight, width) {
+  const { dx, dy } = stamp;
+  const solid = [];
+  const edge = [];
+  const edgeWeight = [];
+  for (let k = 0; k < weight.length; k++) {
+    const offset = dy[k] * width + dx[k];
+    if (weight[k] === 256) solid.push(offset);
+    else {
+      edge.push(offset);
+      edgeWeight.push(weight[k]);
+    }
+  }
+  return { solid: Int32Array.from(solid), edge: Int32Array.from(edge), edgeWeight: Int32Array.from(edgeWeight) };
+}
+
+/** words[at] + (colour − words[at])·w/256 per channel, floored: stays between the two. */
+function blendWord(words, at, w, r, g, b) {
+  const p = words[at];
+  const pr = p & 0xff;
+  const pg = (p >>> 8) & 0xff;
+  const pb = (p >>> 16) & 0xff;
+  words[at] =
+    (0xff000000 |
+      ((pb + (((b - pb) * w) >> 8)) << 16) |
+      ((pg + (((g - pg) * w) >> 8)) << 8) |
+      (pr + (((r - pr) * w) >> 8))) >>>
+    0;
+}
+
+/**
  * Blends every point's disc into the RGBA pixels `px` (faded ones first); a point at (x, y) in
  * data units is drawn at (ax·x + bx, ay·y + by) CSS px. Pixels are read and written as one
  * 32-bit word each (little-endian RGBA, as every browser lays out ImageData on the platforms we
- * run on): 50,000 discs a frame is about a million pixel blends.
+ * run on): 50,000 discs a frame is about a million pixel writes.
  */
 export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by }) {
   const dpr = view.dpr;
@@ -93,6 +127,7 @@ export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by
   // Faded points first, so the ones in full colour lie on top.
   for (let pass = anyFaded ? FADED : FULL; pass <= FULL; pass++) {
     const weight = weights[pass];
+    const { solid, edge, edgeWeight } = stampOffsets(weight, width);
     for (let i = 0; i < n; i++) {
       if (layer[i] !== pass) continue;
       const cx = Math.round(positions[2 * i] * axd + bxd);
@@ -101,30 +136,18 @@ export function blendPoints(px, width, height, positions, plan, { ax, bx, ay, by
       const r = rgb[3 * i];
       const g = rgb[3 * i + 1];
       const b = rgb[3 * i + 2];
-      const opaque = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
-      // Wholly inside the canvas (nearly always): no bounds check per pixel.
-      const inside = cx >= reach && cy >= reach && cx < width - reach && cy < height - reach;
+      // Wholly inside the canvas (nearly always): whole offsets, no bounds check per pixel.
+      if (cx >= reach && cy >= reach && cx < width - reach && cy < height - reach) {
+        const base = cy * width + cx;
+        const opaque = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
+        for (let k = 0; k < solid.length; k++) words[base + solid[k]] = opaque;
+        for (let k = 0; k < edge.length; k++) blendWord(words, base + edge[k], edgeWeight[k], r, g, b);
+        continue;
+      }
       for (let k = 0; k < weight.length; k++) {
         const x = cx + dx[k];
         const y = cy + dy[k];
-        if (!inside && (x < 0 || y < 0 || x >= width || y >= height)) continue;
-        const at = y * width + x;
-        const w = weight[k];
-        if (w === 256) {
-          words[at] = opaque;
-          continue;
-        }
-        const p = words[at];
-        const pr = p & 0xff;
-        const pg = (p >>> 8) & 0xff;
-        const pb = (p >>> 16) & 0xff;
-        // p + (c − p)·w/256, floored: stays within [min(p, c), max(p, c)].
-        words[at] =
-          (0xff000000 |
-            ((pb + (((b - pb) * w) >> 8)) << 16) |
-            ((pg + (((g - pg) * w) >> 8)) << 8) |
-            (pr + (((r - pr) * w) >> 8))) >>>
-          0;
+        if (x >= 0 && y >= 0 && x < width && y < height) blendWord(words, y * width + x, weight[k], r, g, b);
       }
     }
   }
