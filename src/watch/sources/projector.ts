@@ -47,10 +47,31 @@ export function projectorSource(options: ProjectorSourceOptions): Source {
     return chains.find((chain) => chain.tag === key.tag);
   }
 
+  /**
+   * The complete steps up to the first one that is not: frames go in step order, so a step still
+   * settling holds back the complete ones after it. Otherwise the older step folders of a run
+   * copied a moment ago (fresh file times, and a restarted writer's config lists only its own
+   * steps) would be passed by the listed later steps, and then skipped for good as too late.
+   */
   async function completeSteps(logdir: string, key: ChainKey): Promise<StepFiles[]> {
-    const chain = await chainOf(logdir, key);
+    const steps = (await chainOf(logdir, key))?.steps ?? [];
     const out: StepFiles[] = [];
-    for (const step of chain?.steps ?? []) if (await looksComplete(step, settleMs, clock)) out.push(step);
+    for (const [k, step] of steps.entries()) {
+      if (await looksComplete(step, settleMs, clock)) {
+        out.push(step);
+        continue;
+      }
+      const waiting = steps.length - k - 1;
+      const settle = settleMs / 1000;
+      const unsettled = `step ${step.step} is not settled yet (its files changed less than --settle ${settle} s ago)`;
+      const after = `the ${waiting} step${waiting === 1 ? '' : 's'} after it wait for it, so that frames stay in order`;
+      const note = `${key.run} [${key.tag}]: ${unsettled}; ${after}`;
+      if (waiting > 0 && !reported.has(note)) {
+        reported.add(note);
+        options.log(note);
+      }
+      break;
+    }
     return out;
   }
 

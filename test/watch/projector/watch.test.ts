@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, cp, readFile, readdir, rm } from 'node:fs/promises';
+import { access, cp, readFile, readdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needs } from '../../helpers/requirements.ts';
@@ -9,6 +9,14 @@ import { checksums, copyRun, temporaryDir, writeText } from './helpers.ts';
 import { chainDir, chainEventSteps, chainGifSteps, chainState, pageData, projectorWatcher } from './helpers-watch.ts';
 
 const shared = { skip: needs('shared') };
+/** Sets every file under `dir` to `seconds` ago, as if written that long before. */
+async function ageFiles(dir: string, seconds: number): Promise<void> {
+  const then = new Date(Date.now() - seconds * 1000);
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) await utimes(join(entry.parentPath, entry.name), then, then);
+  }
+}
+
 const CIFAR = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 test(
@@ -82,6 +90,32 @@ test(
     const again = projectorWatcher(logdir);
     assert.equal((await again.watcher.run()).frames, 0);
     assert.deepEqual(await checksums(join(logdir, 'basic'), ['timelapse']), before.get('basic'));
+  },
+);
+
+test(
+  "a restarted writer's run copied a moment ago: its older, unlisted steps are drawn first, once settled, " +
+    'not passed by the listed ones',
+  shared,
+  async () => {
+    const logdir = await temporaryDir('projector-watch-');
+    // A fresh copy: every file was just written, and the config lists only steps 3840 and 5120.
+    const run = await copyRun('restarted', join(logdir, 'restarted'));
+    const first = projectorWatcher(logdir, { settleSeconds: 60 });
+    assert.equal((await first.watcher.run()).frames, 0, 'nothing drawn ahead of the settling steps');
+    assert.ok(
+      first.lines.some((line) => /step 0 is not settled yet .*the 4 steps after it wait for it/.test(line)),
+      first.lines.join('\n'),
+    );
+    // A minute later the unlisted folders have settled: all five steps, in order, none skipped.
+    await ageFiles(run, 120);
+    const later = projectorWatcher(logdir, { settleSeconds: 60 });
+    const summary = await later.watcher.run();
+    assert.equal(summary.skipped, 0);
+    assert.deepEqual(
+      (await chainState(chainDir(run, 'default'))).frames.map((f) => f.step),
+      [0, 1280, 2560, 3840, 5120],
+    );
   },
 );
 
