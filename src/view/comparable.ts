@@ -14,19 +14,30 @@ export function pageUrl(dir: string): string {
   return `/${dir.split('/').map(encodeURIComponent).join('/')}/${PAGE_FILE}`;
 }
 
-/** The key of the points a chain's page shows, or null without a readable page. */
-async function pointsKey(logdir: string, dir: string): Promise<string | null> {
-  const html = await readFile(join(logdir, ...dir.split('/'), PAGE_FILE), 'utf8').catch(() => null);
+/** The HTML of the page of chain `dir`, or null when there is none (or it cannot be read). */
+export type PageReader = (dir: string) => Promise<string | null>;
+
+/** Reads the pages of a log directory on disk. */
+export function localPageReader(logdir: string): PageReader {
+  return (dir) => readFile(join(logdir, ...dir.split('/'), PAGE_FILE), 'utf8').catch(() => null);
+}
+
+/** The key of the points a page shows, or null without a readable page. */
+function pointsKey(html: string | null): string | null {
   const header = html === null ? null : pageHeaderOf(html);
   if (!header) return null;
   return `${String(header.count)}:${String(header.labels)}:${String(header.testIndices)}`;
 }
 
 /** For each chain with a page: the other chains that show the same points (sorted). */
-export async function comparableRuns(logdir: string, dirs: readonly string[]): Promise<Map<string, string[]>> {
+export async function comparableRuns(
+  logdir: string | PageReader,
+  dirs: readonly string[],
+): Promise<Map<string, string[]>> {
+  const readPage = typeof logdir === 'string' ? localPageReader(logdir) : logdir;
   const keys = new Map<string, string>();
   for (const dir of dirs) {
-    const key = await pointsKey(logdir, dir);
+    const key = pointsKey(await readPage(dir));
     if (key !== null) keys.set(dir, key);
   }
   const out = new Map<string, string[]>();
