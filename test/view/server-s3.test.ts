@@ -19,6 +19,7 @@ import { S3Storage, parseS3Url, s3ClientConfig, storageFor, type Storage } from 
 import { writeSprite } from '../../src/tensorboard/projector.ts';
 import { TimelapsePage } from '../../src/view/page.ts';
 import { createViewServer } from '../../src/view/server.ts';
+import { startCli, until } from '../helpers/cli.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
 
@@ -196,6 +197,19 @@ test(
     const newChunk = await get(remote, `/${newChunks[0]}`);
     assert.equal(newChunk.status, 200);
     assert.ok(newChunk.body.equals(await readFile(join(logdir, ...newChunks[0]!.split('/')))));
+
+    // The command itself: says where it serves from and links the pages it found.
+    const cli = startCli(['view', '--logdir', url, '--port', '0']);
+    await until('view to list its pages', () => cli.lines.some((line) => /exp1 · features: http/.test(line)), 60);
+    const serving = cli.lines.find((line) => line.startsWith('serving '))!;
+    assert.match(serving, new RegExp(`^serving ${url} at http://127\\.0\\.0\\.1:\\d+/ \\(Ctrl-C to stop\\)$`));
+    assert.ok(
+      cli.lines.some((line) => /^ {2}run-a: http:\/\/127\.0\.0\.1:\d+\/run-a\/embeddings\/timelapse\.html$/.test(line)),
+    );
+    const cliPort = Number(/127\.0\.0\.1:(\d+)/.exec(serving)![1]);
+    assert.equal((await get(cliPort, '/run-a/embeddings/page/index.js')).headers.etag, polled.headers.etag);
+    cli.process.kill('SIGTERM');
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
   },
 );
 
