@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { checkLogDirectory } from '../util/directory.ts';
 import { pageUrl } from '../view/comparable.ts';
 import { isS3Url } from '../storage/index.ts';
-import { listStorageChains } from '../view/storage-source.ts';
+import { StorageChains } from '../view/storage-source.ts';
 import { createViewServer, listViewRuns, viewStorage } from '../view/server.ts';
 import { intOption, parseCommand } from './args.ts';
 
@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!storage) await checkLogDirectory(logdir);
   // Before listening: a log directory that cannot be listed (a missing bucket, wrong credentials)
   // is one line now, not a 500 or 502 per request.
-  const runs = storage ? await listStorageChains(storage) : await listViewRuns(logdir);
+  const runs = storage ? await new StorageChains(storage).list() : await listViewRuns(logdir);
 
   const server = await createViewServer(storage ?? logdir, (line) => console.error(line));
   await new Promise<void>((done, fail) => {

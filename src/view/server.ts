@@ -28,7 +28,7 @@ import { TransientError, UserError, describeFsError } from '../errors.ts';
 import { readUserFile } from '../util/user-file.ts';
 import { OWN_CHAIN_DIR, PAGE_FILE, STATE_FILE, TAG_CHAINS_DIR } from '../layout.ts';
 import { isS3Url, storageFor, type Storage } from '../storage/index.ts';
-import { comparableRuns, compareUrl, localPageReader, pageUrl, type PageReader } from './comparable.ts';
+import { comparableRuns, compareUrl, localPointsKeys, pageUrl, type PointsKeyReader } from './comparable.ts';
 import {
   MAX_STATE_BYTES,
   STATUS_TEXT,
@@ -40,7 +40,7 @@ import {
   type Resolved,
   type RunListing,
 } from './served.ts';
-import { listStorageChains, serveObject, storagePageReader } from './storage-source.ts';
+import { StorageChains, serveObject } from './storage-source.ts';
 
 export { isServedPath, type Resolved, type RunListing } from './served.ts';
 
@@ -205,7 +205,7 @@ export function viewStorage(logdir: string): Storage {
 interface ViewSource {
   title: string;
   listRuns(): Promise<RunListing[]>;
-  readPage: PageReader;
+  pointsKey: PointsKeyReader;
   serveFile(request: IncomingMessage, response: ServerResponse, target: string): Promise<void>;
   /** Object storage: its failures are answered 502 (refused) or 503 (away), not 500. */
   remote: boolean;
@@ -216,7 +216,7 @@ async function localSource(logdir: string): Promise<ViewSource> {
   return {
     title: logdir,
     listRuns: () => listViewRuns(logdir),
-    readPage: localPageReader(logdir),
+    pointsKey: localPointsKeys(logdir),
     async serveFile(request, response, target) {
       const resolved = await resolveRequestPath(logdir, rootReal, target);
       if (!resolved.ok) send(response, resolved.status, `${resolved.status} ${STATUS_TEXT[resolved.status]}\n`);
@@ -227,10 +227,11 @@ async function localSource(logdir: string): Promise<ViewSource> {
 }
 
 function storageSource(storage: Storage): ViewSource {
+  const chains = new StorageChains(storage);
   return {
     title: storage.root,
-    listRuns: () => listStorageChains(storage),
-    readPage: storagePageReader(storage),
+    listRuns: () => chains.list(),
+    pointsKey: chains.pointsKey,
     serveFile: (request, response, target) => serveObject(storage, request, response, target),
     remote: true,
   };
@@ -277,7 +278,7 @@ export async function createViewServer(
     if (target === '/' || target.startsWith('/?')) {
       const runs = await source.listRuns();
       const comparable = await comparableRuns(
-        source.readPage,
+        source.pointsKey,
         runs.filter((r) => r.hasPage).map((r) => r.dir),
       );
       send(response, 200, indexPage(source.title, runs, comparable), 'text/html; charset=utf-8');

@@ -7,10 +7,11 @@
  * A file's ETag is the object's own, so an open page's poll (HEAD or If-None-Match) costs one
  * HeadObject and no body until the watcher has replaced the object.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OWN_CHAIN_DIR, PAGE_FILE, STATE_FILE, TAG_CHAINS_DIR } from '../layout.ts';
 import { isObjectNotFound, type ObjectInfo, type Storage } from '../storage/storage.ts';
-import type { PageReader } from './comparable.ts';
+import { pointsKeyOf, type PointsKeyReader } from './comparable.ts';
 import {
   MAX_STATE_BYTES,
   STATUS_TEXT,
@@ -22,55 +23,90 @@ import {
   type RunListing,
 } from './served.ts';
 
-/** Frames drawn so far, from the chain's state.json object; null when there is none or it cannot be read. */
-async function frameCount(storage: Storage, state: ObjectInfo | undefined): Promise<number | null> {
-  if (state === undefined || state.size > MAX_STATE_BYTES) return null;
-  try {
-    return framesInState((await storage.read(state.key)).toString());
-  } catch (error) {
-    // Replaced by a half-finished watcher's delete, or gone: the run is listed without frames.
-    if (isObjectNotFound(error)) return null;
-    throw error;
-  }
+/** A value worked out from one version of an object, kept until the object changes. */
+interface Cached<T> {
+  etag: string;
+  value: T;
 }
 
 /**
  * The chains under the storage's root, as `listViewRuns` lists them on disk: every run's own
  * chain (listed even before the watcher made it) and the chains of its embedding tags. A run is
  * a first-level folder that holds any object; names starting with '.' are passed over.
+ *
+ * What each `state.json` and page says is kept by the object's ETag (from the listing), so an
+ * index whose chains did not change costs one listing, not a GET of every record and page.
  */
-export async function listStorageChains(storage: Storage): Promise<RunListing[]> {
-  const objects = new Map<string, ObjectInfo>();
-  const chains = new Map<string, string>(); // dir → name
-  for (const object of await storage.list('')) {
-    objects.set(object.key, object);
-    const parts = object.key.split('/');
-    const run = parts[0]!;
-    if (parts.length < 2 || run.startsWith('.')) continue;
-    chains.set(`${run}/${OWN_CHAIN_DIR}`, run);
-    const tag = parts[2];
-    if (parts[1] === TAG_CHAINS_DIR && parts.length > 3 && !tag!.startsWith('.')) {
-      chains.set(`${run}/${TAG_CHAINS_DIR}/${tag}`, `${run} · ${tag}`);
-    }
-  }
-  const runs: RunListing[] = [];
-  for (const [dir, name] of chains) {
-    const frames = await frameCount(storage, objects.get(`${dir}/${STATE_FILE}`));
-    runs.push({ name, dir, frames, hasPage: objects.has(`${dir}/${PAGE_FILE}`) });
-  }
-  return runs.sort((a, b) => a.name.localeCompare(b.name));
-}
+export class StorageChains {
+  private objects = new Map<string, ObjectInfo>();
+  private readonly frames = new Map<string, Cached<number | null>>();
+  private readonly points = new Map<string, Cached<string | null>>();
 
-/** Reads the pages of chains under the storage's root, for `comparableRuns`. */
-export function storagePageReader(storage: Storage): PageReader {
-  return async (dir) => {
+  constructor(private readonly storage: Storage) {}
+
+  async list(): Promise<RunListing[]> {
+    const objects = new Map<string, ObjectInfo>();
+    const chains = new Map<string, string>(); // dir → name
+    for (const object of await this.storage.list('')) {
+      objects.set(object.key, object);
+      const parts = object.key.split('/');
+      const run = parts[0]!;
+      if (parts.length < 2 || run.startsWith('.')) continue;
+      chains.set(`${run}/${OWN_CHAIN_DIR}`, run);
+      const tag = parts[2];
+      if (parts[1] === TAG_CHAINS_DIR && parts.length > 3 && !tag!.startsWith('.')) {
+        chains.set(`${run}/${TAG_CHAINS_DIR}/${tag}`, `${run} · ${tag}`);
+      }
+    }
+    this.objects = objects;
+    for (const cache of [this.frames, this.points]) {
+      for (const key of cache.keys()) if (!objects.has(key)) cache.delete(key);
+    }
+    const runs = await Promise.all(
+      [...chains].map(async ([dir, name]) => ({
+        name,
+        dir,
+        frames: await this.frameCount(`${dir}/${STATE_FILE}`),
+        hasPage: objects.has(`${dir}/${PAGE_FILE}`),
+      })),
+    );
+    return runs.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** For `comparableRuns`: the points the page of chain `dir` shows, as of the last listing. */
+  readonly pointsKey: PointsKeyReader = (dir) =>
+    this.cachedRead(this.points, `${dir}/${PAGE_FILE}`, Infinity, (text) => {
+      const key = pointsKeyOf(text);
+      // The labels of many points: only a digest is kept, which compares the same.
+      return key === null ? null : createHash('sha256').update(key).digest('base64');
+    });
+
+  /** Frames drawn so far, from the chain's state.json; null when there is none or it cannot be read. */
+  private frameCount(key: string): Promise<number | null> {
+    return this.cachedRead(this.frames, key, MAX_STATE_BYTES, framesInState);
+  }
+
+  private async cachedRead<T>(
+    cache: Map<string, Cached<T | null>>,
+    key: string,
+    maxBytes: number,
+    parse: (text: string) => T | null,
+  ): Promise<T | null> {
+    const info = this.objects.get(key);
+    if (info === undefined || info.size > maxBytes) return null;
+    const cached = cache.get(key);
+    if (cached?.etag === info.etag) return cached.value;
+    let value: T | null;
     try {
-      return (await storage.read(`${dir}/${PAGE_FILE}`)).toString('utf8');
+      value = parse((await this.storage.read(key)).toString('utf8'));
     } catch (error) {
+      // Deleted since the listing: the chain is shown without it until the next listing.
       if (isObjectNotFound(error)) return null;
       throw error;
     }
-  };
+    cache.set(key, { etag: info.etag, value });
+    return value;
+  }
 }
 
 /**

@@ -121,6 +121,9 @@ test(
 
     const local = await serve(t, logdir);
     const remote = await serve(t, url);
+    // A second server over its own storage, to count what its index costs.
+    const counted = new S3Storage(parseS3Url(url));
+    const countedPort = await serve(t, counted);
 
     const index = (await get(remote, '/')).body.toString();
     assert.match(index, new RegExp(`<h1>Runs in ${url}</h1>`));
@@ -131,6 +134,13 @@ test(
     // The same list as disk shows, apart from the title.
     const localIndex = (await get(local, '/')).body.toString();
     assert.equal(index.replace(/<h1>.*<\/h1>/, ''), localIndex.replace(/<h1>.*<\/h1>/, ''));
+
+    // Unchanged chains cost one listing: each record and page was read once and kept by its ETag.
+    const first = (await get(countedPort, '/')).body.toString();
+    assert.equal(first, index);
+    const before = counted.requests;
+    assert.equal((await get(countedPort, '/')).body.toString(), index);
+    assert.equal(counted.requests - before, 1, 'requests for an unchanged index');
 
     const chunk = firstFiles.find((key) => /\/page\/frames-\d+\.js$/.test(key));
     assert.ok(chunk, `a page chunk among ${firstFiles.join(', ')}`);
@@ -197,6 +207,11 @@ test(
     const newChunk = await get(remote, `/${newChunks[0]}`);
     assert.equal(newChunk.status, 200);
     assert.ok(newChunk.body.equals(await readFile(join(logdir, ...newChunks[0]!.split('/')))));
+    // The record, written last, changes the index's count: read again because its ETag changed.
+    await storage.write('run-a/embeddings/state.json', JSON.stringify({ frames: [record(5), record(10)] }));
+    const afterFrame = counted.requests;
+    assert.match((await get(countedPort, '/')).body.toString(), /run-a<\/a> · 2 frames/);
+    assert.equal(counted.requests - afterFrame, 2, 'one listing and one read of the changed record');
 
     // The command itself: says where it serves from and links the pages it found.
     const cli = startCli(['view', '--logdir', url, '--port', '0']);
