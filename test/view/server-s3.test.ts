@@ -247,6 +247,8 @@ test(
     assert.equal(gone.status, 502);
     assert.match(gone.body.toString(), /^502 [^\n]*bucket 'et-no-such-bucket-41x' does not exist[^\n]*\n$/);
     assert.equal((await get(missing, '/run/embeddings/timelapse.html')).status, 404);
+    const secrets = [process.env.AWS_SECRET_ACCESS_KEY!, process.env.AWS_ACCESS_KEY_ID!];
+    for (const secret of secrets) assert.ok(!gone.body.toString().includes(secret), 'no credentials in a reply');
 
     // An endpoint that does not answer: 503 with one line, after a short wait.
     const client = new S3Client({ ...s3ClientConfig(), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
@@ -263,6 +265,7 @@ test(
       const reply = await get(port, path, { method: path === '/' ? 'GET' : 'HEAD' });
       assert.equal(reply.status, 503, path);
       if (path === '/') assert.match(reply.body.toString(), /^503 [^\n]*127\.0\.0\.1:9[^\n]*\n$/);
+      for (const secret of secrets) assert.ok(!reply.body.toString().includes(secret), 'no credentials in a reply');
     }
   },
 );
