@@ -3,7 +3,7 @@
  * page writer, uploaded into a bucket, is listed and served as from disk (byte for byte, with
  * the object's ETag), refused where disk is refused, and a page that polls sees a new frame once
  * its chunk and the rewritten index are uploaded. A missing bucket and an endpoint that is away
- * are one line each.
+ * are one line each. In chromium, an open page shows a frame uploaded after it was opened.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,11 +17,18 @@ import { isUserError } from '../../src/errors.ts';
 import { run as view } from '../../src/cli/view.ts';
 import { S3Storage, parseS3Url, s3ClientConfig, storageFor, type Storage } from '../../src/storage/index.ts';
 import { writeSprite } from '../../src/tensorboard/projector.ts';
+import { PAGE_HOOKS_ENV } from '../../src/view/bundle.ts';
 import { TimelapsePage } from '../../src/view/page.ts';
 import { createViewServer } from '../../src/view/server.ts';
 import { startCli, until } from '../helpers/cli.ts';
-import { needs } from '../helpers/requirements.ts';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
+
+// The functions given to page.evaluate run in the page: the page's test hook, as far as used here.
+declare const window: { timelapse?: { ready: boolean; frameCount: number; steps: number[] }; marker?: string };
+
+// The pages written here have the test hook (window.timelapse) compiled in.
+process.env[PAGE_HOOKS_ENV] = '1';
 
 interface Reply {
   status: number;
@@ -70,6 +77,28 @@ async function upload(storage: Storage, logdir: string, keys: readonly string[])
   for (const key of keys) await storage.write(key, await readFile(join(logdir, ...key.split('/'))));
 }
 
+/** The page, its first frame's data and the sprite of chain `embeddings`, as the watcher writes them. */
+async function writeChain(embeddings: string): Promise<TimelapsePage> {
+  const tiles = new Uint8Array(COUNT * 8 * 8 * 3).map((_, i) => i % 251);
+  const page = new TimelapsePage({
+    run: 'run-a',
+    embeddingsDir: embeddings,
+    points: {
+      labels: Uint8Array.from({ length: COUNT }, (_, i) => i % 2),
+      testIndices: Array.from({ length: COUNT }, (_, i) => i),
+      classNames: ['a', 'b'],
+      count: COUNT,
+      images: tiles,
+      tile: 8,
+    },
+    frameFile: () => join(embeddings, 'none.tsv'),
+  });
+  await page.update([record(5)], { step: 5, positions: positions(5) });
+  await mkdir(join(embeddings, 'projector'), { recursive: true });
+  await writeSprite(join(embeddings, 'projector', 'sprite.png'), tiles, COUNT, 8, 8);
+  return page;
+}
+
 test(
   'view s3://… lists and serves a chain as from disk, refuses the same paths, and a poll sees a new frame',
   { skip: needs('s3'), timeout: 120_000 },
@@ -83,28 +112,7 @@ test(
 
     // A chain as the watcher leaves it: page, data scripts, sprite, its record, and what is not the player's.
     const embeddings = join(logdir, 'run-a', 'embeddings');
-    const page = new TimelapsePage({
-      run: 'run-a',
-      embeddingsDir: embeddings,
-      points: {
-        labels: Uint8Array.from({ length: COUNT }, (_, i) => i % 2),
-        testIndices: Array.from({ length: COUNT }, (_, i) => i),
-        classNames: ['a', 'b'],
-        count: COUNT,
-        images: new Uint8Array(COUNT * 8 * 8 * 3).map((_, i) => i % 251),
-        tile: 8,
-      },
-      frameFile: () => join(logdir, 'none.tsv'),
-    });
-    await page.update([record(5)], { step: 5, positions: positions(5) });
-    await mkdir(join(embeddings, 'projector'), { recursive: true });
-    await writeSprite(
-      join(embeddings, 'projector', 'sprite.png'),
-      new Uint8Array(COUNT * 8 * 8 * 3).map((_, i) => i % 251),
-      COUNT,
-      8,
-      8,
-    );
+    const page = await writeChain(embeddings);
     await writeFile(join(embeddings, 'state.json'), JSON.stringify({ frames: [record(5)] }));
     await writeFile(join(embeddings, '.lock'), '123');
     await mkdir(join(logdir, 'run-a', 'checkpoints', 'step-000000005'), { recursive: true });
@@ -267,5 +275,42 @@ test(
       if (path === '/') assert.match(reply.body.toString(), /^503 [^\n]*127\.0\.0\.1:9[^\n]*\n$/);
       for (const secret of secrets) assert.ok(!reply.body.toString().includes(secret), 'no credentials in a reply');
     }
+  },
+);
+
+test(
+  'a page opened in chromium from view s3://… shows a frame uploaded while it is open, without a reload',
+  { skip: needs('s3', 'chromium'), timeout: 120_000 },
+  async (t) => {
+    const logdir = await mkdtemp(join(tmpdir(), 'view-s3-live-'));
+    t.after(() => rm(logdir, { recursive: true, force: true }));
+    const bucket = await createTestBucket();
+    t.after(() => bucket.remove());
+    const storage = storageFor(bucket.url('logs'));
+    const embeddings = join(logdir, 'run-a', 'embeddings');
+    const page = await writeChain(embeddings);
+    const firstFiles = await filesUnder(logdir);
+    await upload(storage, logdir, firstFiles);
+    const port = await serve(t, bucket.url('logs'));
+
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_FLAGS] });
+    t.after(() => browser.close());
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (error) => errors.push(String(error)));
+    tab.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
+    await tab.goto(`http://127.0.0.1:${port}/`);
+    await tab.click('a:text("run-a")');
+    await tab.waitForFunction(() => window.timelapse?.ready === true);
+    assert.equal(await tab.evaluate(() => window.timelapse!.frameCount), 1);
+    await tab.evaluate(() => (window.marker = 'same document'));
+
+    await page.update([record(5), record(10)], { step: 10, positions: positions(10) });
+    const changed = (await filesUnder(logdir)).filter((key) => !firstFiles.includes(key) || key.endsWith('/index.js'));
+    await upload(storage, logdir, changed);
+    await tab.waitForFunction(() => window.timelapse!.frameCount === 2, undefined, { timeout: 30_000 });
+    assert.deepEqual(await tab.evaluate(() => [window.marker, window.timelapse!.steps]), ['same document', [5, 10]]);
+    assert.deepEqual(errors, [], 'no console errors');
   },
 );
