@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -291,7 +291,14 @@ test(
     const page = await writeChain(embeddings);
     const firstFiles = await filesUnder(logdir);
     await upload(storage, logdir, firstFiles);
-    const port = await serve(t, bucket.url('logs'));
+    const server = await createViewServer(bucket.url('logs'));
+    let indexPolls = 0;
+    server.on('request', (request: IncomingMessage) => {
+      if (request.method === 'HEAD' && request.url?.startsWith('/run-a/embeddings/page/index.js')) indexPolls++;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
 
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_FLAGS] });
@@ -305,6 +312,9 @@ test(
     await tab.waitForFunction(() => window.timelapse?.ready === true);
     assert.equal(await tab.evaluate(() => window.timelapse!.frameCount), 1);
     await tab.evaluate(() => (window.marker = 'same document'));
+    // Polls run one after another: after the second, the page holds the first poll's ETag, so
+    // only a changed ETag can bring the new frame in.
+    await until('the page to poll its index twice', () => indexPolls >= 2, 30);
 
     await page.update([record(5), record(10)], { step: 10, positions: positions(10) });
     const changed = (await filesUnder(logdir)).filter((key) => !firstFiles.includes(key) || key.endsWith('/index.js'));
