@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { checkLogDirectory } from '../util/directory.ts';
 import { pageUrl } from '../view/comparable.ts';
-import { createViewServer, listViewRuns } from '../view/server.ts';
+import { isS3Url } from '../storage/index.ts';
+import { StorageChains } from '../view/storage-source.ts';
+import { createViewServer, listViewRuns, viewStorage } from '../view/server.ts';
 import { intOption, parseCommand } from './args.ts';
 
 const HELP = `usage: embedding-timelapse view [options]
@@ -17,7 +19,8 @@ as the watcher draws it, without reloading. Stop with Ctrl-C.
 The same page also opens straight from disk, without this server (it then does not refresh).
 
 options:
-  --logdir DIR   log directory holding the runs (default: logs)
+  --logdir DIR   log directory holding the runs (default: logs), or s3://bucket/prefix
+                 (object storage; see docs/object-storage.md)
   --port N       port to listen on (default: 6007; 0 = any free port)
   -h, --help     show this help`;
 
@@ -25,16 +28,20 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand('view', argv, {
     help: HELP,
     options: { logdir: { type: 'string' }, port: { type: 'string' } },
+    objectStorage: ['logdir'],
   });
   if (args === null) return 0;
   const port = intOption('view', 'port', args.values.port, 6007, 0);
   if (port > 65535) throw new UserError(`view: --port must be 0 to 65535, got ${port}`);
-  const logdir = resolve(args.values.logdir ?? 'logs');
-  await checkLogDirectory(logdir);
-  // Before listening: a log directory that cannot be listed is one line now, not a 500 per request.
-  const runs = await listViewRuns(logdir);
+  const given = args.values.logdir ?? 'logs';
+  const storage = isS3Url(given) ? viewStorage(given) : undefined;
+  const logdir = storage ? storage.root : resolve(given);
+  if (!storage) await checkLogDirectory(logdir);
+  // Before listening: a log directory that cannot be listed (a missing bucket, wrong credentials)
+  // is one line now, not a 500 or 502 per request.
+  const runs = storage ? await new StorageChains(storage).list() : await listViewRuns(logdir);
 
-  const server = await createViewServer(logdir, (line) => console.error(line));
+  const server = await createViewServer(storage ?? logdir, (line) => console.error(line));
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {

@@ -14,19 +14,34 @@ export function pageUrl(dir: string): string {
   return `/${dir.split('/').map(encodeURIComponent).join('/')}/${PAGE_FILE}`;
 }
 
-/** The key of the points a chain's page shows, or null without a readable page. */
-async function pointsKey(logdir: string, dir: string): Promise<string | null> {
-  const html = await readFile(join(logdir, ...dir.split('/'), PAGE_FILE), 'utf8').catch(() => null);
+/**
+ * The key of the points the page of chain `dir` shows (equal keys: the same points), or null
+ * when it has no readable page.
+ */
+export type PointsKeyReader = (dir: string) => Promise<string | null>;
+
+/** The key of the points a page's HTML shows (count, labels, test images), or null without a header. */
+export function pointsKeyOf(html: string | null): string | null {
   const header = html === null ? null : pageHeaderOf(html);
   if (!header) return null;
   return `${String(header.count)}:${String(header.labels)}:${String(header.testIndices)}`;
 }
 
+/** Reads the pages of a log directory on disk. */
+export function localPointsKeys(logdir: string): PointsKeyReader {
+  return async (dir) =>
+    pointsKeyOf(await readFile(join(logdir, ...dir.split('/'), PAGE_FILE), 'utf8').catch(() => null));
+}
+
 /** For each chain with a page: the other chains that show the same points (sorted). */
-export async function comparableRuns(logdir: string, dirs: readonly string[]): Promise<Map<string, string[]>> {
+export async function comparableRuns(
+  logdir: string | PointsKeyReader,
+  dirs: readonly string[],
+): Promise<Map<string, string[]>> {
+  const pointsKey = typeof logdir === 'string' ? localPointsKeys(logdir) : logdir;
   const keys = new Map<string, string>();
   for (const dir of dirs) {
-    const key = await pointsKey(logdir, dir);
+    const key = await pointsKey(dir);
     if (key !== null) keys.set(dir, key);
   }
   const out = new Map<string, string[]>();

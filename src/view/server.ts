@@ -7,8 +7,13 @@
  * Nothing outside the log directory is ever sent: a path is decoded once, refused (403) when any
  * segment is `..` or it holds a NUL, and the file's real path (symlinks resolved) must still be
  * inside the log directory's real path. Inside it, only what the player needs is sent: pages,
- * their scripts and data, sprites and images (by extension, `SERVED_TYPES`), never a dotfile,
+ * their scripts and data, sprites and images (by extension, served.ts), never a dotfile,
  * anything under `checkpoints/`, the watcher's `state.json` or event files.
+ *
+ * An `s3://bucket/prefix` log directory is read through the storage interface instead
+ * (storage-source.ts): the same index, the same files by the same rules applied to keys, the
+ * object's own ETag. While the store is away a request is answered 503, when it refuses 502,
+ * each with one line.
  *
  * A web page on another site can reach 127.0.0.1 through a DNS name it rebinds; its requests
  * then carry that name as Host. Only `127.0.0.1:PORT`, `localhost:PORT` and `[::1]:PORT` are
@@ -18,34 +23,26 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, relative, sep } from 'node:path';
-import { UserError, describeFsError } from '../errors.ts';
+import { join, relative, sep } from 'node:path';
+import { TransientError, UserError, describeFsError } from '../errors.ts';
 import { readUserFile } from '../util/user-file.ts';
 import { OWN_CHAIN_DIR, PAGE_FILE, STATE_FILE, TAG_CHAINS_DIR } from '../layout.ts';
-import { comparableRuns, compareUrl, pageUrl } from './comparable.ts';
+import { isS3Url, storageFor, type Storage } from '../storage/index.ts';
+import { comparableRuns, compareUrl, localPointsKeys, pageUrl, type PointsKeyReader } from './comparable.ts';
+import {
+  MAX_STATE_BYTES,
+  STATUS_TEXT,
+  contentTypeOf,
+  framesInState,
+  isServedPath,
+  requestSegments,
+  send,
+  type Resolved,
+  type RunListing,
+} from './served.ts';
+import { StorageChains, serveObject } from './storage-source.ts';
 
-/** The files the player needs, by extension; nothing else is served. */
-const SERVED_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.png': 'image/png',
-  '.gif': 'image/gif',
-  '.tsv': 'text/tab-separated-values; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
-/** Folders and files under the log directory that hold weights or the watcher's own record. */
-const PRIVATE_SEGMENTS = new Set(['checkpoints', 'state.json']);
-
-/** The largest state.json read for the index (frames of a long run: a few MB). */
-const MAX_STATE_BYTES = 64 * 1024 * 1024;
-
-/** Whether a request path (decoded segments) names something the player needs. */
-export function isServedPath(segments: string[]): boolean {
-  if (segments.some((segment) => segment.startsWith('.') || PRIVATE_SEGMENTS.has(segment))) return false;
-  return Object.hasOwn(SERVED_TYPES, extname(segments.at(-1) ?? '').toLowerCase());
-}
+export { isServedPath, type Resolved, type RunListing } from './served.ts';
 
 /** Whether a Host header names this machine's loopback at `port` (see the module comment). */
 export function isLoopbackHost(host: string | undefined, port: number): boolean {
@@ -54,24 +51,10 @@ export function isLoopbackHost(host: string | undefined, port: number): boolean 
   return allowed.includes(host.toLowerCase());
 }
 
-export interface RunListing {
-  /** The run, with the embedding tag for a chain of another trainer's projector files. */
-  name: string;
-  /** The chain's folder relative to the log directory, `/`-separated (`run/embeddings`). */
-  dir: string;
-  /** Frames drawn so far (from the watcher's state), or null when it cannot be read. */
-  frames: number | null;
-  hasPage: boolean;
-}
-
 /** Frames drawn so far, from the chain's state.json; null when there is none or it cannot be read. */
 async function frameCount(chainDir: string): Promise<number | null> {
   try {
-    const state = JSON.parse(
-      (await readUserFile(chainDir, STATE_FILE, { maxBytes: MAX_STATE_BYTES })).toString(),
-    ) as unknown;
-    const frames = typeof state === 'object' && state !== null ? (state as { frames?: unknown }).frames : undefined;
-    return Array.isArray(frames) ? frames.length : null;
+    return framesInState((await readUserFile(chainDir, STATE_FILE, { maxBytes: MAX_STATE_BYTES })).toString());
   } catch {
     return null;
   }
@@ -150,24 +133,14 @@ function indexPage(logdir: string, runs: RunListing[], comparable: Map<string, s
 `;
 }
 
-export type Resolved = { ok: true; path: string } | { ok: false; status: 400 | 403 | 404 };
-
 /**
  * Maps a request target to a file under `root` (`rootReal` is its real path), or says why not:
  * 400 unreadable, 403 outside the log directory, 404 not a file.
  */
 export async function resolveRequestPath(root: string, rootReal: string, target: string): Promise<Resolved> {
-  if (!target.startsWith('/')) return { ok: false, status: 400 };
-  const rawPath = target.split(/[?#]/, 1)[0]!;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(rawPath);
-  } catch {
-    return { ok: false, status: 400 };
-  }
-  if (decoded.includes('\0')) return { ok: false, status: 400 };
-  const segments = decoded.split(/[/\\]/).filter((s) => s !== '' && s !== '.');
-  if (segments.includes('..')) return { ok: false, status: 403 };
+  const parsed = requestSegments(target);
+  if (!parsed.ok) return parsed;
+  const { segments } = parsed;
   const candidate = join(root, ...segments);
   let real: string;
   try {
@@ -184,18 +157,7 @@ export async function resolveRequestPath(root: string, rootReal: string, target:
   return { ok: true, path: real };
 }
 
-function send(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  response.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache' });
-  response.end(response.req.method === 'HEAD' ? undefined : body);
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'bad request',
-  403: 'forbidden: outside the log directory',
-  404: 'not found',
-};
-
-async function serveFile(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+async function serveLocalFile(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
   // One descriptor, opened without waiting on a pipe, is checked, streamed and always closed.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
@@ -206,7 +168,7 @@ async function serveFile(request: IncomingMessage, response: ServerResponse, pat
     }
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}"`;
     const headers = {
-      'content-type': SERVED_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+      'content-type': contentTypeOf(path),
       'cache-control': 'no-cache',
       etag,
     };
@@ -231,14 +193,74 @@ async function serveFile(request: IncomingMessage, response: ServerResponse, pat
   }
 }
 
-/** `log` gets one line per request that failed inside the server (e.g. out of file descriptors). */
-export async function createViewServer(logdir: string, log: (line: string) => void = () => {}): Promise<Server> {
+/** How long a request waits for object storage that is away before it is answered 503. */
+export const VIEW_RETRY_MS = 10_000;
+
+/** The storage `view` reads an `s3://` log directory through: requests wait seconds, not minutes. */
+export function viewStorage(logdir: string): Storage {
+  return storageFor(logdir, { retryForMs: VIEW_RETRY_MS });
+}
+
+/** Where the server reads: a local folder (with its real-path checks) or the storage interface. */
+interface ViewSource {
+  title: string;
+  listRuns(): Promise<RunListing[]>;
+  pointsKey: PointsKeyReader;
+  serveFile(request: IncomingMessage, response: ServerResponse, target: string): Promise<void>;
+  /** Object storage: its failures are answered 502 (refused) or 503 (away), not 500. */
+  remote: boolean;
+}
+
+async function localSource(logdir: string): Promise<ViewSource> {
   const rootReal = await realpath(logdir);
+  return {
+    title: logdir,
+    listRuns: () => listViewRuns(logdir),
+    pointsKey: localPointsKeys(logdir),
+    async serveFile(request, response, target) {
+      const resolved = await resolveRequestPath(logdir, rootReal, target);
+      if (!resolved.ok) send(response, resolved.status, `${resolved.status} ${STATUS_TEXT[resolved.status]}\n`);
+      else await serveLocalFile(request, response, resolved.path);
+    },
+    remote: false,
+  };
+}
+
+function storageSource(storage: Storage): ViewSource {
+  const chains = new StorageChains(storage);
+  return {
+    title: storage.root,
+    listRuns: () => chains.list(),
+    pointsKey: chains.pointsKey,
+    serveFile: (request, response, target) => serveObject(storage, request, response, target),
+    remote: true,
+  };
+}
+
+/**
+ * The server for a local log directory, an `s3://bucket/prefix` or a storage already opened.
+ * `log` gets one line per request that failed inside the server (e.g. out of file descriptors,
+ * object storage away).
+ */
+export async function createViewServer(
+  logdir: string | Storage,
+  log: (line: string) => void = () => {},
+): Promise<Server> {
+  const source =
+    typeof logdir !== 'string'
+      ? storageSource(logdir)
+      : isS3Url(logdir)
+        ? storageSource(viewStorage(logdir))
+        : await localSource(logdir);
   return createServer((request, response) => {
     void handle(request, response).catch((error: unknown) => {
-      log(`view: ${request.url ?? '/'}: ${error instanceof UserError ? error.message : String(error)}`);
-      if (!response.headersSent) send(response, 500, 'internal error\n');
-      else response.destroy();
+      const known = error instanceof UserError || error instanceof TransientError;
+      const message = known ? error.message : String(error);
+      log(`view: ${request.url ?? '/'}: ${message}`);
+      if (response.headersSent) response.destroy();
+      else if (source.remote && error instanceof TransientError) send(response, 503, `503 ${message}\n`);
+      else if (source.remote && error instanceof UserError) send(response, 502, `502 ${message}\n`);
+      else send(response, 500, 'internal error\n');
     });
   });
 
@@ -254,19 +276,14 @@ export async function createViewServer(logdir: string, log: (line: string) => vo
     }
     const target = request.url ?? '/';
     if (target === '/' || target.startsWith('/?')) {
-      const runs = await listViewRuns(logdir);
+      const runs = await source.listRuns();
       const comparable = await comparableRuns(
-        logdir,
+        source.pointsKey,
         runs.filter((r) => r.hasPage).map((r) => r.dir),
       );
-      send(response, 200, indexPage(logdir, runs, comparable), 'text/html; charset=utf-8');
+      send(response, 200, indexPage(source.title, runs, comparable), 'text/html; charset=utf-8');
       return;
     }
-    const resolved = await resolveRequestPath(logdir, rootReal, target);
-    if (!resolved.ok) {
-      send(response, resolved.status, `${resolved.status} ${STATUS_TEXT[resolved.status]}\n`);
-      return;
-    }
-    await serveFile(request, response, resolved.path);
+    await source.serveFile(request, response, target);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `s3://` on the command line: `inspect` reads a log directory on the real Ceph gateway and
- * prints what it prints for the same files on disk; every command that cannot use object storage
- * yet refuses an s3:// address with one line instead of writing into a local folder named `s3:`.
+ * prints what it prints for the same files on disk (`view` serves it: test/view/server-s3.test.ts);
+ * every command that cannot use object storage yet refuses an s3:// address with one line instead of writing into a local folder named `s3:`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,6 @@ import { collectOutput } from '../../src/cli/output.ts';
 import { run as inspect } from '../../src/cli/inspect.ts';
 import { run as train } from '../../src/cli/train.ts';
 import { run as watch } from '../../src/cli/watch.ts';
-import { run as view } from '../../src/cli/view.ts';
 import { run as demo } from '../../src/cli/demo.ts';
 import { run as exportOnnx } from '../../src/cli/export-onnx.ts';
 import { storageFor } from '../../src/storage/index.ts';
@@ -66,7 +65,6 @@ test('commands that cannot use object storage yet refuse s3:// with one line and
   const refusals: [string, (argv: string[]) => Promise<number>, string[]][] = [
     ['train', (argv) => train(argv), ['--logdir', 's3://bucket/logs']],
     ['watch', (argv) => watch(argv), ['--logdir', 's3://bucket/logs']],
-    ['view', (argv) => view(argv), ['--logdir', 'S3://bucket/logs']],
     ['demo', (argv) => demo(argv), ['--logdir', 's3://bucket/logs']],
     ['export-onnx', (argv) => exportOnnx(argv), ['s3://bucket/logs/run/checkpoints/step-000000100']],
   ];
