@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { PAGE_HOOKS_ENV } from '../../src/view/bundle.ts';
 import { TimelapsePage } from '../../src/view/page.ts';
 import { createViewServer } from '../../src/view/server.ts';
 import { startCli, until } from '../helpers/cli.ts';
+import { rawGet } from './helpers/http.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
 
@@ -30,31 +31,7 @@ declare const window: { timelapse?: { ready: boolean; frameCount: number; steps:
 // The pages written here have the test hook (window.timelapse) compiled in.
 process.env[PAGE_HOOKS_ENV] = '1';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** A raw request: node's client sends the path as given (no normalisation of `..` or `%2e`). */
-function get(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = rawGet;
 
 async function serve(t: { after(fn: () => Promise<void>): void }, logdir: string | Storage): Promise<number> {
   const server = await createViewServer(logdir);

@@ -8,32 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createViewServer } from '../../src/view/server.ts';
 import { CLI, REPO_ROOT, startCli, until } from '../helpers/cli.ts';
+import { rawGet, type RawReply } from './helpers/http.ts';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+type Reply = Omit<RawReply, 'body'> & { body: string };
 
-/** A raw request: node's client sends the path as given (no normalisation of `..` or `%2e`). */
-function get(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+/** `rawGet` with the body as text. */
+async function get(port: number, path: string, options: Parameters<typeof rawGet>[2] = {}): Promise<Reply> {
+  const reply = await rawGet(port, path, options);
+  return { ...reply, body: reply.body.toString('utf8') };
 }
 
 test('view serves the log directory only: .., absolute, encoded, symlinked escapes get 403/404', async (t) => {
