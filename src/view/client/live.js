@@ -37,14 +37,25 @@ function loadScript(src) {
   });
 }
 
-/** Loads a script that calls one of the callbacks above; resolves with its argument (null: none). */
-async function loadCall(src, setCallback) {
-  const value = await new Promise((resolve) => {
-    setCallback(resolve);
-    void loadScript(src).then((ok) => ok || resolve(null));
+/**
+ * Loads a script that calls one of the callbacks above; resolves with its argument (null: none).
+ * One at a time: the callbacks are global, and this page's poll of its own index and a compared
+ * run's index in flight together would each take the other's answer (or leave one waiting for
+ * good). A script runs its callback before its load event, so a script that calls none, or
+ * fails to load, resolves null.
+ */
+let calls = Promise.resolve();
+function loadCall(src, setCallback) {
+  const call = calls.then(async () => {
+    const value = await new Promise((resolve) => {
+      setCallback(resolve);
+      void loadScript(src).then(() => resolve(null));
+    });
+    setCallback(null);
+    return value;
   });
-  setCallback(null);
-  return value;
+  calls = call.catch(() => null);
+  return call;
 }
 
 function chunkName(k) {
