@@ -1,7 +1,7 @@
 /**
- * The worker side of `TsneWorker`: receives a frame's input, runs `tsneFrame`, and sends the
- * result back with its buffer transferred; then waits for the next frame. Errors travel as plain data so the parent
- * can re-create a `UserError` (one-line message) or an ordinary Error.
+ * The worker side of `TsneWorker`: receives a frame's input, runs `tsneFrame`, sends the result
+ * back with its buffer transferred, then waits for the next frame. Errors travel as plain data
+ * so the parent can re-create a `UserError` (one-line message) or an ordinary Error.
  */
 import { parentPort } from 'node:worker_threads';
 import { isUserError } from '../errors.ts';

@@ -35,10 +35,9 @@ export function localPointsKeys(logdir: string): PointsKeyReader {
 
 /** For each chain with a page: the other chains that show the same points (sorted). */
 export async function comparableRuns(
-  logdir: string | PointsKeyReader,
+  pointsKey: PointsKeyReader,
   dirs: readonly string[],
 ): Promise<Map<string, string[]>> {
-  const pointsKey = typeof logdir === 'string' ? localPointsKeys(logdir) : logdir;
   const keys = new Map<string, string>();
   for (const dir of dirs) {
     const key = await pointsKey(dir);

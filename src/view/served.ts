@@ -77,11 +77,16 @@ export function requestSegments(target: string): { ok: true; segments: string[] 
   return { ok: true, segments };
 }
 
-export const STATUS_TEXT: Record<number, string> = {
+const STATUS_TEXT = {
   400: 'bad request',
   403: 'forbidden: outside the log directory',
   404: 'not found',
-};
+} as const;
+
+/** A refusal: its status code and what it means, as one line. */
+export function sendStatus(response: ServerResponse, status: keyof typeof STATUS_TEXT): void {
+  send(response, status, `${status} ${STATUS_TEXT[status]}\n`);
+}
 
 export function send(response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache' });

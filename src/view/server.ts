@@ -31,12 +31,12 @@ import { isS3Url, storageFor, type Storage } from '../storage/index.ts';
 import { comparableRuns, compareUrl, localPointsKeys, pageUrl, type PointsKeyReader } from './comparable.ts';
 import {
   MAX_STATE_BYTES,
-  STATUS_TEXT,
   contentTypeOf,
   framesInState,
   isServedPath,
   requestSegments,
   send,
+  sendStatus,
   type Resolved,
   type RunListing,
 } from './served.ts';
@@ -163,7 +163,7 @@ async function serveLocalFile(request: IncomingMessage, response: ServerResponse
   try {
     const info = await handle.stat();
     if (!info.isFile()) {
-      send(response, 404, `404 ${STATUS_TEXT[404]}\n`);
+      sendStatus(response, 404);
       return;
     }
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}-${info.ino.toString(16)}"`;
@@ -219,7 +219,7 @@ async function localSource(logdir: string): Promise<ViewSource> {
     pointsKey: localPointsKeys(logdir),
     async serveFile(request, response, target) {
       const resolved = await resolveRequestPath(logdir, rootReal, target);
-      if (!resolved.ok) send(response, resolved.status, `${resolved.status} ${STATUS_TEXT[resolved.status]}\n`);
+      if (!resolved.ok) sendStatus(response, resolved.status);
       else await serveLocalFile(request, response, resolved.path);
     },
     remote: false,

@@ -14,12 +14,11 @@ import { isObjectNotFound, type ObjectInfo, type Storage } from '../storage/stor
 import { pointsKeyOf, type PointsKeyReader } from './comparable.ts';
 import {
   MAX_STATE_BYTES,
-  STATUS_TEXT,
   contentTypeOf,
   framesInState,
   isServedPath,
   requestSegments,
-  send,
+  sendStatus,
   type RunListing,
 } from './served.ts';
 
@@ -121,19 +120,13 @@ export async function serveObject(
   target: string,
 ): Promise<void> {
   const parsed = requestSegments(target);
-  const status = !parsed.ok ? parsed.status : isServedPath(parsed.segments) ? 0 : 404;
-  if (!parsed.ok || status !== 0) {
-    send(response, status, `${status} ${STATUS_TEXT[status]}\n`);
-    return;
-  }
+  if (!parsed.ok) return sendStatus(response, parsed.status);
+  if (!isServedPath(parsed.segments)) return sendStatus(response, 404);
   const key = parsed.segments.join('/');
   // The ETag is taken before the body: if the object is replaced in between, the page gets the
   // newer body under the older ETag and merely fetches it once more, never the reverse.
   const info = await storage.stat(key);
-  if (info === undefined) {
-    send(response, 404, `404 ${STATUS_TEXT[404]}\n`);
-    return;
-  }
+  if (info === undefined) return sendStatus(response, 404);
   const etag = `"${info.etag}"`;
   const headers = { 'content-type': contentTypeOf(key), 'cache-control': 'no-cache', etag };
   if (request.headers['if-none-match'] === etag) {
@@ -151,8 +144,7 @@ export async function serveObject(
     body = await storage.read(key);
   } catch (error) {
     if (!isObjectNotFound(error)) throw error;
-    send(response, 404, `404 ${STATUS_TEXT[404]}\n`);
-    return;
+    return sendStatus(response, 404);
   }
   response.writeHead(200, { ...headers, 'content-length': body.length });
   response.end(body);

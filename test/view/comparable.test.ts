@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { comparableRuns, compareUrl } from '../../src/view/comparable.ts';
+import { comparableRuns, compareUrl, localPointsKeys } from '../../src/view/comparable.ts';
 import { TimelapsePage } from '../../src/view/page.ts';
 
 async function writeRun(logdir: string, run: string, labels: number[]): Promise<void> {
@@ -30,7 +30,7 @@ test('runs whose pages show the same points are comparable; others and runs with
   await writeRun(logdir, 'two', [0, 1, 1, 0]);
   await writeRun(logdir, 'other labels', [1, 1, 1, 0]);
   const dirs = ['one', 'two', 'other labels', 'no page'].map((run) => `${run}/embeddings`);
-  const comparable = await comparableRuns(logdir, dirs);
+  const comparable = await comparableRuns(localPointsKeys(logdir), dirs);
   assert.deepEqual(Object.fromEntries(comparable), {
     'one/embeddings': ['two/embeddings'],
     'two/embeddings': ['one/embeddings'],
