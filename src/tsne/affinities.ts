@@ -180,18 +180,24 @@ export function symmetrize(
       vals[fill[j]++] = v;
     }
   }
-  // Sort each row by column and merge the (i, j) and (j, i) contributions.
+  // Each row's entries by column, in two stable counting passes (by column, then by row), so
+  // equal columns keep their order and the (i, j) and (j, i) contributions add up as before.
+  const rowOf = new Int32Array(count[n]);
+  for (let i = 0; i < n; i++) rowOf.fill(i, count[i], count[i + 1]);
+  const byColumn = countingOrder(cols, n);
+  const sorted = new Int32Array(count[n]);
+  const next = count.slice(0, n);
+  for (let q = 0; q < byColumn.length; q++) {
+    const e = byColumn[q];
+    sorted[next[rowOf[e]]++] = e;
+  }
   const rowPtr = new Int32Array(n + 1);
   const outCols = new Int32Array(count[n]);
   const outVals = new Float64Array(count[n]);
-  const order: number[] = [];
   let nnz = 0;
   for (let i = 0; i < n; i++) {
-    order.length = 0;
-    for (let e = count[i]; e < count[i + 1]; e++) order.push(e);
-    order.sort((a, b) => cols[a] - cols[b]);
-    for (let q = 0; q < order.length; q++) {
-      const e = order[q];
+    for (let q = count[i]; q < count[i + 1]; q++) {
+      const e = sorted[q];
       if (nnz > rowPtr[i] && outCols[nnz - 1] === cols[e]) outVals[nnz - 1] += vals[e];
       else {
         outCols[nnz] = cols[e];
@@ -201,4 +207,14 @@ export function symmetrize(
     rowPtr[i + 1] = nnz;
   }
   return { rowPtr, colIndex: outCols.slice(0, nnz), values: outVals.slice(0, nnz) };
+}
+
+/** The positions of `keys` (each in [0, range)) ordered by key, equal keys in position order. */
+function countingOrder(keys: Int32Array, range: number): Int32Array {
+  const start = new Int32Array(range + 1);
+  for (let e = 0; e < keys.length; e++) start[keys[e] + 1]++;
+  for (let key = 0; key < range; key++) start[key + 1] += start[key];
+  const order = new Int32Array(keys.length);
+  for (let e = 0; e < keys.length; e++) order[start[keys[e]]++] = e;
+  return order;
 }
