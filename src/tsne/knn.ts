@@ -21,7 +21,8 @@ const TILE_ROWS = 256;
 export function exactKnn(X: ArrayLike<number>, n: number, d: number, k: number): Neighbors {
   if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
   if (X.length < n * d) throw new RangeError(`expected ${n}×${d} values, got ${X.length}`);
-  const data = Float64Array.from({ length: n * d }, (_, index) => X[index]);
+  const data = new Float64Array(n * d);
+  for (let index = 0; index < n * d; index++) data[index] = X[index];
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -151,20 +152,44 @@ export function heapReplaceTop(
   heapIndex[base + pos] = index;
 }
 
-/** Turns each row's max-heap into an ascending list (ties broken by index, for determinism). */
+/**
+ * Turns each row's max-heap into an ascending list, ties broken by index (for determinism): a
+ * heapsort in place under that order, no allocation per row.
+ */
 export function sortHeaps(heapDist: Float64Array, heapIndex: Int32Array, n: number, k: number): void {
-  const order = new Array<number>(k);
-  const dist = new Float64Array(k);
-  const index = new Int32Array(k);
   for (let i = 0; i < n; i++) {
     const base = i * k;
-    for (let t = 0; t < k; t++) order[t] = t;
-    order.sort((a, b) => heapDist[base + a] - heapDist[base + b] || heapIndex[base + a] - heapIndex[base + b]);
-    for (let t = 0; t < k; t++) {
-      dist[t] = heapDist[base + order[t]];
-      index[t] = heapIndex[base + order[t]];
+    for (let pos = (k >> 1) - 1; pos >= 0; pos--) siftDown(heapDist, heapIndex, base, k, pos);
+    for (let size = k - 1; size > 0; size--) {
+      swap(heapDist, heapIndex, base, base + size);
+      siftDown(heapDist, heapIndex, base, size, 0);
     }
-    heapDist.set(dist, base);
-    heapIndex.set(index, base);
+  }
+}
+
+/** Whether entry a comes after entry b: farther, or as far with a higher index. */
+function after(heapDist: Float64Array, heapIndex: Int32Array, a: number, b: number): boolean {
+  return heapDist[a] > heapDist[b] || (heapDist[a] === heapDist[b] && heapIndex[a] > heapIndex[b]);
+}
+
+function swap(heapDist: Float64Array, heapIndex: Int32Array, a: number, b: number): void {
+  const dist = heapDist[a];
+  heapDist[a] = heapDist[b];
+  heapDist[b] = dist;
+  const index = heapIndex[a];
+  heapIndex[a] = heapIndex[b];
+  heapIndex[b] = index;
+}
+
+/** Restores the max-heap order (by `after`) below `pos` in the heap of `size` entries at `base`. */
+function siftDown(heapDist: Float64Array, heapIndex: Int32Array, base: number, size: number, pos: number): void {
+  for (;;) {
+    const left = 2 * pos + 1;
+    if (left >= size) return;
+    let child = left;
+    if (left + 1 < size && after(heapDist, heapIndex, base + left + 1, base + left)) child = left + 1;
+    if (!after(heapDist, heapIndex, base + child, base + pos)) return;
+    swap(heapDist, heapIndex, base + pos, base + child);
+    pos = child;
   }
 }
