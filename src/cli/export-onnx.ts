@@ -63,7 +63,9 @@ export async function run(argv: string[], output: CommandOutput = stdio): Promis
     if ((await storage.list(`${folder}/`)).length === 0) throw missing();
     await downloadCheckpoint(storage, folder, join(downloaded, 'checkpoint'));
   }
-  const { bytes, net, meta } = await exportCheckpointToOnnx(downloaded ? join(downloaded, 'checkpoint') : checkpointDir);
+  const { bytes, net, meta } = await exportCheckpointToOnnx(
+    downloaded ? join(downloaded, 'checkpoint') : checkpointDir,
+  );
   try {
     await writeModel(out, bytes);
   } catch (error) {

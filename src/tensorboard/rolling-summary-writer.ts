@@ -17,12 +17,16 @@ export interface RollingSummaryWriterOptions extends RollingEventWriterOptions {
   flushSeconds?: number;
 }
 
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export class RollingSummaryWriter {
   readonly events: RollingEventWriter;
   private readonly flushMs: number;
   private lastFlush = -Infinity;
   /** The first upload that failed: later uploads are not tried. */
-  private failure: unknown;
+  private failure: Error | undefined;
   /** Whether `failure` was thrown to a caller already (then `close` does not throw it again). */
   private reported = false;
   private timer: NodeJS.Timeout | undefined;
@@ -92,7 +96,7 @@ export class RollingSummaryWriter {
     try {
       await this.events.flush();
     } catch (error) {
-      this.failure ??= error;
+      this.failure ??= asError(error);
       throw error;
     }
   }
@@ -108,7 +112,7 @@ export class RollingSummaryWriter {
       try {
         await this.events.close();
       } catch (error) {
-        this.failure = error;
+        this.failure = asError(error);
       }
     }
     if (this.failure !== undefined && !this.reported) {
