@@ -6,16 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.ts';
 import { LocalStorage } from '../../src/storage/local.ts';
 import type { Storage } from '../../src/storage/storage.ts';
-import { readManifest } from '../../src/storage/manifest.ts';
+import { readManifest, writeWithManifest } from '../../src/storage/manifest.ts';
+import { isUserError } from '../../src/errors.ts';
 import { decodeEventBytes } from '../../src/tensorboard/event-reader.ts';
 import { BucketRunOutput } from '../../src/train/bucket-output.ts';
-import { prepareBucketRun } from '../../src/train/bucket-run.ts';
+import { WORK_DIR_MARK, prepareBucketRun } from '../../src/train/bucket-run.ts';
 import { ProgressBar } from '../../src/train/progress.ts';
 import { train, type TrainOptions } from '../../src/train/loop.ts';
 import { syntheticCifar } from './fixtures.ts';
@@ -115,4 +117,48 @@ test('a run on object storage: events before the first manifest, each manifest l
     !writes.some((key) => key.startsWith('r/checkpoints/step-000000096/')),
     'the resume point is not uploaded again',
   );
+});
+
+test('starting a run: cut-off uploads deleted, checkpoints need --resume, a foreign --work-dir refused', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'et-bucket-run-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const storage = new LocalStorage(join(dir, 'store'));
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  await storage.write('r/checkpoints/step-000000032/weights.bin', 'cut off');
+
+  await assert.rejects(
+    prepareBucketRun(storage, { run: 'r', resume: true, log }),
+    (error) =>
+      isUserError(error) &&
+      /--resume: no complete checkpoint in .*r\/checkpoints \(1 upload\(s\) without manifest\.json, cut off\)/.test(
+        error.message,
+      ),
+  );
+  const fresh = await prepareBucketRun(storage, { run: 'r', resume: false, log });
+  await fresh.dispose();
+  assert.match(lines[0]!, /^deleting .*step-000000032: an upload cut off before its manifest\.json$/);
+  assert.deepEqual(await storage.list('r/'), []);
+  assert.ok(!existsSync(fresh.workLogdir), 'the temporary working folder is removed');
+
+  await writeWithManifest(storage, 'r/checkpoints/step-000000000', new Map([['checkpoint.json', Buffer.from('{}')]]));
+  await assert.rejects(
+    prepareBucketRun(storage, { run: 'r', resume: false, log }),
+    (error) => isUserError(error) && /already has 1 checkpoint\(s\); pass --resume/.test(error.message),
+  );
+
+  const work = join(dir, 'work');
+  await mkdir(join(work, 'r', 'checkpoints', 'step-000000000'), { recursive: true });
+  await assert.rejects(
+    prepareBucketRun(storage, { run: 'r', resume: true, workDir: work, log }),
+    (error) =>
+      isUserError(error) && /--work-dir .*holds checkpoints that 'train' did not put there/.test(error.message),
+  );
+  assert.ok(existsSync(join(work, 'r', 'checkpoints', 'step-000000000')), "the user's folder is left alone");
+  // A working folder of an earlier `train`: its copies give way to the checkpoint in the store.
+  await writeFile(join(work, WORK_DIR_MARK), '');
+  const resumed = await prepareBucketRun(storage, { run: 'r', resume: true, workDir: work, log });
+  await resumed.dispose();
+  assert.equal(resumed.resumeFrom, join(work, 'r', 'checkpoints', 'step-000000000'));
+  assert.deepEqual(await readdir(resumed.resumeFrom), ['checkpoint.json']);
 });

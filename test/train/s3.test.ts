@@ -286,7 +286,11 @@ test('the gateway away mid-upload: one line while away, one when back, every che
 });
 
 /** The lines of a failed `train`: exit 2, one `embedding-timelapse:` line, no stack, no secret. */
-async function oneLineFailure(args: string[], env: NodeJS.ProcessEnv, secret?: string): Promise<string> {
+async function oneLineFailure(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  secret?: string,
+): Promise<{ line: string; output: string }> {
   const child = startCli(args, env);
   const { code } = await child.exited;
   const output = child.lines.join('\n');
@@ -295,7 +299,7 @@ async function oneLineFailure(args: string[], env: NodeJS.ProcessEnv, secret?: s
   assert.equal(errors.length, 1, output);
   assert.ok(!/^\s+at /m.test(output) && !/unexpected error/.test(output), output);
   if (secret) assert.ok(!output.includes(secret), 'the secret is never printed');
-  return errors[0]!;
+  return { line: errors[0]!, output };
 }
 
 test(
@@ -303,14 +307,16 @@ test(
   { skip },
   async () => {
     const missing = await oneLineFailure(trainArgs('s3://et-missing-bucket-5c1d/logs', 'm'), process.env);
-    assert.match(missing, /bucket 'et-missing-bucket-5c1d' does not exist.*aws s3 mb/);
+    assert.match(missing.line, /bucket 'et-missing-bucket-5c1d' does not exist.*aws s3 mb/);
+    assert.doesNotMatch(missing.output, /CIFAR-10 from/, 'answered before the data is read');
     const secret = `wrong-${randomBytes(8).toString('hex')}`;
     const wrong = await oneLineFailure(
       trainArgs(bucket!.url('creds'), 'w'),
       envWith({ AWS_SECRET_ACCESS_KEY: secret }),
       secret,
     );
-    assert.match(wrong, /SignatureDoesNotMatch.*AWS_SECRET_ACCESS_KEY/);
+    assert.match(wrong.line, /SignatureDoesNotMatch.*AWS_SECRET_ACCESS_KEY/);
+    assert.doesNotMatch(wrong.output, /CIFAR-10 from/, 'answered before the data is read');
   },
 );
 
@@ -343,7 +349,7 @@ test(
       ],
     };
     await bucket!.client.send(new PutBucketPolicyCommand({ Bucket: name, Policy: JSON.stringify(policy) }));
-    const line = await oneLineFailure(
+    const { line } = await oneLineFailure(
       trainArgs(bucket!.url('readonly'), 'r'),
       envWith({ AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey }),
       secretAccessKey,
