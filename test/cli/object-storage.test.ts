@@ -13,6 +13,7 @@ import { parseCommand } from '../../src/cli/args.ts';
 import { collectOutput } from '../../src/cli/output.ts';
 import { run as inspect } from '../../src/cli/inspect.ts';
 import { run as watch } from '../../src/cli/watch.ts';
+import { run as train } from '../../src/cli/train.ts';
 import { storageFor } from '../../src/storage/index.ts';
 import { SHARED_DIR, needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
@@ -76,6 +77,17 @@ test('commands that cannot use object storage yet refuse s3:// with one line and
       });
     });
   }
+  // Commands that take s3:// for their log directory still refuse it where a local path is meant.
+  await t.test('train --data', async () => {
+    await assert.rejects(train(['--logdir', 's3://bucket/logs', '--data', 's3://bucket/cifar']), (error) => {
+      assert.ok(isUserError(error), String(error));
+      assert.match(
+        error.message,
+        /^train: --data s3:\/\/bucket\/cifar: 'train' cannot use object storage yet for this option/,
+      );
+      return true;
+    });
+  });
   assert.equal(existsSync('s3:') || existsSync('S3:'), before);
   const options = { logdir: { type: 'string' }, out: { type: 'string' } } as const;
   assert.equal(
