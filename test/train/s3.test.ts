@@ -27,6 +27,9 @@ import { needs } from '../helpers/requirements.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { CuttableProxy } from '../helpers/s3-proxy.ts';
 import { writeSyntheticCifarDir } from './fixtures.ts';
+import { TENSORBOARD_FLAGS } from '../../src/tensorboard/command.ts';
+import { Served } from '../tensorboard-live/helpers/served.ts';
+import { startTensorBoard } from '../tensorboard-live/helpers/tensorboard-server.ts';
 
 const skip = needs('s3');
 /** 160 training samples, a checkpoint every 32: steps 0, 32, …, 160. */
@@ -170,6 +173,35 @@ test(
 );
 
 test(
+  "the real TensorBoard reading s3:// serves every scalar point of the trainer's rolled event files",
+  { skip: skip || needs('tensorboard', 'boto3') },
+  async (t) => {
+    const logdir = bucket!.url('team/logs');
+    const { steps } = await stepsByTag(storageFor(logdir), 'plain');
+    const scalars = new Map([...steps].filter(([tag]) => tag.startsWith('train/') || tag.startsWith('validation/')));
+    assert.ok(scalars.size >= 4, [...steps.keys()].join(', '));
+    const tensorboard = await startTensorBoard(logdir, TENSORBOARD_FLAGS);
+    t.after(() => tensorboard.stop());
+    const served = new Served(tensorboard.url);
+    const servedSteps = async () => {
+      const all = new Map<string, number[]>();
+      for (const [run, tags] of await served.tags('scalars')) {
+        for (const tag of tags) all.set(`${run} ${tag}`, await served.scalarSteps(run, tag));
+      }
+      return all;
+    };
+    const expected = new Map([...scalars].map(([tag, list]) => [`plain ${tag}`, list]));
+    const same = (a: Map<string, number[]>) => JSON.stringify([...a].sort()) === JSON.stringify([...expected].sort());
+    let onServer = await servedSteps();
+    for (let tries = 0; tries < 60 && !same(onServer); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      onServer = await servedSteps();
+    }
+    assert.deepEqual([...onServer].sort(), [...expected].sort());
+  },
+);
+
+test(
   'export-onnx reads a checkpoint from s3:// with its sums checked, and writes locally or to the bucket',
   { skip },
   async () => {
@@ -212,6 +244,7 @@ test(
       exportOnnx([`${logdir}/plain/checkpoints/step-000000999`], collectOutput()),
       (error) => isUserError(error) && /step-000000999 does not exist/.test(error.message),
     );
+    assert.ok(!existsSync(join(REPO_ROOT, 's3:')) && !existsSync('s3:'), 'no local folder named s3:');
   },
 );
 
