@@ -12,7 +12,7 @@ import { isTransientError, isUserError } from '../../src/errors.ts';
 import { S3Storage, configuredEndpoint, parseS3Url, s3ClientConfig } from '../../src/storage/index.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
-import { CuttableProxy } from '../helpers/s3-proxy.ts';
+import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
 
 const skip = needs('s3');
 
@@ -99,6 +99,7 @@ test(
     assert.equal((await owner.read('run/state.json')).toString(), '{"frames":1}');
   },
 );
+
 
 test(
   'the endpoint cut mid-upload and back: one line while away, one when back, the object whole',

@@ -25,7 +25,7 @@ import { isEventFileName } from '../../src/tensorboard/index.ts';
 import { REPO_ROOT, runCliToEnd, startCli } from '../helpers/cli.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { CuttableProxy } from '../helpers/s3-proxy.ts';
+import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { writeSyntheticCifarDir } from './fixtures.ts';
 import { TENSORBOARD_FLAGS } from '../../src/tensorboard/command.ts';
 import { Served } from '../tensorboard-live/helpers/served.ts';

@@ -1,17 +1,14 @@
-/**
- * A TCP proxy in front of the S3 gateway that a test can cut (connections reset, port closed)
- * and restore, or watch: `onUpstreamData` sees every chunk a client sends (request lines
- * included), so a test can act at the moment a given object is being uploaded.
- */
+/** For the tests of a store that goes away and comes back: the gateway behind a proxy a test can cut. */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
+/** A TCP proxy in front of the gateway that a test can cut (connections reset, port closed) and restore. */
 export class CuttableProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
   /** Called with the bytes forwarded upstream so far on each chunk, to cut mid-upload. */
   onUpstreamBytes: ((total: number) => void) | undefined;
-  /** Called with each chunk a client sends, before it is forwarded. */
+  /** Called with each chunk a client sends (request lines included), to act when a given object goes up. */
   onUpstreamData: ((chunk: Buffer) => void) | undefined;
   private forwarded = 0;
 
