@@ -102,6 +102,17 @@ export class RollingSummaryWriter {
   }
 
   /**
+   * Uploads nothing more, not even on close: the run is ending on an error (a checkpoint that
+   * could not be uploaded), and a store that refused or stayed away would only delay the exit.
+   */
+  abandon(reason: Error): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.failure ??= reason;
+    this.reported = true;
+  }
+
+  /**
    * Uploads the rest. A failed upload already thrown to a caller is not thrown again (nor tried
    * again), so an error path is not covered by a second error.
    */

@@ -65,7 +65,13 @@ export class BucketRunOutput implements RunOutput {
     await this.writer.flushNow();
     const folder = joinKey(this.run, CHECKPOINTS_DIR, basename(localDir));
     const started = performance.now();
-    const bytes = await uploadCheckpoint(localDir, this.storage, folder);
+    let bytes: number;
+    try {
+      bytes = await uploadCheckpoint(localDir, this.storage, folder);
+    } catch (error) {
+      this.writer.abandon(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
     const upload = {
       location: this.storage.location(folder),
       bytes,

@@ -82,3 +82,18 @@ test('a failed upload nobody was told of is thrown by close', async () => {
     await writer.close();
   });
 });
+
+test('an abandoned writer uploads nothing more, and close is quiet', async () => {
+  await withStorage(async (storage) => {
+    const writer = new RollingSummaryWriter(storage, 'run', { flushSeconds: 3600 });
+    writer.scalar('train/loss', 2, 16);
+    await writer.flushNow();
+    writer.scalar('train/loss', 1, 32);
+    writer.abandon(new Error('the checkpoint upload failed'));
+    await writer.close();
+    assert.deepEqual(
+      (await eventFiles(storage)).map((file) => file.points),
+      [['train/loss@16=2']],
+    );
+  });
+});
