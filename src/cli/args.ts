@@ -61,7 +61,7 @@ function refuseObjectStorage(
     if (allowed.includes(name) || typeof value !== 'string' || !/^s3:\/\//i.test(value)) continue;
     const where = name === 'positional' ? value : `--${name} ${value}`;
     throw new UserError(
-      `${command}: ${where}: '${command}' cannot use object storage yet (only 'inspect' and 'view' read s3://); ` +
+      `${command}: ${where}: '${command}' cannot use object storage yet for this option (it takes a local path); ` +
         'give a local directory',
     );
   }

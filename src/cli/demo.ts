@@ -5,15 +5,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { UserError } from '../errors.ts';
-import { listCheckpoints } from '../model/checkpoint.ts';
 import { tensorboardCommand } from '../tensorboard/command.ts';
 import { timestampRunName } from '../train/runs.ts';
 import { runPaths } from '../layout.ts';
-import { lastHandledStep, readState } from '../watch/state.ts';
+import { isS3Url, storageFor } from '../storage/index.ts';
+import { completeCheckpointSteps, waitForWatcher } from './demo-progress.ts';
 import { intOption, parseCommand } from './args.ts';
 import { onStopSignals } from './signals.ts';
 
@@ -40,7 +40,7 @@ a frame, then prints where the PNGs, the GIF and the TensorBoard files are. Take
 on 2 CPU cores.
 
 options:
-  --logdir DIR        log directory (default: logs)
+  --logdir DIR        log directory (default: logs), or s3://bucket/prefix
   --run NAME          run name (default: demo-<date>-<time>)
   --val-size N        test images per frame (default: 1000)
   --data PATH         CIFAR-10 archive or folder (default: $CIFAR10_PATH, else download)
@@ -82,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       data: { type: 'string' },
       backend: { type: 'string' },
     },
+    objectStorage: ['logdir'],
   });
   if (args === null) return 0;
   const { values } = args;
@@ -90,7 +91,12 @@ export async function run(argv: string[]): Promise<number> {
   const runName = values.run ?? `demo-${timestampRunName()}`;
   const valSize = intOption('demo', 'val-size', values['val-size'], 1000, 1);
   const dataArgs = values.data ? ['--data', resolve(values.data)] : [];
-  const paths = runPaths(join(resolve(logdir), runName));
+  const inBucket = isS3Url(logdir);
+  // The children get absolute paths (or the bucket's address); the waiting reads through the storage interface.
+  const childLogdir = inBucket ? logdir : resolve(logdir);
+  const storage = storageFor(childLogdir);
+  const keys = runPaths(runName);
+  const key = (path: string) => path.split(sep).join('/');
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
 
@@ -100,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   const watcher = startChild('watch', [
     'watch',
     '--logdir',
-    resolve(logdir),
+    childLogdir,
     '--run',
     runName,
     '--val-size',
@@ -115,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
   const trainer = startChild('train', [
     'train',
     '--logdir',
-    resolve(logdir),
+    childLogdir,
     '--run',
     runName,
     '--blocks',
@@ -176,46 +182,51 @@ export async function run(argv: string[]): Promise<number> {
     }
 
     // Training is done: wait until the watcher has handled its last checkpoint, then stop it.
-    const checkpoints = await listCheckpoints(paths.checkpoints);
-    const lastStep = checkpoints.at(-1)?.step ?? -1;
+    const checkpoints = await completeCheckpointSteps(storage, runName);
+    const lastStep = checkpoints.at(-1) ?? -1;
     console.log(
       `demo: training finished after ${trainSeconds} s with ${checkpoints.length} checkpoints; waiting for the ` +
         `watcher to draw the rest`,
     );
-    for (;;) {
-      const state = await readState(paths.state);
-      if (state !== null && lastHandledStep(state) >= lastStep) break;
-      if (interrupted) {
-        await watcherEnded;
-        return 130;
-      }
-      if (watcher.exitCode !== null || watcher.signalCode !== null)
+    const waited = await waitForWatcher(storage, key(keys.state), lastStep, {
+      stop: () =>
+        interrupted
+          ? 'interrupted'
+          : watcher.exitCode !== null || watcher.signalCode !== null
+            ? 'watcher exited'
+            : undefined,
+    });
+    if ('stopped' in waited) {
+      if (waited.stopped !== 'interrupted')
         throw new UserError('demo: the watcher stopped early; see its [watch] lines above');
-      await new Promise((r) => setTimeout(r, 500));
+      await watcherEnded;
+      return 130;
     }
     watcher.kill('SIGTERM');
     await watcherEnded;
 
-    const state = (await readState(paths.state))!;
+    const state = waited.record;
     const frameTimes = state.frames.map((f) => f.frameSeconds);
     const mean = frameTimes.reduce((a, b) => a + b, 0) / Math.max(1, frameTimes.length);
-    const shown = (path: string) => {
-      const near = relative(process.cwd(), path);
-      return near === '' ? '.' : near.startsWith('..') ? path : near;
+    // In a bucket, the object's address; a local path relative to where the user is.
+    const near = (path: string) => {
+      const shorter = relative(process.cwd(), path);
+      return shorter === '' ? '.' : shorter.startsWith('..') ? path : shorter;
     };
+    const shown = (path: string) => (inBucket ? storage.location(key(path)) : near(join(resolve(logdir), path)));
     console.log(
       `
 demo finished in ${seconds()} s (training ${trainSeconds} s): ${state.frames.length} frames, ` +
         `${state.skipped.length} skipped, ${mean.toFixed(1)} s per frame on average
 
-  timelapse page ${shown(paths.page)}  (live: npm run view -- --logdir ${shown(logdir)})
-  animation      ${shown(paths.gif)}
-  frames (PNG)   ${shown(paths.images)}/step-*.png
-  2-D frames     ${shown(paths.frames)}/step-*.tsv
-  TensorBoard    ${shown(paths.runDir)}/events.out.tfevents.*  (training)
-                 ${shown(paths.events)}/events.out.tfevents.*  (watcher: run '${runName}/embeddings')
-  projector      ${shown(paths.projectorConfig)}
-  checkpoints    ${shown(paths.checkpoints)}/
+  timelapse page ${shown(keys.page)}  (live: npm run view -- --logdir ${inBucket ? logdir : near(resolve(logdir))})
+  animation      ${shown(keys.gif)}
+  frames (PNG)   ${shown(keys.images)}/step-*.png
+  2-D frames     ${shown(keys.frames)}/step-*.tsv
+  TensorBoard    ${shown(keys.runDir)}/events.out.tfevents.*  (training)
+                 ${shown(keys.events)}/events.out.tfevents.*  (watcher: run '${runName}/embeddings')
+  projector      ${shown(keys.projectorConfig)}
+  checkpoints    ${shown(keys.checkpoints)}/
 
 look at it:
   ${tensorboardCommand(logdir)}

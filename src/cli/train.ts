@@ -16,11 +16,16 @@ import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_LEARNING_RATE,
   describeIntervals,
+  ProgressBar,
   newestRunWithCheckpoints,
   timestampRunName,
   train,
 } from '../train/index.ts';
 import { checkpointsDir } from '../layout.ts';
+import { isS3Url, storageFor } from '../storage/index.ts';
+import { BucketRunOutput } from '../train/bucket-output.ts';
+import { newestStoredRun, prepareBucketRun, type BucketRun } from '../train/bucket-run.ts';
+import { disposing } from '../util/dispose.ts';
 
 const HELP = `usage: embedding-timelapse train [options]
 
@@ -42,7 +47,9 @@ options:
   --batch-size <n>         default ${DEFAULT_BATCH_SIZE}
   --lr <x>                 Adam learning rate (default 1e-3)
   --seed <n>               initialisation, data order and augmentation (default 0)
-  --logdir <dir>           default logs
+  --logdir <dir>           default logs; s3://bucket/prefix for object storage (see README)
+  --work-dir <dir>         with s3://: the local folder checkpoints are saved in before they
+                           are uploaded (default: a temporary folder, removed at exit)
   --run <name>             default: a timestamp (with --resume: the newest run in --logdir)
   --checkpoint-every <n>   checkpoint every n samples (default ${describeIntervals()};
                            always at step 0, each epoch end and the end)
@@ -93,7 +100,9 @@ export async function run(argv: string[]): Promise<number> {
       resume: { type: 'boolean' },
       backend: { type: 'string' },
       workers: { type: 'string' },
+      'work-dir': { type: 'string' },
     },
+    objectStorage: ['logdir'],
   });
   if (args === null) return 0;
   const { values } = args;
@@ -105,20 +114,38 @@ export async function run(argv: string[]): Promise<number> {
   if (learningRate !== undefined && learningRate <= 0) {
     throw new UserError(`train: --lr must be positive, got '${values.lr}'`);
   }
-  const logdir = values.logdir ?? 'logs';
+  const givenLogdir = values.logdir ?? 'logs';
+  const storage = isS3Url(givenLogdir) ? storageFor(givenLogdir) : undefined;
+  if (values['work-dir'] !== undefined && storage === undefined) {
+    throw new UserError(`train: --work-dir is for an s3:// --logdir; with a local one, checkpoints go there directly`);
+  }
   const resume = values.resume ?? false;
   const backendChoice = parseBackendChoice(values.backend);
 
   let runName = values.run;
   if (runName === undefined && resume) {
-    runName = await newestRunWithCheckpoints(logdir);
+    runName = storage ? await newestStoredRun(storage) : await newestRunWithCheckpoints(givenLogdir);
     if (runName === undefined)
-      throw new UserError(`--resume: no run with checkpoints in ${logdir}; check --logdir, or start without --resume`);
+      throw new UserError(
+        `--resume: no run with checkpoints in ${givenLogdir}; check --logdir, or start without --resume`,
+      );
   }
   runName ??= timestampRunName();
   if (runName === '' || /[\\/]/.test(runName) || runName.startsWith('.')) {
     throw new UserError(`--run must be a plain directory name (no slashes, not hidden), got '${runName}'`);
   }
+
+  // On object storage the loop works in a local folder; the bucket gets what it writes.
+  const bucketRun: BucketRun | undefined = storage
+    ? await prepareBucketRun(storage, {
+        run: runName,
+        resume,
+        workDir: values['work-dir'],
+        log: (line) => process.stderr.write(`${line}\n`),
+      })
+    : undefined;
+  await using _work = disposing(() => bucketRun?.dispose());
+  const logdir = bucketRun?.workLogdir ?? givenLogdir;
 
   // A resumed run reads the data it was trained on unless told otherwise.
   let dataFlag = values.data;
@@ -152,14 +179,18 @@ export async function run(argv: string[]): Promise<number> {
   const backend = await initBackend(backendChoice);
 
   const stop = stopOnSignals((line) => process.stderr.write(`\n${line}\n`));
+  const progress = new ProgressBar();
+  const output = storage ? new BucketRunOutput(storage, runName, { log: (line) => progress.log(line) }) : undefined;
   try {
     const result = await train({ ...options, dataSource: source, backend: backend.name }, dataset, {
       signal: stop.signal,
+      progress,
+      ...(output ? { output } : {}),
     });
     if (result.lastValidation && Number.isFinite(result.lastValidation.loss)) {
       process.stderr.write(`validation accuracy ${(result.lastValidation.accuracy * 100).toFixed(2)}%\n`);
     }
-    process.stderr.write(`${tensorboardCommand(logdir)}   # to look at it\n`);
+    process.stderr.write(`${tensorboardCommand(givenLogdir)}   # to look at it\n`);
   } finally {
     stop.release();
   }

@@ -7,6 +7,7 @@
  *   checksums.ts   the SHA-256 of the weight files, recorded in `checkpoint.json` and checked on load
  *   save.ts        writing a checkpoint atomically (hidden directory, then one rename)
  *   load.ts        the tfjs model and a live Adam optimizer from a checkpoint
+ *   stored.ts      checkpoints behind the storage interface (a bucket): listing, upload, download
  *
  * Reading the metadata and the raw weights (`readCheckpointMeta`, `readCheckpointWeights`) needs
  * no tfjs: the ONNX exporter and the watcher use them without a backend. Everything that builds

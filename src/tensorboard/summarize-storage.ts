@@ -69,3 +69,26 @@ export async function summarizeStorage(storage: Storage): Promise<RunSummary[]> 
   }
   return summaries;
 }
+
+/**
+ * `lastStepsByTag` for a run behind the storage interface: tag → the highest step in the event
+ * files directly in the run's folder (`run` is its key; '' for the root).
+ */
+export async function lastStepsByTagInStorage(storage: Storage, run: string): Promise<Map<string, number>> {
+  const last = new Map<string, number>();
+  const prefix = run === '' ? '' : `${run}/`;
+  const keys = (await storage.list(prefix))
+    .map((info) => info.key)
+    .filter((key) => !key.slice(prefix.length).includes('/') && isEventFileName(baseName(key)))
+    .sort();
+  for (const key of keys) {
+    for (const event of decodeEventBytes(await storage.read(key), storage.location(key))) {
+      for (const value of event.summary?.value ?? []) {
+        const tag = value.tag ?? '';
+        const previous = last.get(tag);
+        if (previous === undefined || event.step > previous) last.set(tag, event.step);
+      }
+    }
+  }
+  return last;
+}

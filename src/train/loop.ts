@@ -17,7 +17,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { UserError } from '../errors.ts';
 import { TrainBatches, type Cifar10, type Split } from '../data/index.ts';
 import { createAdam, saveCheckpoint } from '../model/checkpoint.ts';
-import { lastStepsByTag, summaryFileWriter } from '../tensorboard/index.ts';
 import { disposing } from '../util/dispose.ts';
 import { ProgressBar } from './progress.ts';
 import { runRecord, settingsMarkdown, type RunSettings, type TrainOptions } from './settings.ts';
@@ -32,6 +31,7 @@ import { CheckpointObserver, type SaveCheckpoint } from './observers/checkpoints
 import { progressLine } from './observers/progress.ts';
 import { trainScalars } from './observers/scalars.ts';
 import { parallelStepFactory, workersForRun } from './parallel/step-factory.ts';
+import { localRunOutput, type RunOutput } from './run-output.ts';
 
 export type { RunSettings, TrainOptions } from './settings.ts';
 export { defaultStepFactory, type StepContext, type StepFactory } from './step.ts';
@@ -47,6 +47,11 @@ export interface TrainHooks {
   onStep?: (info: { samplesSeen: number; loss: number; accuracy: number }) => void;
   /** How one step is computed (default: one tfjs backend, `createTrainStep`). */
   createStep?: StepFactory;
+  /**
+   * Where summaries go and what follows each checkpoint saved under `options.logdir` (default:
+   * the local run folder itself; object storage: bucket-output.ts).
+   */
+  output?: RunOutput;
 }
 
 export interface TrainResult {
@@ -66,9 +71,14 @@ function stepDisposer(step: TrainStep): AsyncDisposable {
 }
 
 /** The checkpoint writer of a run: model, Adam state and `checkpoint.json` at a position. */
-function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimizer: AdamOptimizer): SaveCheckpoint {
-  return (position: RunPosition, validationAccuracy?: number) =>
-    saveCheckpoint(checkpointsDirOf(settings), {
+function checkpointSaver(
+  settings: RunSettings,
+  model: tfl.LayersModel,
+  optimizer: AdamOptimizer,
+  output: RunOutput,
+): SaveCheckpoint {
+  return async (position: RunPosition, validationAccuracy?: number) => {
+    const saved = await saveCheckpoint(checkpointsDirOf(settings), {
       model,
       optimizer,
       meta: {
@@ -82,6 +92,8 @@ function checkpointSaver(settings: RunSettings, model: tfl.LayersModel, optimize
         run: runRecord(settings),
       },
     });
+    return output.publish(saved);
+  };
 }
 
 /** The run's training and validation subsets, checked against the model and the data it was trained on. */
@@ -115,6 +127,7 @@ function logEnd(
   end: StepLoopResult,
   checkpointsWritten: number,
   seconds: number,
+  runLocation: string,
 ): void {
   if (end.stoppedEarly) log(`stopped at ${end.samplesSeen} samples; continue with --resume --run ${settings.run}`);
   else if (checkpointsWritten === 0) {
@@ -125,7 +138,7 @@ function logEnd(
   }
   log(
     `done in ${seconds.toFixed(1)} s: ${end.samplesSeen} samples seen, ${checkpointsWritten} checkpoint(s) written, ` +
-      `logs in ${join(settings.logdir, settings.run)}`,
+      `logs in ${runLocation}`,
   );
 }
 
@@ -145,9 +158,10 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const { data } = settings;
   const numClasses = dataset.classNames.length;
   const runDir = join(settings.logdir, settings.run);
+  const output = hooks.output ?? localRunOutput(settings.logdir, settings.run);
   if (start.resumedFrom !== undefined) {
     log(
-      `resuming ${start.resumedFrom}: epoch ${position.epoch + 1} of ${settings.epochs}, ` +
+      `resuming ${output.locationOf(start.resumedFrom)}: epoch ${position.epoch + 1} of ${settings.epochs}, ` +
         `${position.positionInEpoch} samples into it, ${position.samplesSeen} samples seen`,
     );
     if (start.changedOnResume?.length) log(`resuming with ${start.changedOnResume.join(', ')}, as asked`);
@@ -159,13 +173,13 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const resumed = start.resumedFrom !== undefined;
   // Read before our own file exists: the steps the run's earlier processes wrote.
   const written = resumed
-    ? await lastStepsByTag(runDir).catch((error: unknown) => {
+    ? await output.writtenSteps().catch((error: unknown) => {
         // A damaged event file must not stop the resume; its steps may then be written again.
         log(`cannot read the steps already written (${(error as Error).message}); writing every point`);
         return new Map<string, number>();
       })
     : undefined;
-  await using fileWriter = summaryFileWriter(runDir);
+  await using fileWriter = output.openWriter();
   const writer = written ? writeOnlyNewSteps(fileWriter, written) : fileWriter;
   // Not a setting of the run: a run may resume with another worker count.
   const workers = hooks.createStep ? undefined : workersForRun(options.workers, data.batchSize, getBackend());
@@ -178,7 +192,7 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   const extra: Record<string, string> = resumed ? { 'resumed at': `${position.samplesSeen} samples` } : {};
   if (workers) extra['worker threads'] = workers.reason;
   writer.text(resumed ? 'run/resumed' : 'run/options', settingsMarkdown(settings, extra), position.samplesSeen);
-  const checkpoints = new CheckpointObserver(checkpointSaver(settings, start.model, optimizer), {
+  const checkpoints = new CheckpointObserver(checkpointSaver(settings, start.model, optimizer, output), {
     every: settings.checkpointEvery ?? undefined,
     start: position,
     atStart: !resumed,
@@ -194,10 +208,9 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
     ...(hooks.signal ? [stopOnAbort(hooks.signal)] : []),
   ];
   if (!resumed) {
-    const checkpointsDir = checkpointsDirOf(settings);
     log(
-      `run ${runDir}: ${data.trainSamples} training samples per epoch, ${data.valSamples} validation samples, ` +
-        `checkpoints in ${checkpointsDir}`,
+      `run ${output.runLocation}: ${data.trainSamples} training samples per epoch, ${data.valSamples} validation ` +
+        `samples, checkpoints in ${output.checkpointsLocation}`,
     );
   }
 
@@ -217,7 +230,7 @@ export async function train(options: TrainOptions, dataset: Cifar10, hooks: Trai
   });
 
   const lastValidation = end.validation ?? start.lastValidation;
-  logEnd(log, settings, end, checkpoints.written.length, (Date.now() - startedAt) / 1000);
+  logEnd(log, settings, end, checkpoints.written.length, (Date.now() - startedAt) / 1000, output.runLocation);
   return {
     runDir,
     samplesSeen: end.samplesSeen,

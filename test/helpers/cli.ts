@@ -37,11 +37,11 @@ export interface CliChild {
 }
 
 /** `embedding-timelapse <args>` in a child process, its output kept line by line. */
-export function startCli(args: string[]): CliChild {
+export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): CliChild {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
+    env,
   });
   killOnExit(child);
   const lines: string[] = [];
@@ -58,8 +58,8 @@ export function startCli(args: string[]): CliChild {
 }
 
 /** Runs the CLI to its end; fails with its output unless it exits 0. Returns its output. */
-export async function runCliToEnd(args: string[]): Promise<string> {
-  const child = startCli(args);
+export async function runCliToEnd(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const child = startCli(args, env);
   const { code, signal } = await child.exited;
   const output = child.lines.join('\n');
   if (code !== 0) throw new Error(`${args.join(' ')} ended with ${code ?? signal}:\n${output}`);
