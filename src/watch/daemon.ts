@@ -233,7 +233,8 @@ export class Watcher {
     return this.options.pollSeconds ?? 5;
   }
 
-  private poke(): void {
+  /** Look for new steps now (something outside the file system's events knows of one). */
+  poke(): void {
     this.changed = true;
     this.wake?.();
   }
