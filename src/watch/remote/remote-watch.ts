@@ -55,6 +55,11 @@ interface RemoteRun {
   claimError?: string;
 }
 
+/** Lists the log directory once: a missing bucket or wrong credentials are one line before anything loads. */
+export async function checkRemoteLogdir(logdir: string, storage: S3StorageOptions = {}): Promise<void> {
+  await new BucketListing(new S3Storage(parseS3Url(logdir), storage), storage).folders('');
+}
+
 export class RemoteWatch {
   private readonly runs = new Map<string, RemoteRun>();
   private readonly transfers: S3Storage;
