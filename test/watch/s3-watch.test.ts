@@ -64,3 +64,47 @@ test(
     assert.deepEqual(state.skipped, []);
   },
 );
+
+test(
+  'a watcher SIGKILLed after any upload, restarted with a fresh working copy, loses and doubles nothing in the bucket',
+  { skip },
+  async (t) => {
+    const { bucket, storage } = await bucketFor(t);
+    const steps = [100, 200, 300, 400, 500];
+    for (const [k, step] of steps.entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
+    // First a process killed right after an upload of each kind, in the order a frame uploads
+    // them; then processes killed after their 1st, 2nd or 3rd upload in turn until one finishes.
+    // Each starts from the bucket alone (a fresh working copy).
+    const kinds = ['/projector/', '/images/step-', 'animation.gif', '/frames/', 'projector_config', 'tfevents'];
+    const afterCommit = ['state.json', '/page/frames', '/page/index.js'];
+    const killedAfter: string[] = [];
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const targeted = [...kinds, ...afterCommit][attempt];
+      const env: Record<string, string> = targeted
+        ? { KILL_AFTER_KEY: targeted }
+        : { KILL_AFTER_PUT: String(1 + (attempt % 3)) };
+      const result = await runS3Watcher(bucket.url('logs'), VAL, { ...env, LEASE_TTL_MS: '600' });
+      const drawn = result.lines.filter((line) => line.event === 'frame').length;
+      // A frame redone after a kill, then at most the next one's first uploads.
+      if (!targeted)
+        assert.ok(drawn <= 1, `one process drew ${drawn} frames before its ${env.KILL_AFTER_PUT}th upload`);
+      if (result.signal !== 'SIGKILL') {
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.equal(targeted, undefined, `the process meant to be killed after ${targeted} finished`);
+        break;
+      }
+      const upload = result.lines.filter((line) => line.type === 'uploaded').at(-1);
+      killedAfter.push(String(upload?.key));
+    }
+    for (const part of [...kinds, ...afterCommit]) {
+      assert.ok(
+        killedAfter.some((key) => key.includes(part)),
+        `killed after an upload of ${part}: ${killedAfter.join(' ')}`,
+      );
+    }
+    await assertFramesInBucket(t, storage, 'r', steps);
+    const finalRun = await runS3Watcher(bucket.url('logs'), VAL);
+    assert.equal(finalRun.code, 0);
+    assert.equal(finalRun.lines.filter((line) => line.event === 'frame').length, 0, 'nothing left to draw');
+  },
+);

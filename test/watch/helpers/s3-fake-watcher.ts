@@ -2,8 +2,11 @@
  * A watcher of an s3:// log directory with the fake stages, for the crash and lease tests: a
  * fresh temporary working copy per process, like a watcher started on another machine.
  * `KILL_AFTER_PUT=<n>` makes it SIGKILL itself right after its n-th upload (lease writes not
- * counted): no exit handlers, nothing flushed, exactly like `kill -9`. `LIVE=1` keeps it running
- * (polling every `POLL_SECONDS`, default 0.2) instead of `--once`. `LEASE_TTL_MS` shortens leases.
+ * counted), `KILL_AFTER_KEY=<text>` after its first upload of a key containing the text: no exit
+ * handlers, nothing flushed, exactly like `kill -9`. `LIVE=1` keeps it running
+ * (polling every `POLL_SECONDS`, default 0.2) instead of `--once`. `LEASE_TTL_MS` shortens leases,
+ * `RELEASE_IDLE_MS` (default 1000) is how long an idle run keeps its lease. `HOLD_AFTER_PUT=<n>:<ms>`
+ * waits that long after the n-th upload (a test cuts the store away meanwhile).
  *
  * usage: tsx s3-fake-watcher.ts <s3://bucket/prefix> <val-size> [run]
  */
@@ -13,12 +16,14 @@ import { fakeStages } from './fake-stages.ts';
 
 const [logdir, valSize, run] = process.argv.slice(2);
 const killAfter = Number(process.env.KILL_AFTER_PUT ?? 0);
+const killAfterKey = process.env.KILL_AFTER_KEY;
+const [holdAfter, holdMs] = (process.env.HOLD_AFTER_PUT ?? '0:0').split(':').map(Number);
 let uploads = 0;
 
 const remote = new RemoteWatch({
   logdir: logdir!,
   leaseTtlMs: process.env.LEASE_TTL_MS ? Number(process.env.LEASE_TTL_MS) : undefined,
-  releaseIdleMs: 1000,
+  releaseIdleMs: Number(process.env.RELEASE_IDLE_MS ?? 1000),
   watcher: {
     run,
     once: process.env.LIVE !== '1',
@@ -30,7 +35,8 @@ const remote = new RemoteWatch({
   onUploaded: (key) => {
     uploads++;
     process.stdout.write(`${JSON.stringify({ type: 'uploaded', key, n: uploads })}\n`);
-    if (uploads === killAfter) process.kill(process.pid, 'SIGKILL');
+    if (uploads === killAfter || (killAfterKey && key.includes(killAfterKey))) process.kill(process.pid, 'SIGKILL');
+    if (uploads === holdAfter) return new Promise((resolve) => setTimeout(resolve, holdMs));
   },
   storage: { retryForMs: Number(process.env.RETRY_FOR_MS ?? 120_000), firstDelayMs: 100, maxDelayMs: 1000 },
 });
