@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { isTransientError, isUserError } from '../../src/errors.ts';
 import { S3Storage, configuredEndpoint, parseS3Url, s3ClientConfig } from '../../src/storage/index.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
+import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
 
 const skip = needs('s3');
 
@@ -100,43 +100,6 @@ test(
   },
 );
 
-/** A TCP proxy in front of the gateway that a test can cut (connections reset, port closed) and restore. */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  /** Called with the bytes forwarded upstream so far on each chunk, to cut mid-upload. */
-  onUpstreamBytes: ((total: number) => void) | undefined;
-  private forwarded = 0;
-
-  constructor(private readonly upstream: URL) {}
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection(Number(this.upstream.port), this.upstream.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.on('data', (chunk: Buffer) => {
-        this.forwarded += chunk.length;
-        this.onUpstreamBytes?.(this.forwarded);
-      });
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-    this.server = server;
-  }
-
-  cut(): void {
-    this.server?.close();
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-  }
-}
 
 test(
   'the endpoint cut mid-upload and back: one line while away, one when back, the object whole',

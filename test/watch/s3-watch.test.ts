@@ -5,13 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
+import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
-import { storageFor, type Storage } from '../../src/storage/index.ts';
+import { configuredEndpoint, storageFor, type Storage } from '../../src/storage/index.ts';
+import { CLI, until } from '../helpers/cli.ts';
+import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { WATCHER_TAGS, gifSteps, stateOf, stepsByTag } from './helpers/inspect-run.ts';
-import { downloadRun, runS3Watcher, uploadFakeCheckpoint } from './helpers/s3-run.ts';
+import { downloadRun, runS3Watcher, startS3Watcher, uploadFakeCheckpoint } from './helpers/s3-run.ts';
 
 const VAL = 200;
 const skip = needs('s3');
@@ -108,3 +113,164 @@ test(
     assert.equal(finalRun.lines.filter((line) => line.event === 'frame').length, 0, 'nothing left to draw');
   },
 );
+
+/** The steps state.json in the bucket has drawn so far. */
+async function bucketFrames(storage: Storage, run = 'r'): Promise<number[]> {
+  const data = await storage.read(`${run}/embeddings/state.json`).catch(() => null);
+  return data ? (JSON.parse(data.toString()) as { frames: { step: number }[] }).frames.map((f) => f.step) : [];
+}
+
+test(
+  'two watchers of one run: one draws, the other waits for the lease and takes over once the first is SIGKILLed',
+  { skip },
+  async (t) => {
+    const { bucket, storage } = await bucketFor(t);
+    for (const [k, step] of [100, 200].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
+    const env = { LIVE: '1', LEASE_TTL_MS: '1500', RELEASE_IDLE_MS: '600000' };
+    const first = startS3Watcher(bucket.url('logs'), VAL, env);
+    t.after(() => first.kill());
+    await until('the first watcher drew both frames', async () => (await bucketFrames(storage)).length === 2, 60);
+    const second = startS3Watcher(bucket.url('logs'), VAL, env);
+    t.after(() => second.kill());
+    await until('the second watcher waits for the lease', () => /is held by .*waiting/.test(second.output()), 60);
+    // The holder draws what comes next; the waiter does not.
+    await uploadFakeCheckpoint(storage, 'r', 300, 3);
+    await until('the first watcher drew step 300', async () => (await bucketFrames(storage)).includes(300), 60);
+    first.kill('SIGKILL');
+    assert.equal((await first.done).signal, 'SIGKILL');
+    await uploadFakeCheckpoint(storage, 'r', 400, 4);
+    await until('the second watcher took over', async () => (await bucketFrames(storage)).includes(400), 60);
+    second.kill('SIGTERM');
+    const ended = await second.done;
+    assert.equal(ended.code, 0, ended.stdout + ended.stderr);
+    assert.deepEqual(
+      ended.lines.filter((line) => line.event === 'frame').map((line) => line.step),
+      [400],
+      'the second watcher drew only what came after the first one died',
+    );
+    await assertFramesInBucket(t, storage, 'r', [100, 200, 300, 400]);
+  },
+);
+
+test(
+  'the store cut away during a frame and back: the watcher carries on, the frame is drawn once',
+  { skip },
+  async (t) => {
+    const { bucket, storage } = await bucketFor(t);
+    for (const [k, step] of [100, 200, 300].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
+    const proxy = new CuttableProxy(new URL(configuredEndpoint()!));
+    await proxy.start();
+    t.after(() => proxy.cut());
+    const endpoint = `http://127.0.0.1:${proxy.port}`;
+    // Held for 2 s after frame 200's picture is uploaded: the store goes away in the middle of its uploads.
+    const watcher = startS3Watcher(bucket.url('logs'), VAL, {
+      AWS_ENDPOINT_URL: endpoint,
+      S3_ENDPOINT: endpoint,
+      HOLD_AFTER_KEY: 'images/step-000000200.png:2000',
+    });
+    await until('frame 200 is being uploaded', () => watcher.output().includes('images/step-000000200.png'), 60);
+    proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await proxy.start();
+    const result = await watcher.done;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /is not answering .*retrying with backoff/);
+    assert.match(result.stdout, /answers again after/);
+    assert.deepEqual(
+      result.lines.filter((line) => line.event === 'frame').map((line) => line.step),
+      [100, 200, 300],
+    );
+    await assertFramesInBucket(t, storage, 'r', [100, 200, 300]);
+  },
+);
+
+test('a damaged checkpoint (a sum that does not match) is one line; the others are drawn', { skip }, async (t) => {
+  const { bucket, storage } = await bucketFor(t);
+  for (const [k, step] of [100, 200, 300].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
+  await storage.write('r/checkpoints/step-000000200/checkpoint.json', '{"format": 1, "step": 200, "damaged": true}');
+  const result = await runS3Watcher(bucket.url('logs'), VAL);
+  assert.equal(result.code, 1, 'a --once watcher says a run was not drawn whole');
+  const skips = result.lines.filter((line) => line.event === 'skipped');
+  assert.equal(skips.length, 1, result.stdout);
+  assert.match(String(skips[0]!.reason), /step-000000200\/checkpoint\.json: .*manifest\.json says .*damaged/);
+  assert.ok(!String(skips[0]!.reason).includes('\n'));
+  assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, 'no stack trace');
+  await assertFramesInBucket(t, storage, 'r', [100, 300]);
+});
+
+test(
+  'a read-only key is one line that says so, never the secret, and nothing is written',
+  { skip: skip || (process.env.CEPH_CONF ? false : 'needs CEPH_CONF (radosgw-admin) from s3-up.sh') },
+  async (t) => {
+    const { bucket, storage } = await bucketFor(t);
+    await uploadFakeCheckpoint(storage, 'r', 100, 1);
+    const reader = await readOnlyUser(t, bucket);
+    const result = await runS3Watcher(bucket.url('logs'), VAL, {
+      AWS_ACCESS_KEY_ID: reader.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: reader.secretAccessKey,
+    });
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const errors = result.lines.filter((line) => line.event === 'error').map((line) => String(line.message));
+    assert.equal(errors.length, 1, result.stdout);
+    assert.match(errors[0]!, /^cannot claim run 'r': cannot create .*access denied; this key may not write there/);
+    assert.ok(!(result.stdout + result.stderr).includes(reader.secretAccessKey), 'the secret is never printed');
+    assert.deepEqual(
+      (await storage.list('r/')).map((info) => info.key),
+      ['r/checkpoints/step-000000100/checkpoint.json', 'r/checkpoints/step-000000100/manifest.json'],
+    );
+  },
+);
+
+test('watch s3:// with a missing bucket or wrong credentials: one line from the CLI, exit 2', { skip }, async (t) => {
+  const { bucket } = await bucketFor(t);
+  const secret = `wrong-${randomBytes(8).toString('hex')}`;
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [
+      {},
+      's3://et-missing-bucket-5c1d/logs',
+      /^embedding-timelapse: cannot list .*bucket 'et-missing-bucket-5c1d' does not exist/,
+    ],
+    [{ AWS_SECRET_ACCESS_KEY: secret }, bucket.url('logs'), /SignatureDoesNotMatch.*check AWS_ACCESS_KEY_ID/],
+  ];
+  for (const [env, url, pattern] of cases) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'watch', '--once', '--logdir', url], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(result.status, 2, result.stdout + result.stderr);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, pattern);
+    assert.ok(!(result.stdout + result.stderr).includes(secret));
+  }
+});
+
+/** A user that may read the bucket and not write it (radosgw-admin and a bucket policy). */
+async function readOnlyUser(t: import('node:test').TestContext, bucket: TestBucket) {
+  const uid = `reader-${randomBytes(4).toString('hex')}`;
+  const accessKeyId = `${uid}-key`;
+  const secretAccessKey = `${uid}-secret-${randomBytes(8).toString('hex')}`;
+  execFileSync('radosgw-admin', [
+    'user',
+    'create',
+    `--uid=${uid}`,
+    `--display-name=${uid}`,
+    `--access-key=${accessKeyId}`,
+    `--secret-key=${secretAccessKey}`,
+  ]);
+  t.after(() => execFileSync('radosgw-admin', ['user', 'rm', `--uid=${uid}`]));
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:aws:iam:::user/${uid}`] },
+        Action: ['s3:GetObject', 's3:ListBucket'],
+        Resource: [`arn:aws:s3:::${bucket.name}`, `arn:aws:s3:::${bucket.name}/*`],
+      },
+    ],
+  };
+  await bucket.client.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: JSON.stringify(policy) }));
+  return { accessKeyId, secretAccessKey };
+}

@@ -5,8 +5,9 @@
  * counted), `KILL_AFTER_KEY=<text>` after its first upload of a key containing the text: no exit
  * handlers, nothing flushed, exactly like `kill -9`. `LIVE=1` keeps it running
  * (polling every `POLL_SECONDS`, default 0.2) instead of `--once`. `LEASE_TTL_MS` shortens leases,
- * `RELEASE_IDLE_MS` (default 1000) is how long an idle run keeps its lease. `HOLD_AFTER_PUT=<n>:<ms>`
- * waits that long after the n-th upload (a test cuts the store away meanwhile).
+ * `RELEASE_IDLE_MS` (default 1000) is how long an idle run keeps its lease. `HOLD_AFTER_KEY=<text>:<ms>`
+ * waits that long after its first upload of a key containing the text (a test cuts the store away
+ * meanwhile).
  *
  * usage: tsx s3-fake-watcher.ts <s3://bucket/prefix> <val-size> [run]
  */
@@ -17,7 +18,8 @@ import { fakeStages } from './fake-stages.ts';
 const [logdir, valSize, run] = process.argv.slice(2);
 const killAfter = Number(process.env.KILL_AFTER_PUT ?? 0);
 const killAfterKey = process.env.KILL_AFTER_KEY;
-const [holdAfter, holdMs] = (process.env.HOLD_AFTER_PUT ?? '0:0').split(':').map(Number);
+const [holdAfterKey, holdMs] = (process.env.HOLD_AFTER_KEY ?? '').split(':');
+let held = false;
 let uploads = 0;
 
 const remote = new RemoteWatch({
@@ -36,7 +38,10 @@ const remote = new RemoteWatch({
     uploads++;
     process.stdout.write(`${JSON.stringify({ type: 'uploaded', key, n: uploads })}\n`);
     if (uploads === killAfter || (killAfterKey && key.includes(killAfterKey))) process.kill(process.pid, 'SIGKILL');
-    if (uploads === holdAfter) return new Promise((resolve) => setTimeout(resolve, holdMs));
+    if (holdAfterKey && !held && key.includes(holdAfterKey)) {
+      held = true;
+      return new Promise((resolve) => setTimeout(resolve, Number(holdMs)));
+    }
   },
   storage: { retryForMs: Number(process.env.RETRY_FOR_MS ?? 120_000), firstDelayMs: 100, maxDelayMs: 1000 },
 });
