@@ -36,6 +36,9 @@ import { EventChunks, eventFileSeconds } from './event-upload.ts';
 /** The lease object of a run, beside its outputs (a dotfile: `view` does not serve it). */
 export const LEASE_NAME = '.watcher-lease';
 
+/** Uploads of independent objects in flight at once. */
+const PARALLEL_UPLOADS = 8;
+
 export interface PushHooks {
   /** Throws when this process may no longer write the run (its lease was lost). */
   checkWritable: () => void;
@@ -209,43 +212,66 @@ export class RunCopy {
     const stateKey = byKind.get('state')![0];
     const state = stateKey === undefined ? undefined : await this.changed(stateKey);
     let uploads = 0;
-    const put = async (key: string, data: Buffer, info: Known) => {
+    const upload = async (key: string) => {
+      const change = await this.changed(key);
+      if (!change) return;
       hooks.checkWritable();
-      await this.storage.write(key, data);
-      this.known.set(key, info);
+      await this.storage.write(key, change.data);
+      this.known.set(key, change.info);
       uploads++;
       await hooks.uploaded?.(key);
     };
-    // The projector's config names its files: it goes after them.
-    const outputs = byKind
-      .get('output')!
-      .sort((a, b) => Number(a.endsWith(PROJECTOR_CONFIG)) - Number(b.endsWith(PROJECTOR_CONFIG)));
-    for (const key of outputs) {
-      const change = await this.changed(key);
-      if (change) await put(key, change.data, change.info);
-    }
-    for (const key of byKind.get('event')!.sort()) {
-      if (this.downloadedEvents.has(key)) continue;
-      const data = await readFile(this.localPath(key)).catch(() => null);
-      const chunk = data && this.events.next(key, data);
-      if (!chunk) continue;
+    const uploadEvents = async (key: string) => {
+      if (this.downloadedEvents.has(key)) return;
+      if (await this.uploadEventChunk(key, hooks)) uploads++;
+    };
+    // Independent objects go up side by side; each group waits for the one before.
+    const config = (key: string) => key.endsWith(`/${PROJECTOR_CONFIG}`);
+    const outputs = byKind.get('output')!;
+    await Promise.all([
+      runLimited(
+        outputs.filter((key) => !config(key)),
+        PARALLEL_UPLOADS,
+        upload,
+      ),
+      runLimited(byKind.get('event')!, PARALLEL_UPLOADS, uploadEvents),
+    ]);
+    // The projector's config names its files; state.json is the commit; the page's index names its chunks.
+    for (const key of outputs.filter(config)) await upload(key);
+    if (stateKey !== undefined && state) {
       hooks.checkWritable();
-      const target = `${this.chainKey}/${chunk.name}`;
-      // A create retried after a lost answer reports "exists" for our own upload.
-      const created =
-        (await this.storage.createIfAbsent(target, chunk.data)) ||
-        (await this.storage.read(target).catch(() => undefined))?.equals(chunk.data) === true;
-      if (!created) throw new Error(`event file ${this.storage.location(target)} exists already`);
-      chunk.done();
+      await this.storage.write(stateKey, state.data);
+      this.known.set(stateKey, state.info);
       uploads++;
-      await hooks.uploaded?.(target);
+      await hooks.uploaded?.(stateKey);
     }
-    if (stateKey !== undefined && state) await put(stateKey, state.data, state.info);
-    for (const key of byKind.get('page')!.sort((a, b) => pageOrder(a) - pageOrder(b) || (a < b ? -1 : 1))) {
-      const change = await this.changed(key);
-      if (change) await put(key, change.data, change.info);
+    const page = byKind.get('page')!;
+    await runLimited(
+      page.filter((key) => pageOrder(key) === 0),
+      PARALLEL_UPLOADS,
+      upload,
+    );
+    for (const key of page.filter((key) => pageOrder(key) > 0).sort((x, y) => pageOrder(x) - pageOrder(y))) {
+      await upload(key);
     }
     return uploads;
+  }
+
+  /** Uploads what a local event file gained as a new event file; false when it gained nothing. */
+  private async uploadEventChunk(key: string, hooks: PushHooks): Promise<boolean> {
+    const data = await readFile(this.localPath(key)).catch(() => null);
+    const chunk = data && this.events.next(key, data);
+    if (!chunk) return false;
+    hooks.checkWritable();
+    const target = `${this.chainKey}/${chunk.name}`;
+    // A create retried after a lost answer reports "exists" for our own upload.
+    const created =
+      (await this.storage.createIfAbsent(target, chunk.data)) ||
+      (await this.storage.read(target).catch(() => undefined))?.equals(chunk.data) === true;
+    if (!created) throw new Error(`event file ${this.storage.location(target)} exists already`);
+    chunk.done();
+    await hooks.uploaded?.(target);
+    return true;
   }
 
   /** The file's bytes when they differ from what the bucket has (undefined when they do not, or it is gone). */
