@@ -9,7 +9,9 @@
  * real 128-d embeddings of a training run); t-SNE, alignment, rendering and every write are the
  * real code.
  *
- *   eval "$(../shared/tools/ceph/s3-up.sh)"; tsx scripts/bench-s3-watch.ts [--frames 6] [--points 1000]
+ * Local and s3:// runs alternate, round by round, so a machine loaded by other work weighs on both.
+ *
+ *   eval "$(../shared/tools/ceph/s3-up.sh)"; tsx scripts/bench-s3-watch.ts [--frames 6] [--points 1000] [--rounds 2]
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -35,8 +37,13 @@ import type { FrameStages } from '../src/watch/stages.ts';
 import { fakeCheckpointMeta, fakeStages, writeFakeCheckpoint } from '../test/watch/helpers/fake-stages.ts';
 
 const { values } = parseArgs({
-  options: { frames: { type: 'string', default: '6' }, points: { type: 'string', default: '1000' } },
+  options: {
+    frames: { type: 'string', default: '6' },
+    points: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '2' },
+  },
 });
+const rounds = Number(values.rounds);
 const frames = Number(values.frames);
 const points = Number(values.points);
 // The SDK's advice to move to Node 22 (eight lines) is not part of the numbers.
@@ -84,58 +91,61 @@ function options(reports: FrameReport[], worker: TsneWorker): Omit<WatcherOption
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const steps = Array.from({ length: frames }, (_, k) => 100 * (k + 1));
-
-// Local folder.
 const worker = new TsneWorker();
-const logdir = await mkdtemp(join(tmpdir(), 'bench-s3-watch-'));
-for (const [k, step] of steps.entries()) await writeFakeCheckpoint(logdir, 'r', step, k % 10);
-const localReports: FrameReport[] = [];
-let started = performance.now();
-await new Watcher({ ...options(localReports, worker), logdir }).run();
-const localWall = (performance.now() - started) / 1000;
-await rm(logdir, { recursive: true, force: true });
-
-// The same on s3://, in a bucket of its own.
 const client = new S3Client(s3ClientConfig());
-const bucket = `et-bench-${randomBytes(5).toString('hex')}`;
-await client.send(new CreateBucketCommand({ Bucket: bucket }));
-const url = `s3://${bucket}/logs`;
-const storage = storageFor(url);
-for (const [k, step] of steps.entries()) {
-  const meta = Buffer.from(JSON.stringify(fakeCheckpointMeta(step, k % 10)));
-  await writeWithManifest(storage, `r/checkpoints/${checkpointDirName(step)}`, new Map([['checkpoint.json', meta]]));
-}
-const remoteReports: FrameReport[] = [];
-const remote = new RemoteWatch({ logdir: url, watcher: options(remoteReports, worker) });
-started = performance.now();
-await remote.run();
-const remoteWall = (performance.now() - started) / 1000;
-const requests = remote.requests();
-await worker.close();
-for (;;) {
-  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
-  if (keys.length === 0) break;
-  await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-}
-await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-client.destroy();
 
-const local = mean(localReports.map((r) => r.seconds.total));
-const s3 = mean(remoteReports.map((r) => r.seconds.total));
-const localWrite = mean(localReports.map((r) => r.seconds.write));
-const s3Write = mean(remoteReports.map((r) => r.seconds.write));
-const all = requests.listing + requests.leases + requests.transfers;
-console.log(`watch, ${frames} frames of ${points} points (${configuredEndpoint()}):`);
+async function localRun(): Promise<{ reports: FrameReport[]; wall: number }> {
+  const logdir = await mkdtemp(join(tmpdir(), 'bench-s3-watch-'));
+  for (const [k, step] of steps.entries()) await writeFakeCheckpoint(logdir, 'r', step, k % 10);
+  const reports: FrameReport[] = [];
+  const started = performance.now();
+  await new Watcher({ ...options(reports, worker), logdir }).run();
+  const wall = (performance.now() - started) / 1000;
+  await rm(logdir, { recursive: true, force: true });
+  return { reports, wall };
+}
+
+/** The same on s3://, in a bucket of its own. */
+async function s3Run(): Promise<{ reports: FrameReport[]; wall: number; requests: number; transfers: number }> {
+  const bucket = `et-bench-${randomBytes(5).toString('hex')}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const url = `s3://${bucket}/logs`;
+  const storage = storageFor(url);
+  for (const [k, step] of steps.entries()) {
+    const meta = Buffer.from(JSON.stringify(fakeCheckpointMeta(step, k % 10)));
+    await writeWithManifest(storage, `r/checkpoints/${checkpointDirName(step)}`, new Map([['checkpoint.json', meta]]));
+  }
+  const reports: FrameReport[] = [];
+  const remote = new RemoteWatch({ logdir: url, watcher: options(reports, worker) });
+  const started = performance.now();
+  await remote.run();
+  const wall = (performance.now() - started) / 1000;
+  const counts = remote.requests();
+  for (;;) {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key! }));
+    if (keys.length === 0) break;
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+  }
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  return { reports, wall, requests: counts.listing + counts.leases + counts.transfers, transfers: counts.transfers };
+}
+
 console.log(
-  `  frame time   local ${local.toFixed(3)} s (writes ${localWrite.toFixed(3)} s)   s3:// ${s3.toFixed(3)} s ` +
-    `(writes and uploads ${s3Write.toFixed(3)} s)   ratio ${(s3 / local).toFixed(2)}`,
+  `watch, ${frames} frames of ${points} points, ${rounds} rounds of local then s3:// (${configuredEndpoint()}):`,
 );
-console.log(
-  `  whole run    local ${(localWall / frames).toFixed(3)} s/frame   s3:// ${(remoteWall / frames).toFixed(3)} s/frame ` +
-    `(with discovery, lease, pulls)   ratio ${(remoteWall / localWall).toFixed(2)}`,
-);
-console.log(
-  `  requests     ${(all / frames).toFixed(1)} per frame (transfers ${(requests.transfers / frames).toFixed(1)}, ` +
-    `discovery ${requests.listing}, leases ${requests.leases} for the whole run)`,
-);
+for (let round = 1; round <= rounds; round++) {
+  const local = await localRun();
+  const s3 = await s3Run();
+  const frameTime = (run: { reports: FrameReport[] }) => mean(run.reports.map((r) => r.seconds.total));
+  const writeTime = (run: { reports: FrameReport[] }) => mean(run.reports.map((r) => r.seconds.write));
+  console.log(
+    `  round ${round}: frame time local ${frameTime(local).toFixed(3)} s (writes ${writeTime(local).toFixed(3)} s), ` +
+      `s3:// ${frameTime(s3).toFixed(3)} s (writes and uploads ${writeTime(s3).toFixed(3)} s): ` +
+      `ratio ${(frameTime(s3) / frameTime(local)).toFixed(2)}; whole run ${(local.wall / frames).toFixed(3)} vs ` +
+      `${(s3.wall / frames).toFixed(3)} s/frame: ratio ${(s3.wall / local.wall).toFixed(2)}; ` +
+      `requests ${(s3.requests / frames).toFixed(1)} per frame (transfers ${(s3.transfers / frames).toFixed(1)})`,
+  );
+}
+await worker.close();
+client.destroy();

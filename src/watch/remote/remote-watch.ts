@@ -227,7 +227,9 @@ export class RemoteWatch {
   private async sync(waitForLeases: boolean): Promise<void> {
     for (const [name, steps] of await this.polling.poll()) {
       const run = this.runOf(name);
-      for (const step of steps) run.wanted.add(step);
+      // Steps the bucket's record has drawn already do not make a run worth claiming.
+      const drawn = run.lease ? -1 : await run.copy.lastStepInBucket();
+      for (const step of steps) if (step > drawn) run.wanted.add(step);
     }
     for (const run of this.runs.values()) {
       if (run.wanted.size > 0 && !run.lease) {

@@ -28,8 +28,9 @@ import {
 } from '../../layout.ts';
 import { checkpointDirName } from '../../model/checkpoint/format.ts';
 import { readWithManifest } from '../../storage/manifest.ts';
-import type { Storage } from '../../storage/storage.ts';
+import { isObjectNotFound, type Storage } from '../../storage/storage.ts';
 import { isEventFileName } from '../../tensorboard/event-reader.ts';
+import { lastHandledStep } from '../record.ts';
 import { readState, type RunState } from '../state.ts';
 import { EventChunks, eventFileSeconds } from './event-upload.ts';
 
@@ -113,6 +114,19 @@ export class RunCopy {
   /** The chain's record in the working copy. */
   localState(): Promise<RunState | null> {
     return readState(join(this.chainDir, STATE_FILE));
+  }
+
+  /** The last step the bucket's record has handled; -1 when none (or unreadable: the chain then says why). */
+  async lastStepInBucket(): Promise<number> {
+    const data = await this.storage.read(`${this.chainKey}/${STATE_FILE}`).catch((error: unknown) => {
+      if (isObjectNotFound(error)) return undefined;
+      throw error;
+    });
+    try {
+      return data ? lastHandledStep(JSON.parse(data.toString()) as RunState) : -1;
+    } catch {
+      return -1;
+    }
   }
 
   /**
