@@ -126,7 +126,7 @@ async function bucketFrames(storage: Storage, run = 'r'): Promise<number[]> {
 }
 
 test(
-  'two watchers of one run: one draws, the other waits for the lease and takes over once the first is SIGKILLed',
+  'two watchers of one run: one draws, the other waits for its lease and takes over once it is SIGKILLed',
   { skip },
   async (t) => {
     const { bucket, storage } = await bucketFor(t);
@@ -137,13 +137,15 @@ test(
     await until('the first watcher drew both frames', async () => (await bucketFrames(storage)).length === 2, 60);
     const second = startS3Watcher(bucket.url('logs'), VAL, env);
     t.after(() => second.kill());
-    await until('the second watcher waits for the lease', () => /is held by .*waiting/.test(second.output()), 60);
-    // The holder draws what comes next; the waiter does not.
+    await until('the second watcher polls', () => second.output().includes('watching s3://'), 60);
+    // The holder draws what comes next; the other one does not.
     await uploadFakeCheckpoint(storage, 'r', 300, 3);
     await until('the first watcher drew step 300', async () => (await bucketFrames(storage)).includes(300), 60);
     first.kill('SIGKILL');
     assert.equal((await first.done).signal, 'SIGKILL');
+    // The dead watcher's lease is still there: the second one waits for it to expire, then takes over.
     await uploadFakeCheckpoint(storage, 'r', 400, 4);
+    await until('the second watcher waits for the lease', () => /is held by .*waiting/.test(second.output()), 60);
     await until('the second watcher took over', async () => (await bucketFrames(storage)).includes(400), 60);
     second.kill('SIGTERM');
     const ended = await second.done;
