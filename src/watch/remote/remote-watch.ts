@@ -117,13 +117,19 @@ export class RemoteWatch {
         reporter.info(
           `watching ${this.options.logdir} (working copy ${this.workDir}); polling every ${this.pollSeconds()} s`,
         );
-        const syncing = this.syncLoop();
+        // A bug in the poll loop stops the watcher, and is thrown once it has stopped.
+        let failure: { error: unknown } | undefined;
+        const syncing = this.syncLoop().catch((error: unknown) => {
+          failure = { error };
+          this.watcher?.stop();
+        });
         try {
           summary = await this.watcher.run();
         } finally {
           this.stopController.abort(new Error('stopped'));
           await syncing;
         }
+        if (failure) throw failure.error;
       }
       await this.finish();
       return {
