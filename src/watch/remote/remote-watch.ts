@@ -223,8 +223,13 @@ export class RemoteWatch {
         this.options.watcher.reporter.error(`${error.message}; trying again in ${this.pollSeconds()} s`);
       }
       await new Promise<void>((done) => {
-        const timer = setTimeout(done, 1000 * this.pollSeconds());
-        signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
+        const wake = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', wake);
+          done();
+        };
+        const timer = setTimeout(wake, 1000 * this.pollSeconds());
+        signal.addEventListener('abort', wake, { once: true });
       });
     }
   }
