@@ -68,6 +68,10 @@ test(
     await assertFramesInBucket(t, storage, 'r', [100, 200, 300]);
     const state = JSON.parse((await storage.read('r/embeddings/state.json')).toString()) as { skipped: unknown[] };
     assert.deepEqual(state.skipped, []);
+    // Nothing left to draw in that run: --once --run says so and exits 0.
+    const again = await startS3Watcher(bucket.url('logs'), VAL, {}, ['r']).done;
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal(again.lines.filter((line) => line.event === 'frame').length, 0);
   },
 );
 
@@ -282,30 +286,43 @@ test(
   },
 );
 
-test('watch s3:// with a missing bucket or wrong credentials: one line from the CLI, exit 2', { skip }, async (t) => {
-  const { bucket } = await bucketFor(t);
-  const secret = `wrong-${randomBytes(8).toString('hex')}`;
-  const cases: [Record<string, string>, string, RegExp][] = [
-    [
-      {},
-      's3://et-missing-bucket-5c1d/logs',
-      /^embedding-timelapse: cannot list .*bucket 'et-missing-bucket-5c1d' does not exist/,
-    ],
-    [{ AWS_SECRET_ACCESS_KEY: secret }, bucket.url('logs'), /SignatureDoesNotMatch.*check AWS_ACCESS_KEY_ID/],
-  ];
-  for (const [env, url, pattern] of cases) {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'watch', '--once', '--logdir', url], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(result.status, 2, result.stdout + result.stderr);
-    const lines = result.stderr.trim().split('\n');
-    assert.equal(lines.length, 1, result.stderr);
-    assert.match(lines[0]!, pattern);
-    assert.ok(!(result.stdout + result.stderr).includes(secret));
-  }
-});
+test(
+  'watch s3:// with a missing bucket, wrong credentials or no such run: one line from the CLI, exit 2',
+  { skip },
+  async (t) => {
+    const { bucket } = await bucketFor(t);
+    const secret = `wrong-${randomBytes(8).toString('hex')}`;
+    const cases: [Record<string, string>, string[], RegExp][] = [
+      [
+        {},
+        ['--logdir', 's3://et-missing-bucket-5c1d/logs'],
+        /^embedding-timelapse: cannot list .*bucket 'et-missing-bucket-5c1d' does not exist/,
+      ],
+      [
+        { AWS_SECRET_ACCESS_KEY: secret },
+        ['--logdir', bucket.url('logs')],
+        /SignatureDoesNotMatch.*check AWS_ACCESS_KEY_ID/,
+      ],
+      [
+        {},
+        ['--logdir', bucket.url('logs'), '--run', 'nosuch'],
+        /^embedding-timelapse: no run 'nosuch' in s3:\/\/.*check --run/,
+      ],
+    ];
+    for (const [env, args, pattern] of cases) {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'watch', '--once', ...args], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(result.status, 2, result.stdout + result.stderr);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0]!, pattern);
+      assert.ok(!(result.stdout + result.stderr).includes(secret));
+    }
+  },
+);
 
 /** A user that may read the bucket and not write it (radosgw-admin and a bucket policy). */
 async function readOnlyUser(t: import('node:test').TestContext, bucket: TestBucket) {

@@ -105,18 +105,22 @@ export class RemoteWatch {
     let rate: NodeJS.Timeout | undefined;
     try {
       // A missing bucket or wrong credentials: one line now, not after the first checkpoint.
-      await this.listing.folders('');
+      const runs = await this.listing.folders('');
+      await this.checkRunExists(runs);
       if (verbose) rate = this.reportRequestRate();
-      this.watcher = new Watcher({ ...this.options.watcher, logdir: this.workDir, ...this.hooks() });
+      this.watcher = new Watcher({
+        ...this.options.watcher,
+        logdir: this.workDir,
+        shownLogdir: this.options.logdir,
+        ...this.hooks(),
+      });
       if (this.stopController.signal.aborted) this.watcher.stop();
       let summary: WatchSummary;
       if (once) {
         await this.sync(true);
         summary = await this.watcher.run();
       } else {
-        reporter.info(
-          `watching ${this.options.logdir} (working copy ${this.workDir}); polling every ${this.pollSeconds()} s`,
-        );
+        reporter.info(`working copy ${this.workDir}; polling ${this.options.logdir} every ${this.pollSeconds()} s`);
         // A bug in the poll loop stops the watcher, and is thrown once it has stopped.
         let failure: { error: unknown } | undefined;
         const syncing = this.syncLoop().catch((error: unknown) => {
@@ -142,6 +146,20 @@ export class RemoteWatch {
       for (const run of this.runs.values()) run.lease?.abandon();
       if (temporary) await rm(this.workDir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * `--once --run NAME`: a run the bucket does not have is a mistake; one it has (even with
+   * nothing left to draw) is given its folder in the working copy, where the daemon looks for it.
+   */
+  private async checkRunExists(runs: string[]): Promise<void> {
+    const { run, once } = this.options.watcher;
+    if (run === undefined || !once) return;
+    if (!runs.includes(run)) {
+      const known = runs.length === 0 ? 'it has no runs' : `runs: ${runs.join(', ')}`;
+      throw new UserError(`no run '${run}' in ${this.options.logdir} (${known}); check --run and --logdir`);
+    }
+    await mkdir(join(this.workDir, run), { recursive: true });
   }
 
   /** Pushes and releases every run held; the last uploads of a stopping watcher. */
