@@ -163,6 +163,28 @@ test(
   },
 );
 
+test('a live watcher releases an idle run and claims it again for its next checkpoint', { skip }, async (t) => {
+  const { bucket, storage } = await bucketFor(t);
+  await uploadFakeCheckpoint(storage, 'r', 100, 1);
+  const env = { LIVE: '1', RELEASE_IDLE_MS: '500', CHAIN_IDLE_SECONDS: '0.2', LEASE_TTL_MS: '3000' };
+  const watcher = startS3Watcher(bucket.url('logs'), VAL, env);
+  t.after(() => watcher.kill());
+  await until('step 100 drawn', async () => (await bucketFrames(storage)).includes(100), 60);
+  const released = async () => {
+    const lease = await storage.read('r/embeddings/.watcher-lease').catch(() => null);
+    return lease !== null && (JSON.parse(lease.toString()) as { released?: boolean }).released === true;
+  };
+  await until('the idle run released', released, 60);
+  // Claimed again: the working copy is replaced by the bucket's, and the run goes on from there.
+  await uploadFakeCheckpoint(storage, 'r', 200, 2);
+  await until('step 200 drawn', async () => (await bucketFrames(storage)).includes(200), 60);
+  watcher.kill('SIGTERM');
+  const ended = await watcher.done;
+  assert.equal(ended.code, 0, ended.stdout + ended.stderr);
+  assert.equal(ended.lines.filter((line) => line.event === 'frame').length, 2);
+  await assertFramesInBucket(t, storage, 'r', [100, 200]);
+});
+
 interface StoreAway {
   /** The endpoint the watcher talks to. */
   endpoint: string;

@@ -5,7 +5,8 @@
  * counted), `KILL_AFTER_KEY=<text>` after its first upload of a key containing the text: no exit
  * handlers, nothing flushed, exactly like `kill -9`. `LIVE=1` keeps it running
  * (polling every `POLL_SECONDS`, default 0.2) instead of `--once`. `LEASE_TTL_MS` shortens leases,
- * `RELEASE_IDLE_MS` (default 1000) is how long an idle run keeps its lease. `HOLD_AFTER_KEY=<text>:<ms>`
+ * `RELEASE_IDLE_MS` (default 1000) is how long an idle run keeps its lease, `CHAIN_IDLE_SECONDS`
+ * (default 30) how long the daemon keeps an idle chain open. `HOLD_AFTER_KEY=<text>:<ms>`
  * waits that long after its first upload of a key containing the text (a test cuts the store away
  * meanwhile).
  *
@@ -30,6 +31,7 @@ const remote = new RemoteWatch({
     run,
     once: process.env.LIVE !== '1',
     pollSeconds: Number(process.env.POLL_SECONDS ?? 0.2),
+    releaseIdleSeconds: Number(process.env.CHAIN_IDLE_SECONDS ?? 30),
     settings: { valSize: Number(valSize), seed: 0, perplexity: 30 },
     stages: fakeStages(),
     reporter: jsonReporter(),
