@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { configuredEndpoint, storageFor, type Storage } from '../../src/storage/index.ts';
 import { CLI, until } from '../helpers/cli.ts';
 import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
+import { Served } from '../tensorboard-live/helpers/served.ts';
+import { startTensorBoard } from '../tensorboard-live/helpers/tensorboard-server.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { WATCHER_TAGS, gifSteps, stateOf, stepsByTag } from './helpers/inspect-run.ts';
@@ -374,3 +376,33 @@ async function readOnlyUser(t: import('node:test').TestContext, bucket: TestBuck
   await bucket.client.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: JSON.stringify(policy) }));
   return { accessKeyId, secretAccessKey };
 }
+
+test(
+  'the real TensorBoard reading the bucket serves every frame point once, across a killed and a restarted watcher',
+  { skip: needs('s3', 'boto3', 'tensorboard'), timeout: 240_000 },
+  async (t) => {
+    const { bucket, storage } = await bucketFor(t);
+    const tensorboard = await startTensorBoard(bucket.url('logs'), []);
+    t.after(() => tensorboard.stop());
+    const served = new Served(tensorboard.url);
+    for (const [k, step] of [100, 200, 300].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
+    // Killed right after the first frame's points went up, before its state.json: the next one redoes it.
+    const killed = await runS3Watcher(bucket.url('logs'), VAL, { KILL_AFTER_KEY: 'tfevents', LEASE_TTL_MS: '1000' });
+    assert.equal(killed.signal, 'SIGKILL');
+    const finished = await runS3Watcher(bucket.url('logs'), VAL, { LEASE_TTL_MS: '1000' });
+    assert.equal(finished.code, 0, finished.stdout + finished.stderr);
+    const steps = [100, 200, 300];
+    for (const tag of WATCHER_TAGS.filter((tag) => tag !== 'embeddings/tsne')) {
+      await until(
+        `TensorBoard to serve ${tag}`,
+        async () => (await served.scalarSteps('r/embeddings', tag).catch(() => [])).join() === steps.join(),
+        90,
+      );
+    }
+    const images = await served.images('r/embeddings', 'embeddings/tsne');
+    assert.deepEqual(
+      images.map((image) => image.step),
+      steps,
+    );
+  },
+);
