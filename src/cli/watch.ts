@@ -25,12 +25,15 @@ Start it before or after the trainer; it follows runs that appear later. Stop wi
 The embeddings other trainers log for TensorBoard's projector (PyTorch's add_embedding, a
 TensorFlow projector_config.pbtxt) become frames the same way, one chain per run and tag, written
 to <run>/timelapse/<tag>/; the trainer's own files are only read.
+With --logdir s3://bucket/prefix (S3 or an S3-compatible store, see docs/object-storage.md) the
+watcher polls the bucket, draws in a local working copy and uploads each frame, state.json last;
+a lease in the bucket lets one watcher draw a run while another waits to take over.
 A run that cannot be drawn (a damaged file, another watcher's lock) is named in one line and
 left alone; the other runs go on. A run is locked only while it is being drawn (and for 30 s
 after), so another watcher (--run NAME) can draw a run this one is not working on.
 
 options:
-  --logdir DIR              log directory holding the runs (default: logs)
+  --logdir DIR              log directory holding the runs (default: logs), or s3://bucket/prefix
   --run NAME                only this run (default: every run under --logdir)
   --val-size N              test images per frame, class-stratified (default: 2000; 10000 = all)
   --once                    process the checkpoints that exist now, then exit (status 1 if a
@@ -42,7 +45,11 @@ options:
   --data PATH               CIFAR-10 archive or folder (default: $CIFAR10_PATH, else the cache)
   --seed N                  seed of the validation subset and of t-SNE (default: 0)
   --perplexity P            t-SNE perplexity (default: 30)
-  --poll SECONDS            look for new checkpoints at least this often (default: 5)
+  --poll SECONDS            look for new checkpoints at least this often (default: 5; s3://: 10)
+  --work-dir DIR            s3:// only: the local working copy (default: a temporary folder,
+                            removed at exit)
+  --lease-ttl SECONDS       s3:// only: how long a run's lease lasts without renewal, after which
+                            another watcher takes the run over (default: 30)
   --color-by COLUMN         for other trainers' projector embeddings: the metadata column that
                             colours the points (default: one named like class or label, else the
                             first); up to 20 values get a legend, more or numbers a colour bar
@@ -51,7 +58,8 @@ options:
   --gif-tween K             in-between GIF frames from each checkpoint's frame to the next, points
                             gliding along eased paths (default: 4; 0 = jump from frame to frame)
   --json                    one JSON object per line (NDJSON) instead of text, with per-stage timings
-  --verbose                 with an unexpected error (a bug: please report it), show where it happened
+  --verbose                 with an unexpected error (a bug: please report it), show where it
+                            happened; with s3://, the requests sent each minute
   -h, --help                show this help`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -69,12 +77,15 @@ export async function run(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       perplexity: { type: 'string' },
       poll: { type: 'string' },
+      'work-dir': { type: 'string' },
+      'lease-ttl': { type: 'string' },
       'gif-tween': { type: 'string' },
       'color-by': { type: 'string' },
       settle: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
     },
+    objectStorage: ['logdir'],
   });
   if (args === null) return 0;
   const { values } = args;
@@ -83,7 +94,9 @@ export async function run(argv: string[]): Promise<number> {
   const seed = intOption('watch', 'seed', values.seed, 0);
   const perplexity = numberOption('watch', 'perplexity', values.perplexity, 30);
   if (perplexity <= 0) throw new UserError(`watch: --perplexity must be above 0, got ${perplexity}`);
-  const pollSeconds = numberOption('watch', 'poll', values.poll, 5);
+  const logdir = values.logdir ?? 'logs';
+  const remote = /^s3:\/\//i.test(logdir);
+  const pollSeconds = numberOption('watch', 'poll', values.poll, remote ? 10 : 5);
   // 0 or less would poll in a tight loop.
   if (!(pollSeconds > 0)) throw new UserError(`watch: --poll must be above 0 seconds, got '${values.poll}'`);
   // More than a dozen makes each frame slow to render and the GIF huge, for no visible gain.
@@ -94,6 +107,17 @@ export async function run(argv: string[]): Promise<number> {
   const threads = optionalIntOption('watch', 'inference-threads', values['inference-threads'], 1);
   const reporter = values.json ? jsonReporter() : textReporter();
   const backend = parseBackendChoice(values.backend);
+  const leaseTtl = numberOption('watch', 'lease-ttl', values['lease-ttl'], 30);
+  if (!(leaseTtl >= 1))
+    throw new UserError(`watch: --lease-ttl must be 1 second or more, got '${values['lease-ttl']}'`);
+  if (!remote && (values['work-dir'] !== undefined || values['lease-ttl'] !== undefined)) {
+    throw new UserError('watch: --work-dir and --lease-ttl are for an s3:// --logdir only');
+  }
+  // Loaded only for s3:// (the AWS SDK); a missing bucket or wrong credentials: one line before the model loads.
+  const { RemoteWatch, checkRemoteLogdir } = remote
+    ? await import('../watch/remote/remote-watch.ts')
+    : { RemoteWatch: undefined, checkRemoteLogdir: undefined };
+  await checkRemoteLogdir?.(logdir);
 
   // Loaded here, not at the top: `--help` and option mistakes answer without loading tfjs/ORT.
   const { createStages } = await import('../watch/real-stages.ts');
@@ -106,8 +130,7 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   const once = values.once ?? false;
-  const watcher = new Watcher({
-    logdir: resolve(values.logdir ?? 'logs'),
+  const watcherOptions = {
     run: values.run,
     once,
     settings: { valSize, seed, perplexity },
@@ -116,10 +139,14 @@ export async function run(argv: string[]): Promise<number> {
     pollSeconds,
     gifTween,
     verbose: values.verbose ?? false,
-    moreSources: () => [
-      projectorSource({ colorBy: values['color-by'], settleSeconds, log: (line) => reporter.info(line) }),
-    ],
-  });
+    // Other trainers' projector files are read from local folders only.
+    moreSources: remote
+      ? undefined
+      : () => [projectorSource({ colorBy: values['color-by'], settleSeconds, log: (line) => reporter.info(line) })],
+  };
+  const watcher = RemoteWatch
+    ? new RemoteWatch({ logdir, workDir: values['work-dir'], leaseTtlMs: 1000 * leaseTtl, watcher: watcherOptions })
+    : new Watcher({ ...watcherOptions, logdir: resolve(logdir) });
 
   // First signal: finish the frame in progress and close every writer. Second: abandon the
   // frame (everything written so far is whole, and a restarted watcher redoes that frame).
@@ -136,7 +163,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   try {
-    reporter.info(`to look at it: ${tensorboardCommand(values.logdir ?? 'logs')}`);
+    reporter.info(`to look at it: ${tensorboardCommand(logdir)}`);
     const summary = await watcher.run();
     const failed = summary.failedRuns.length;
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

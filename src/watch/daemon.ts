@@ -29,6 +29,8 @@ import type { ChainSettings } from './state.ts';
 
 export interface WatcherOptions {
   logdir: string;
+  /** What messages call the log directory (default `logdir`; `s3://…` for a working copy of a bucket). */
+  shownLogdir?: string;
   /** Only this run (a folder name under `logdir`). */
   run?: string;
   /** Process what exists, then return. */
@@ -132,7 +134,11 @@ export class Watcher {
     const watchers = once ? [] : this.sources.map((source) => source.watch(logdir, () => this.poke(), run));
     if (!once) {
       const which = run === undefined ? 'every run' : `run '${run}'`;
-      reporter.info(`watching ${logdir} for checkpoints of ${which} (Ctrl-C to stop)`, { logdir, run: run ?? null });
+      const shown = this.options.shownLogdir ?? logdir;
+      reporter.info(`watching ${shown} for checkpoints of ${which} (Ctrl-C to stop)`, {
+        logdir: shown,
+        run: run ?? null,
+      });
     }
     try {
       let busySinceIdle = false;
@@ -153,7 +159,8 @@ export class Watcher {
         await this.waitForChange();
       }
       if (once && this.chainsWithSteps === 0 && this.failed.size === 0) {
-        const where = run === undefined ? `${logdir}/*/checkpoints/` : `${logdir}/${run}/checkpoints/`;
+        const shown = this.options.shownLogdir ?? logdir;
+        const where = run === undefined ? `${shown}/*/checkpoints/` : `${shown}/${run}/checkpoints/`;
         reporter.info(`no checkpoints found in ${where}; check --logdir${run === undefined ? '' : ' and --run'}`);
       }
     } finally {
@@ -233,7 +240,8 @@ export class Watcher {
     return this.options.pollSeconds ?? 5;
   }
 
-  private poke(): void {
+  /** Look for new steps now (something outside the file system's events knows of one). */
+  poke(): void {
     this.changed = true;
     this.wake?.();
   }

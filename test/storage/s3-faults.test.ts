@@ -100,7 +100,6 @@ test(
   },
 );
 
-
 test(
   'the endpoint cut mid-upload and back: one line while away, one when back, the object whole',
   { skip },

@@ -31,20 +31,13 @@ export function fixtureLabels(): Uint8Array {
   return Uint8Array.from(readFileSync(join(FIXTURES, 'labels.tsv'), 'utf8').trim().split('\n').map(Number));
 }
 
-/** Writes a complete checkpoint the way the trainer does: hidden directory, then rename. */
-export async function writeFakeCheckpoint(
-  logdir: string,
-  run: string,
+/** A fake checkpoint's checkpoint.json: real metadata whose `data.frame` names a fixture frame. */
+export function fakeCheckpointMeta(
   step: number,
   frame: number,
-  options: { corrupt?: boolean; accuracy?: number; blocks?: number[] } = {},
-): Promise<string> {
-  const checkpoints = join(logdir, run, 'checkpoints');
-  const name = `step-${String(step).padStart(9, '0')}`;
-  const hidden = join(checkpoints, `.${name}.tmp`);
-  await rm(hidden, { recursive: true, force: true });
-  await mkdir(hidden, { recursive: true });
-  const meta = {
+  options: { accuracy?: number; blocks?: number[] } = {},
+): Record<string, unknown> {
+  return {
     format: 1,
     step,
     epoch: 0,
@@ -62,6 +55,22 @@ export async function writeFakeCheckpoint(
     seed: 0,
     validationAccuracy: options.accuracy ?? 0.1 + frame * 0.04,
   };
+}
+
+/** Writes a complete checkpoint the way the trainer does: hidden directory, then rename. */
+export async function writeFakeCheckpoint(
+  logdir: string,
+  run: string,
+  step: number,
+  frame: number,
+  options: { corrupt?: boolean; accuracy?: number; blocks?: number[] } = {},
+): Promise<string> {
+  const checkpoints = join(logdir, run, 'checkpoints');
+  const name = `step-${String(step).padStart(9, '0')}`;
+  const hidden = join(checkpoints, `.${name}.tmp`);
+  await rm(hidden, { recursive: true, force: true });
+  await mkdir(hidden, { recursive: true });
+  const meta = fakeCheckpointMeta(step, frame, options);
   await writeFile(join(hidden, 'checkpoint.json'), options.corrupt ? '{"format": 1, "step": ' : JSON.stringify(meta));
   await rename(hidden, join(checkpoints, name));
   return join(checkpoints, name);
