@@ -3,19 +3,16 @@
  * the same `s3://` address (boto3, `S3_ENDPOINT`) started before the demo, as a user would:
  * every frame, the GIF and the page land in the bucket, and TensorBoard serves every frame and
  * every scalar point while the demo runs and once it has ended. A few minutes on 2 cores.
- *
- * Skipped while `watch` still refuses s3:// (it comes from its own branch); the check below asks
- * the real command, so the test runs as soon as `watch --logdir s3://` exists.
+
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { TENSORBOARD_FLAGS } from '../../src/tensorboard/command.ts';
 import { decodeEventBytes } from '../../src/tensorboard/event-reader.ts';
 import { isEventFileName, scalarOf } from '../../src/tensorboard/index.ts';
 import { completeCheckpointSteps, readWatcherRecord } from '../../src/cli/demo-progress.ts';
 import { storageFor, type Storage } from '../../src/storage/index.ts';
-import { CLI, REPO_ROOT, startCli } from '../helpers/cli.ts';
+import { startCli } from '../helpers/cli.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket } from '../helpers/s3.ts';
 import { Served } from './helpers/served.ts';
@@ -25,19 +22,7 @@ const RUN = 'd';
 const FRAME_TAG = 'embeddings/tsne';
 const TRAINER_TAG = 'train/loss';
 
-/** Why `watch` cannot run on a bucket yet, or undefined once it can. */
-function watchRefusesObjectStorage(): string | undefined {
-  const probe = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', CLI, 'watch', '--logdir', 's3://et-probe-missing-bucket/logs'],
-    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 },
-  );
-  return /cannot use object storage yet/.test(`${probe.stdout}${probe.stderr}`)
-    ? 'watch --logdir s3:// is not merged yet (it still refuses object storage); the lead enables this test'
-    : undefined;
-}
-
-const skip = needs('tensorboard', 'cifar', 's3', 'boto3') || watchRefusesObjectStorage();
+const skip = needs('tensorboard', 'cifar', 's3', 'boto3');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
