@@ -2,12 +2,14 @@
  * A bucket of its own for each test, on the endpoint the environment names (CI: the Ceph gateway
  * from ../shared/tools/ceph/s3-up.sh), so parallel test files and other runs never collide.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../../src/storage/index.ts';
@@ -37,4 +39,37 @@ export async function createTestBucket(): Promise<TestBucket> {
     client.destroy();
   };
   return { name, url: (prefix = 'logs') => `s3://${name}/${prefix}`, client, remove };
+}
+
+/** Whether `radosgw-admin` can reach the gateway (s3-up.sh exports CEPH_CONF), as `readOnlyUser` needs. */
+export const skipWithoutRadosgwAdmin = (): string | false =>
+  process.env.CEPH_CONF ? false : 'needs CEPH_CONF (radosgw-admin) from s3-up.sh';
+
+/**
+ * A gateway user that may read `bucket` and not write it (radosgw-admin and a bucket policy),
+ * removed when the test ends.
+ */
+export async function readOnlyUser(
+  t: { after(fn: () => void): void },
+  bucket: TestBucket,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const uid = `reader-${randomBytes(4).toString('hex')}`;
+  const accessKeyId = `${uid}-key`;
+  const secretAccessKey = `${uid}-secret-${randomBytes(8).toString('hex')}`;
+  const create = ['user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${accessKeyId}`];
+  execFileSync('radosgw-admin', [...create, `--secret-key=${secretAccessKey}`]);
+  t.after(() => execFileSync('radosgw-admin', ['user', 'rm', `--uid=${uid}`]));
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:aws:iam:::user/${uid}`] },
+        Action: ['s3:GetObject', 's3:ListBucket'],
+        Resource: [`arn:aws:s3:::${bucket.name}`, `arn:aws:s3:::${bucket.name}/*`],
+      },
+    ],
+  };
+  await bucket.client.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: JSON.stringify(policy) }));
+  return { accessKeyId, secretAccessKey };
 }

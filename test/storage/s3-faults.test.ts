@@ -6,12 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { isTransientError, isUserError } from '../../src/errors.ts';
 import { S3Storage, configuredEndpoint, parseS3Url, s3ClientConfig } from '../../src/storage/index.ts';
 import { needs } from '../helpers/requirements.ts';
-import { createTestBucket } from '../helpers/s3.ts';
+import { createTestBucket, readOnlyUser, skipWithoutRadosgwAdmin } from '../helpers/s3.ts';
 import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
 
 const skip = needs('s3');
@@ -54,34 +53,11 @@ test('wrong credentials are one line naming the settings to check, never the key
 
 test(
   'a read-only key reads, and its writes are one line saying the key may not write',
-  { skip: skip || (process.env.CEPH_CONF ? false : 'needs CEPH_CONF (radosgw-admin) from s3-up.sh') },
+  { skip: skip || skipWithoutRadosgwAdmin() },
   async (t) => {
     const bucket = await createTestBucket();
     t.after(() => bucket.remove());
-    const uid = `reader-${randomBytes(4).toString('hex')}`;
-    const accessKeyId = `${uid}-key`;
-    const secretAccessKey = `${uid}-secret-${randomBytes(8).toString('hex')}`;
-    execFileSync('radosgw-admin', [
-      'user',
-      'create',
-      `--uid=${uid}`,
-      `--display-name=${uid}`,
-      `--access-key=${accessKeyId}`,
-      `--secret-key=${secretAccessKey}`,
-    ]);
-    t.after(() => execFileSync('radosgw-admin', ['user', 'rm', `--uid=${uid}`]));
-    const policy = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: [`arn:aws:iam:::user/${uid}`] },
-          Action: ['s3:GetObject', 's3:ListBucket'],
-          Resource: [`arn:aws:s3:::${bucket.name}`, `arn:aws:s3:::${bucket.name}/*`],
-        },
-      ],
-    };
-    await bucket.client.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: JSON.stringify(policy) }));
+    const { accessKeyId, secretAccessKey } = await readOnlyUser(t, bucket);
     const owner = new S3Storage(parseS3Url(bucket.url()));
     await owner.write('run/state.json', '{"frames":1}');
     const reader = new S3Storage(parseS3Url(bucket.url()), {

@@ -8,12 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { isTransientError, isUserError } from '../../src/errors.ts';
 import { collectOutput } from '../../src/cli/output.ts';
 import { run as exportOnnx } from '../../src/cli/export-onnx.ts';
@@ -24,7 +22,7 @@ import { decodeEventBytes } from '../../src/tensorboard/event-reader.ts';
 import { isEventFileName } from '../../src/tensorboard/index.ts';
 import { REPO_ROOT, runCliToEnd, startCli } from '../helpers/cli.ts';
 import { needs } from '../helpers/requirements.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { createTestBucket, readOnlyUser, skipWithoutRadosgwAdmin, type TestBucket } from '../helpers/s3.ts';
 import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
 import { writeSyntheticCifarDir } from './fixtures.ts';
 import { TENSORBOARD_FLAGS } from '../../src/tensorboard/command.ts';
@@ -355,33 +353,9 @@ test(
 
 test(
   'a read-only key: train stops with one line saying the key may not write',
-  { skip: skip || (process.env.CEPH_CONF ? false : 'needs CEPH_CONF (radosgw-admin) from s3-up.sh') },
+  { skip: skip || skipWithoutRadosgwAdmin() },
   async (t) => {
-    const uid = `trainer-ro-${randomBytes(4).toString('hex')}`;
-    const accessKeyId = `${uid}-key`;
-    const secretAccessKey = `${uid}-secret-${randomBytes(8).toString('hex')}`;
-    execFileSync('radosgw-admin', [
-      'user',
-      'create',
-      `--uid=${uid}`,
-      `--display-name=${uid}`,
-      `--access-key=${accessKeyId}`,
-      `--secret-key=${secretAccessKey}`,
-    ]);
-    t.after(() => execFileSync('radosgw-admin', ['user', 'rm', `--uid=${uid}`]));
-    const name = bucket!.name;
-    const policy = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: [`arn:aws:iam:::user/${uid}`] },
-          Action: ['s3:GetObject', 's3:ListBucket'],
-          Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
-        },
-      ],
-    };
-    await bucket!.client.send(new PutBucketPolicyCommand({ Bucket: name, Policy: JSON.stringify(policy) }));
+    const { accessKeyId, secretAccessKey } = await readOnlyUser(t, bucket!);
     const { line } = await oneLineFailure(
       trainArgs(bucket!.url('readonly'), 'r'),
       envWith({ AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey }),

@@ -5,19 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { configuredEndpoint, storageFor, type Storage } from '../../src/storage/index.ts';
 import { CLI, until } from '../helpers/cli.ts';
 import { CuttableProxy } from '../helpers/cuttable-proxy.ts';
+import { startPrivateGateway } from '../helpers/private-gateway.ts';
 import { Served } from '../tensorboard-live/helpers/served.ts';
 import { startTensorBoard } from '../tensorboard-live/helpers/tensorboard-server.ts';
 import { needs } from '../helpers/requirements.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { createTestBucket, readOnlyUser, skipWithoutRadosgwAdmin, type TestBucket } from '../helpers/s3.ts';
 import { WATCHER_TAGS, gifSteps, stateOf, stepsByTag } from './helpers/inspect-run.ts';
 import { downloadRun, runS3Watcher, startS3Watcher, uploadFakeCheckpoint } from './helpers/s3-run.ts';
 
@@ -237,39 +236,31 @@ test(
   },
 );
 
-/** The gateway's pid file and how to start it again (../shared/tools/ceph/s3-up.sh's layout). */
-function gatewayProcess() {
-  const dir = dirname(process.env.CEPH_CONF ?? '');
-  const pidFile = join(dir, 'run', 'client.rgw.a.pid');
-  return {
-    kill: () => {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
-    },
-    start: () => {
-      const log = openSync(join(dir, 'log', 'client.rgw.a.out'), 'a');
-      const child = spawn('radosgw', ['-n', 'client.rgw.a', '-f'], { detached: true, stdio: ['ignore', log, log] });
-      child.unref();
-      writeFileSync(pidFile, `${child.pid}\n`);
-    },
-  };
-}
-
 test(
   'the gateway SIGKILLed during a frame and started again: the watcher carries on, the frame is drawn once',
-  {
-    skip:
-      skip ||
-      (process.env.S3_WATCH_KILL_GATEWAY === '1' && process.env.CEPH_CONF
-        ? false
-        : 'kills the gateway all test files share: run alone, S3_WATCH_KILL_GATEWAY=1 and CEPH_CONF from s3-up.sh'),
-  },
+  { skip },
   async (t) => {
-    const gateway = gatewayProcess();
-    await drawsThroughAnOutage(t, {
-      endpoint: configuredEndpoint()!,
-      away: () => gateway.kill(),
-      back: async () => gateway.start(),
-    });
+    // A gateway of this test's own: killing the shared one would fail the test files running beside it.
+    const gateway = await startPrivateGateway();
+    const shared = { ...process.env };
+    Object.assign(process.env, gateway.env);
+    const restore = async () => {
+      for (const key of Object.keys(gateway.env)) {
+        if (shared[key] === undefined) delete process.env[key];
+        else process.env[key] = shared[key];
+      }
+      await gateway.stop();
+    };
+    try {
+      await drawsThroughAnOutage(t, {
+        endpoint: gateway.endpoint,
+        away: () => gateway.kill(),
+        back: async () => gateway.start(),
+      });
+    } finally {
+      // Hooks run in the order they were added: the bucket is removed first, then the gateway stops.
+      t.after(restore);
+    }
   },
 );
 
@@ -289,7 +280,7 @@ test('a damaged checkpoint (a sum that does not match) is one line; the others a
 
 test(
   'a read-only key is one line that says so, never the secret, and nothing is written',
-  { skip: skip || (process.env.CEPH_CONF ? false : 'needs CEPH_CONF (radosgw-admin) from s3-up.sh') },
+  { skip: skip || skipWithoutRadosgwAdmin() },
   async (t) => {
     const { bucket, storage } = await bucketFor(t);
     await uploadFakeCheckpoint(storage, 'r', 100, 1);
@@ -347,35 +338,6 @@ test(
     }
   },
 );
-
-/** A user that may read the bucket and not write it (radosgw-admin and a bucket policy). */
-async function readOnlyUser(t: import('node:test').TestContext, bucket: TestBucket) {
-  const uid = `reader-${randomBytes(4).toString('hex')}`;
-  const accessKeyId = `${uid}-key`;
-  const secretAccessKey = `${uid}-secret-${randomBytes(8).toString('hex')}`;
-  execFileSync('radosgw-admin', [
-    'user',
-    'create',
-    `--uid=${uid}`,
-    `--display-name=${uid}`,
-    `--access-key=${accessKeyId}`,
-    `--secret-key=${secretAccessKey}`,
-  ]);
-  t.after(() => execFileSync('radosgw-admin', ['user', 'rm', `--uid=${uid}`]));
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: [`arn:aws:iam:::user/${uid}`] },
-        Action: ['s3:GetObject', 's3:ListBucket'],
-        Resource: [`arn:aws:s3:::${bucket.name}`, `arn:aws:s3:::${bucket.name}/*`],
-      },
-    ],
-  };
-  await bucket.client.send(new PutBucketPolicyCommand({ Bucket: bucket.name, Policy: JSON.stringify(policy) }));
-  return { accessKeyId, secretAccessKey };
-}
 
 test(
   'the real TensorBoard reading the bucket serves every frame point once, across a killed and a restarted watcher',
