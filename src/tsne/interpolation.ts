@@ -17,9 +17,18 @@ import { Fft2d } from './fft.ts';
 export interface InterpolationOptions {
   /** Interpolation nodes per interval and axis (FIt-SNE's default 3). */
   nodesPerInterval?: number;
-  /** Fewest intervals per axis (FIt-SNE's default 50). */
+  /**
+   * Fewest intervals per axis: 40, where FIt-SNE has 50. FIt-SNE's FFT takes any size, so its 50
+   * cost a 300² transform; ours is radix-2, where 50 intervals of 3 nodes need a 512² grid and 40
+   * fit in 256² (4× cheaper). Measured on real 10,000-point layouts after the early phase (extent
+   * 4–12): relative error of the repulsion 3.5e-4 at 256² against 7.4e-3 for Barnes-Hut (θ = 0.5).
+   */
   minIntervals?: number;
-  /** Intervals per unit of the layout's extent (FIt-SNE's default 1). */
+  /**
+   * Intervals per unit of the layout's extent: 2, where FIt-SNE has 1. On the 500-point test layout
+   * near convergence, 1 per unit gave a gradient 4× further from the exact one than Barnes-Hut's
+   * (θ = 0.5); 2 per unit is closer than Barnes-Hut.
+   */
   intervalsPerUnit?: number;
 }
 
@@ -42,6 +51,17 @@ interface Grid {
  */
 const WIDTH_STEPS_PER_OCTAVE = 8;
 
+/** The smallest coordinate and the side of the square that holds the layout (both axes). */
+export function layoutExtent(Y: Float64Array, n: number): { lo: number; extent: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let t = 0; t < 2 * n; t++) {
+    if (Y[t] < lo) lo = Y[t];
+    if (Y[t] > hi) hi = Y[t];
+  }
+  return { lo, extent: Math.max(hi - lo, 1e-9) };
+}
+
 export class FftRepulsion {
   readonly p: number;
   readonly minIntervals: number;
@@ -57,14 +77,26 @@ export class FftRepulsion {
 
   constructor(options: InterpolationOptions = {}) {
     this.p = options.nodesPerInterval ?? 3;
-    this.minIntervals = options.minIntervals ?? 50;
-    this.intervalsPerUnit = options.intervalsPerUnit ?? 1;
+    this.minIntervals = options.minIntervals ?? 40;
+    this.intervalsPerUnit = options.intervalsPerUnit ?? 2;
     this.denominators = new Float64Array(this.p);
     for (let j = 0; j < this.p; j++) {
       let den = 1;
       for (let k = 0; k < this.p; k++) if (k !== j) den *= (j - k) / this.p;
       this.denominators[j] = den;
     }
+  }
+
+  /**
+   * The side of the FFT grid for a layout of this extent: the power of two that holds the
+   * circulant (≥ 2m − 1 for m nodes per axis) of the intervals asked for. Its cost, not N, is
+   * what the interpolation's time depends on.
+   */
+  gridSize(extent: number): number {
+    const needed = Math.max(this.minIntervals, Math.ceil(extent * this.intervalsPerUnit));
+    let size = 2;
+    while (size < 2 * needed * this.p) size *= 2;
+    return size;
   }
 
   private grid(size: number): Grid {
@@ -87,19 +119,10 @@ export class FftRepulsion {
   /** Writes Σ_j w_ij² (y_i − y_j) for every point into `forces` (interleaved); returns Z = Σ_{i≠j} w_ij. */
   repulsion(Y: Float64Array, n: number, forces: Float64Array): number {
     const p = this.p;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let t = 0; t < 2 * n; t++) {
-      if (Y[t] < lo) lo = Y[t];
-      if (Y[t] > hi) hi = Y[t];
-    }
-    const extent = Math.max(hi - lo, 1e-9);
-    // The FFT size is the power of two that holds the circulant (≥ 2m − 1 for m nodes per axis).
-    // The intervals are then as many as that size allows, which costs nothing and helps accuracy,
+    const { lo, extent } = layoutExtent(Y, n);
+    // The intervals are as many as the FFT size allows, which costs nothing and helps accuracy,
     // with their width rounded up to the ladder so the kernel's spectrum can be reused.
-    const needed = Math.max(this.minIntervals, Math.ceil(extent * this.intervalsPerUnit));
-    let size = 2;
-    while (size < 2 * needed * p) size *= 2;
+    const size = this.gridSize(extent);
     const room = Math.floor((size + 1) / (2 * p));
     const h = 2 ** (Math.ceil(Math.log2(extent / room) * WIDTH_STEPS_PER_OCTAVE) / WIDTH_STEPS_PER_OCTAVE);
     const intervals = Math.min(room, Math.ceil(extent / h));
