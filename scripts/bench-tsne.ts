@@ -99,6 +99,7 @@ function measure(r: FrameResult, exact: Neighbors | undefined, used: Neighbors, 
     kl: r.kl,
     knnPreservation: exact ? knnPreservationFromNeighbors(exact, r.positions, 10) : NaN,
     threads: r.threads,
+    fftIterations: r.repulsionCounts.fft,
     recall90: exact && approximate ? knnRecall(used, exact, r.positions.length / 2) : NaN,
   };
 }
@@ -107,7 +108,9 @@ if (!json) {
   console.log(
     `threads: ${threads} (of ${availableParallelism()} cores); approximate neighbours from N = ${APPROXIMATE_KNN_FROM}`,
   );
-  console.log('N       source                              run    seconds  iterations  KL      10-NN   recall(90-NN)');
+  console.log(
+    'N       source                              run    seconds  iterations  KL      10-NN   recall(90-NN)  FFT iterations',
+  );
 }
 for (const n of sizes) {
   const pair = framePair(n);
@@ -138,6 +141,7 @@ for (const n of sizes) {
         kl: f.kl,
         knnPreservation: exact ? knnPreservationFromNeighbors(exact, f.positions, 10) : NaN,
         threads,
+        fftIterations: NaN,
         recall90: NaN,
       },
     });
@@ -146,7 +150,8 @@ for (const n of sizes) {
     emit(
       { bench: 'tsne', n, source, mode, ...m },
       `${String(n).padEnd(7)} ${source.padEnd(35)} ${mode.padEnd(6)} ${fmt(m.seconds, 2).padStart(7)}  ` +
-        `${String(m.iterations).padStart(10)}  ${fmt(m.kl)}   ${fmt(m.knnPreservation)}   ${fmt(m.recall90, 4)}`,
+        `${String(m.iterations).padStart(10)}  ${fmt(m.kl)}   ${fmt(m.knnPreservation)}   ${fmt(m.recall90, 4)}` +
+        `         ${fmt(m.fftIterations, 0).padStart(6)}`,
     );
   }
 }
