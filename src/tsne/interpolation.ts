@@ -9,8 +9,11 @@
  * interpolated back. From the four potentials φ follow, per point,
  *   Σ_j w_ij² (y_i − y_j) = y_i φ₁ − φ_(x, y)   and   Σ_j w_ij = (1 + |y_i|²) φ₁ − 2 y_i·φ_(x, y) + φ_|y|²,
  * the point's own term (w_ii = 1) dropping out of the first and being subtracted from Z.
- * The cost is O(N p²) for the spreading plus a fixed FFT cost set by the grid, against Barnes-Hut's
- * O(N log N): it wins for large N.
+ * The cost is O(N p²) for the spreading plus the FFTs of a grid whose side grows with the layout's
+ * extent (nodes per unit stay fixed for accuracy), against Barnes-Hut's O(N log N), which does not
+ * depend on the scale. So it wins while a large layout is compact (early exaggeration, the start
+ * of a warm frame: a 256² grid) and loses once the layout has spread out (a converged 10,000-point
+ * layout spans about 200 units: a 2,048² grid); gradient.ts's `cheaperRepulsion` chooses.
  */
 import { Fft2d } from './fft.ts';
 
