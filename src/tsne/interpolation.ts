@@ -75,8 +75,6 @@ export class FftRepulsion {
   private weightsY = new Float64Array(0);
   private nodeX = new Int32Array(0);
   private nodeY = new Int32Array(0);
-  /** Side of the last grid used (for the benchmark's report). */
-  lastGridSize = 0;
 
   constructor(options: InterpolationOptions = {}) {
     this.p = options.nodesPerInterval ?? 3;
@@ -131,7 +129,6 @@ export class FftRepulsion {
     const intervals = Math.min(room, Math.ceil(extent / h));
     const m = intervals * p;
     const grid = this.grid(size);
-    this.lastGridSize = size;
     this.locate(Y, n, lo, h, intervals);
     if (grid.kernelWidth !== h || grid.kernelNodes !== m) this.kernelSpectrum(grid, size, m, h);
     const { weightsX, weightsY, nodeX, nodeY } = this;
