@@ -54,6 +54,13 @@ interface Grid {
  */
 const WIDTH_STEPS_PER_OCTAVE = 8;
 
+/**
+ * The largest grid side: five 2,048² grids take 160 MB, a 4,096² one would need 670 MB and 7–10 s
+ * per evaluation here. 2,048² still holds 5 nodes per unit across an extent of 200, about
+ * Barnes-Hut's accuracy on a converged 10,000-point layout; wider layouts get coarser intervals.
+ */
+const MAX_GRID_SIZE = 2048;
+
 /** The smallest coordinate and the side of the square that holds the layout (both axes). */
 export function layoutExtent(Y: Float64Array, n: number): { lo: number; extent: number } {
   let lo = Infinity;
@@ -90,13 +97,13 @@ export class FftRepulsion {
 
   /**
    * The side of the FFT grid for a layout of this extent: the power of two that holds the
-   * circulant (≥ 2m − 1 for m nodes per axis) of the intervals asked for. Its cost, not N, is
-   * what the interpolation's time depends on.
+   * circulant (≥ 2m − 1 for m nodes per axis) of the intervals asked for, at most
+   * `MAX_GRID_SIZE`. Its cost, not N, is what the interpolation's time depends on.
    */
   gridSize(extent: number): number {
     const needed = Math.max(this.minIntervals, Math.ceil(extent * this.intervalsPerUnit));
     let size = 2;
-    while (size < 2 * needed * this.p) size *= 2;
+    while (size < 2 * needed * this.p && size < MAX_GRID_SIZE) size *= 2;
     return size;
   }
 
