@@ -67,7 +67,8 @@ export type RepulsionMethod = 'barnes-hut' | 'fft';
  * the ratios matter), fitted to best-of-4 timings on real layouts of 2,000, 10,000 and 30,000
  * points, early-phase and converged (`npm run bench:tsne -- --repulsion`):
  *   attraction ≈ 2.0e-5 per non-zero of P (10,000 points, 1.08 M non-zeros: 22 ms);
- *   Barnes-Hut ≈ 2.0e-4 · N log₂ N (10,000 points: 27 ms; 30,000: 135 ms);
+ *   Barnes-Hut ≈ 2.0e-4 · N log₂ N (10,000 points: 27 ms; at 30,000 it predicts 89 ms where 100–160
+ *   were measured, which only leans the choice towards Barnes-Hut);
  *   interpolation ≈ 3.5e-5 · S² log₂ S + 3.5e-4 · N for an S × S grid (S = 128: 7 ms, 256: 20 ms,
  *   512: 80 ms at 10,000 points).
  * The grid follows the layout's extent, not N: 256² while the layout is compact (early
