@@ -74,7 +74,7 @@ export interface EmbeddingOptions {
    * ./interpolation.ts), or 'auto' (default): per iteration, whichever `cheaperRepulsion` expects
    * to cost less. The interpolation's cost follows the layout's extent, so 'auto' takes it while
    * a large layout is still compact (early exaggeration, the start of a warm frame) and Barnes-Hut
-   * once it has spread out (a converged 10,000-point layout needs a 2,048² grid, 50–100× the
+   * once it has spread out (a converged 10,000-point layout needs a 2,048² grid, 35–80× the
    * cost of Barnes-Hut).
    */
   repulsion?: RepulsionMethod | 'auto';
