@@ -10,6 +10,7 @@
 import type { Affinities } from './affinities.ts';
 import {
   barnesHutGradient,
+  callerAttractionShare,
   cheaperRepulsion,
   entropyTerm,
   fftGradient,
@@ -136,12 +137,18 @@ export class TSNEEmbedding {
     this.repulsionCounts[method]++;
     if (method === 'fft') {
       return threads
-        ? threads.fftGradient(Y, exaggeration, grad, pLogP, workspace.interpolation)
+        ? threads.fftGradient(Y, exaggeration, grad, pLogP, workspace.interpolation, this.callerShare(Y))
         : fftGradient(P, Y, exaggeration, grad, workspace, pLogP);
     }
     return threads
       ? threads.gradient(Y, exaggeration, this.theta, grad, pLogP)
       : barnesHutGradient(P, Y, exaggeration, this.theta, grad, workspace, pLogP);
+  }
+
+  /** The share of the attraction the calling thread takes beside the interpolation. */
+  private callerShare(Y: Float64Array): number {
+    const gridSize = this.workspace.interpolation.gridSize(layoutExtent(Y, this.n).extent);
+    return callerAttractionShare(this.n, this.affinities.rowPtr[this.n], gridSize, this.threads?.threads ?? 1);
   }
 
   private repulsionFor(Y: Float64Array): RepulsionMethod {

@@ -79,18 +79,39 @@ const BARNES_HUT_MS_PER_N_LOG_N = 2.0e-4;
 const FFT_MS_PER_GRID_CELL_LOG = 3.5e-5;
 const FFT_MS_PER_POINT = 3.5e-4;
 
+/** The modelled milliseconds of the attraction and of each repulsion method. */
+function modelledCosts(n: number, nonZeros: number, gridSize: number) {
+  return {
+    attraction: ATTRACTION_MS_PER_NONZERO * nonZeros,
+    barnesHut: BARNES_HUT_MS_PER_N_LOG_N * n * Math.log2(Math.max(n, 2)),
+    interpolation: FFT_MS_PER_GRID_CELL_LOG * gridSize * gridSize * Math.log2(gridSize) + FFT_MS_PER_POINT * n,
+  };
+}
+
+/**
+ * The share of the attraction the calling thread takes beside the interpolation (which it runs
+ * alone), so that it and each of the `threads − 1` helpers are done at about the same time.
+ */
+export function callerAttractionShare(n: number, nonZeros: number, gridSize: number, threads: number): number {
+  if (threads <= 1) return 1;
+  const { attraction, interpolation } = modelledCosts(n, nonZeros, gridSize);
+  const share = (attraction - interpolation * (threads - 1)) / (attraction * threads);
+  return Math.min(1 / threads, Math.max(0, share));
+}
+
 /**
  * The repulsion that makes the gradient cheaper for `n` points and `nonZeros` entries of P when
  * the interpolation needs a `gridSize`² grid. With Barnes-Hut every thread takes a share of both
- * halves; the interpolation runs on the calling thread while the helpers do the attraction.
+ * halves; the interpolation runs on the calling thread while the helpers do (most of) the attraction.
  */
 export function cheaperRepulsion(n: number, nonZeros: number, gridSize: number, threads = 1): RepulsionMethod {
-  const attraction = ATTRACTION_MS_PER_NONZERO * nonZeros;
-  const barnesHut = BARNES_HUT_MS_PER_N_LOG_N * n * Math.log2(Math.max(n, 2));
-  const interpolation = FFT_MS_PER_GRID_CELL_LOG * gridSize * gridSize * Math.log2(gridSize) + FFT_MS_PER_POINT * n;
+  const { attraction, barnesHut, interpolation } = modelledCosts(n, nonZeros, gridSize);
   const withBarnesHut = (attraction + barnesHut) / threads;
+  const share = callerAttractionShare(n, nonZeros, gridSize, threads);
   const withInterpolation =
-    threads > 1 ? Math.max(attraction / (threads - 1), interpolation) : attraction + interpolation;
+    threads > 1
+      ? Math.max(interpolation + share * attraction, ((1 - share) * attraction) / (threads - 1))
+      : attraction + interpolation;
   return withInterpolation < withBarnesHut ? 'fft' : 'barnes-hut';
 }
 

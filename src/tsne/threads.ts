@@ -84,8 +84,6 @@ export class TsneThreads {
         repulsive: Float64Array;
         partial: Float64Array;
         rowSplit: Int32Array;
-        /** The rows of P split over the helpers only. */
-        helperRowSplit: Int32Array;
         tree: QuadTree;
       }
     | undefined;
@@ -127,7 +125,6 @@ export class TsneThreads {
     const repulsive = shared(Float64Array, 16 * n);
     const partial = shared(Float64Array, 16 * this.threads);
     const rowSplit = splitRows(P, this.threads);
-    const helperRowSplit = splitRows(P, Math.max(1, this.workers.length));
     this.gradientState = {
       P,
       positions,
@@ -135,7 +132,6 @@ export class TsneThreads {
       repulsive,
       partial,
       rowSplit,
-      helperRowSplit,
       tree: new QuadTree(),
     };
     const { rowPtr, colIndex, values } = P;
@@ -194,8 +190,9 @@ export class TsneThreads {
   }
 
   /**
-   * The gradient of `fftGradient`: the helpers split the attraction while this thread computes the
-   * repulsion by interpolation (one grid, not split); the log terms are added in thread order.
+   * The gradient of `fftGradient`: this thread computes the repulsion by interpolation (one grid,
+   * not split) and the first `callerShare` of the attraction's non-zeros; the helpers split the
+   * rest. The log terms are added in thread order.
    */
   fftGradient(
     Y: Float64Array,
@@ -203,24 +200,27 @@ export class TsneThreads {
     grad: Float64Array,
     pLogP: number,
     interpolation: FftRepulsion,
+    callerShare = 0,
   ): GradientResult {
     const state = this.gradientState;
     if (state === undefined) throw new Error('TsneThreads.fftGradient before setupGradient');
-    const { P, positions, attractive, repulsive, partial, helperRowSplit } = state;
+    const { P, positions, attractive, repulsive } = state;
     const withLogTerm = !Number.isNaN(pLogP);
     positions.set(Y);
+    const split = splitRows(P, this.threads, callerShare);
     const commands = this.workers.map((_, w): ThreadCommand => ({
       kind: 'attractive',
       exaggeration,
       withLogTerm,
-      rows: [helperRowSplit[w], helperRowSplit[w + 1]],
+      rows: [split[w + 1], split[w + 2]],
     }));
     let z = 0;
+    let logTerm = 0;
     this.dispatch(commands, () => {
+      logTerm = attractiveForces(P, positions, exaggeration, attractive, withLogTerm, 0, split[1]);
       z = interpolation.repulsion(positions, P.n, repulsive);
     });
-    let logTerm = 0;
-    for (let w = 1; w < this.threads; w++) logTerm += partial[2 * w + 1];
+    for (let w = 1; w < this.threads; w++) logTerm += state.partial[2 * w + 1];
     combine(attractive, repulsive, z, grad);
     return { kl: pLogP - logTerm + Math.log(z), z };
   }
@@ -257,13 +257,17 @@ export class TsneThreads {
   }
 }
 
-/** Rows of P split into `parts` ranges with about the same number of non-zeros each. */
-function splitRows(P: Affinities, parts: number): Int32Array {
+/**
+ * Rows of P split into `parts` ranges with about the same number of non-zeros each, or, with
+ * `firstShare`, the first range holding that fraction of them and the others the rest in equal parts.
+ */
+function splitRows(P: Affinities, parts: number, firstShare = 1 / parts): Int32Array {
   const n = P.n;
   const split = new Int32Array(parts + 1);
   const nnz = P.rowPtr[n];
   for (let w = 1, i = 0; w < parts; w++) {
-    while (i < n && P.rowPtr[i] < (w * nnz) / parts) i++;
+    const target = nnz * (firstShare + ((1 - firstShare) * (w - 1)) / (parts - 1));
+    while (i < n && P.rowPtr[i] < target) i++;
     split[w] = i;
   }
   split[parts] = n;

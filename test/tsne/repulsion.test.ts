@@ -12,7 +12,7 @@ import {
   pcaInit,
   TSNEEmbedding,
 } from '../../src/tsne/index.ts';
-import { cheaperRepulsion, entropyTerm } from '../../src/tsne/gradient.ts';
+import { callerAttractionShare, cheaperRepulsion, entropyTerm } from '../../src/tsne/gradient.ts';
 import { FftRepulsion, layoutExtent } from '../../src/tsne/interpolation.ts';
 import { TsneThreads } from '../../src/tsne/threads.ts';
 
@@ -26,11 +26,15 @@ test('the interpolated gradient on 3 threads equals the single-thread one to flo
   const threads = new TsneThreads(3);
   try {
     threads.setupGradient(P);
-    for (const exaggeration of [12, 1]) {
+    for (const [exaggeration, callerShare] of [
+      [12, 0],
+      [1, 0],
+      [1, 0.3],
+    ]) {
       const single = new Float64Array(2 * n);
       const parallel = new Float64Array(2 * n);
       const one = fftGradient(P, Y, exaggeration, single, new GradientWorkspace(n), entropyTerm(P));
-      const many = threads.fftGradient(Y, exaggeration, parallel, entropyTerm(P), new FftRepulsion());
+      const many = threads.fftGradient(Y, exaggeration, parallel, entropyTerm(P), new FftRepulsion(), callerShare);
       let worst = 0;
       let largest = 0;
       for (let t = 0; t < 2 * n; t++) {
@@ -80,6 +84,10 @@ test("'auto' keeps Barnes-Hut at 2,000 points and for spread-out layouts, interp
   assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 2048, 2), 'barnes-hut');
   assert.equal(cheaperRepulsion(10000, 10000 * nonZerosPerPoint, 256, 1), 'fft');
   assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 256, 2), 'fft');
+  // Beside the interpolation the caller takes a share of the attraction only when the grid is cheap.
+  const share30k = callerAttractionShare(30000, 30000 * nonZerosPerPoint, 256, 2);
+  assert.ok(share30k > 0 && share30k <= 0.5, `caller's share at 30,000 points: ${share30k}`);
+  assert.equal(callerAttractionShare(10000, 10000 * nonZerosPerPoint, 2048, 2), 0);
   // The grid follows the extent: compact layouts get the smallest grid, a spread one a large grid.
   const interpolation = new FftRepulsion();
   assert.equal(
