@@ -1,7 +1,7 @@
 /**
  * Benchmark of the t-SNE engine (issues 5 and 23):
  *   npm run bench:tsne [-- --sizes 2000,10000,60000] [--embeddings PREV,NEXT] [--threads T] [--fitsne BIN]
- *                      [--json] [--no-chain]
+ *                      [--json] [--no-chain] [--repulsion]
  *
  * Per N: a cold frame (PCA init, early exaggeration) and a warm frame (from the previous frame's
  * layout), each with seconds (affinities included), iterations, KL and 10-NN preservation
@@ -15,6 +15,12 @@
  * Exact neighbours for the quality measures are computed up to `--exact-max` points (30,000).
  * `--fitsne BIN` adds a cold run of a FIt-SNE binary on the same embeddings (./fitsne.ts), as
  * many threads; its time is the whole process, ours the frame (affinities included).
+ *
+ * `--repulsion` prints only the cost of one repulsion evaluation per N instead: Barnes-Hut
+ * (θ = 0.5, tree build included) against the FFT interpolation (its grid side S), best of 4, on
+ * the layout after the early phase (250 iterations at exaggeration 12) and after 300 more normal
+ * ones, and which of them 'auto' picks on `--threads` threads (what gradient.ts's cost model
+ * was fitted to).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -24,6 +30,10 @@ import {
   APPROXIMATE_KNN_FROM,
   clusteredData,
   computeAffinities,
+  DEFAULT_THETA,
+  FftRepulsion,
+  pcaInit,
+  TSNEEmbedding,
   displacement,
   exactKnn,
   knnPreservationFromNeighbors,
@@ -34,6 +44,10 @@ import {
   type Neighbors,
 } from '../src/tsne/index.ts';
 import { createGaussian } from '../src/util/random.ts';
+import { cheaperRepulsion } from '../src/tsne/gradient.ts';
+import { rescale } from '../src/tsne/init.ts';
+import { layoutExtent } from '../src/tsne/interpolation.ts';
+import { QuadTree } from '../src/tsne/quadtree.ts';
 import { runFitsne } from './fitsne.ts';
 import { parseNumberTable } from '../src/util/tsv.ts';
 
@@ -99,15 +113,74 @@ function measure(r: FrameResult, exact: Neighbors | undefined, used: Neighbors, 
     kl: r.kl,
     knnPreservation: exact ? knnPreservationFromNeighbors(exact, r.positions, 10) : NaN,
     threads: r.threads,
+    fftIterations: r.repulsionCounts.fft,
     recall90: exact && approximate ? knnRecall(used, exact, r.positions.length / 2) : NaN,
   };
+}
+
+/** Best-of-4 milliseconds of one repulsion evaluation by each method, on layouts of the real run. */
+function benchRepulsion(): void {
+  if (!json) console.log('N       layout       extent  grid S  Barnes-Hut ms  FFT ms  auto (threads: ' + threads + ')');
+  for (const n of sizes) {
+    const pair = framePair(n);
+    if (typeof pair === 'string') {
+      emit({ bench: 'tsne-repulsion', n, skipped: pair }, `${String(n).padEnd(7)} ${pair}`);
+      continue;
+    }
+    const P = computeAffinities(pair.next, n, D, { seed: 0 });
+    const embedding = new TSNEEmbedding(
+      rescale(pcaInit(pair.next, n, D), 1e-4, () => 0),
+      P,
+    );
+    const tree = new QuadTree();
+    const interpolation = new FftRepulsion();
+    const forces = new Float64Array(2 * n);
+    const best = (run: () => void) => {
+      run();
+      let fastest = Infinity;
+      for (let rep = 0; rep < 4; rep++) {
+        const started = performance.now();
+        run();
+        fastest = Math.min(fastest, performance.now() - started);
+      }
+      return fastest;
+    };
+    for (const [layout, iterations, exaggeration] of [
+      ['early (250)', 250, 12],
+      ['normal (+300)', 300, 1],
+    ] as const) {
+      embedding.optimize({ iterations, exaggeration, momentum: exaggeration > 1 ? 0.5 : 0.8 });
+      const Y = embedding.positions;
+      const { extent } = layoutExtent(Y, n);
+      const grid = interpolation.gridSize(extent);
+      const barnesHut = best(() => {
+        tree.build(Y, n);
+        tree.repulsion(Y, n, DEFAULT_THETA, forces);
+      });
+      const fft = best(() => interpolation.repulsion(Y, n, forces));
+      const auto = cheaperRepulsion(n, P.rowPtr[n], grid, threads);
+      emit(
+        { bench: 'tsne-repulsion', n, layout, extent, grid, barnesHutMs: barnesHut, fftMs: fft, auto, threads },
+        `${String(n).padEnd(7)} ${layout.padEnd(12)} ${fmt(extent, 1).padStart(6)}  ${String(grid).padStart(6)}  ` +
+          `${fmt(barnesHut, 1).padStart(13)}  ${fmt(fft, 1).padStart(6)}  ${auto}`,
+      );
+    }
+  }
+}
+
+if (args.includes('--repulsion')) {
+  benchRepulsion();
+  process.exit(0);
 }
 
 if (!json) {
   console.log(
     `threads: ${threads} (of ${availableParallelism()} cores); approximate neighbours from N = ${APPROXIMATE_KNN_FROM}`,
   );
-  console.log('N       source                              run    seconds  iterations  KL      10-NN   recall(90-NN)');
+  console.log(
+    'N       source                              run    seconds  iterations  KL      10-NN   recall(90-NN)  ' +
+      'FFT iterations',
+  );
 }
 for (const n of sizes) {
   const pair = framePair(n);
@@ -138,6 +211,7 @@ for (const n of sizes) {
         kl: f.kl,
         knnPreservation: exact ? knnPreservationFromNeighbors(exact, f.positions, 10) : NaN,
         threads,
+        fftIterations: NaN,
         recall90: NaN,
       },
     });
@@ -146,7 +220,8 @@ for (const n of sizes) {
     emit(
       { bench: 'tsne', n, source, mode, ...m },
       `${String(n).padEnd(7)} ${source.padEnd(35)} ${mode.padEnd(6)} ${fmt(m.seconds, 2).padStart(7)}  ` +
-        `${String(m.iterations).padStart(10)}  ${fmt(m.kl)}   ${fmt(m.knnPreservation)}   ${fmt(m.recall90, 4)}`,
+        `${String(m.iterations).padStart(10)}  ${fmt(m.kl)}   ${fmt(m.knnPreservation)}   ${fmt(m.recall90, 4)}` +
+        `         ${fmt(m.fftIterations, 0).padStart(6)}`,
     );
   }
 }

@@ -8,7 +8,17 @@
  * update and shrinks ×0.8 when it flips, never below 0.01.
  */
 import type { Affinities } from './affinities.ts';
-import { barnesHutGradient, entropyTerm, fftGradient, GradientWorkspace, type GradientResult } from './gradient.ts';
+import {
+  barnesHutGradient,
+  callerAttractionShare,
+  cheaperRepulsion,
+  entropyTerm,
+  fftGradient,
+  GradientWorkspace,
+  type GradientResult,
+  type RepulsionMethod,
+} from './gradient.ts';
+import { layoutExtent } from './interpolation.ts';
 import { centre } from './centroid.ts';
 import type { TsneThreads } from './threads.ts';
 
@@ -61,12 +71,14 @@ export interface EmbeddingOptions {
   /** Helper threads to split the gradient with (the caller owns them and closes them). */
   threads?: TsneThreads;
   /**
-   * How the repulsive forces are approximated: 'barnes-hut' (default) or 'fft' (interpolation,
-   * ./interpolation.ts; on the calling thread only). Measured on a loaded 2-core machine at 10,000
-   * real points (extent 123, a 1,024² grid): 3.8 s per iteration for 'fft', 0.1 s for Barnes-Hut,
-   * so no size this project handles is above the crossover and nothing chooses 'fft' by itself.
+   * How the repulsive forces are approximated: 'barnes-hut', 'fft' (interpolation,
+   * ./interpolation.ts), or 'auto' (default): per iteration, whichever `cheaperRepulsion` expects
+   * to cost less. The interpolation's cost follows the layout's extent, so 'auto' takes it while
+   * a large layout is still compact (early exaggeration, the start of a warm frame) and Barnes-Hut
+   * once it has spread out (a converged 10,000-point layout needs a 2,048² grid, 35–80× the
+   * cost of Barnes-Hut).
    */
-  repulsion?: 'barnes-hut' | 'fft';
+  repulsion?: RepulsionMethod | 'auto';
 }
 
 export class TSNEEmbedding {
@@ -85,7 +97,9 @@ export class TSNEEmbedding {
   private readonly pLogP: number;
   private readonly anchor: Float64Array | undefined;
   private readonly threads: TsneThreads | undefined;
-  readonly repulsion: 'barnes-hut' | 'fft';
+  readonly repulsion: RepulsionMethod | 'auto';
+  /** Gradient evaluations so far by each repulsion method (what 'auto' actually chose). */
+  readonly repulsionCounts: Record<RepulsionMethod, number> = { 'barnes-hut': 0, fft: 0 };
   /** λ of the pull towards `anchor`; may be changed between `optimize` calls (annealing). */
   anchorStrength: number;
 
@@ -111,17 +125,36 @@ export class TSNEEmbedding {
     }
     this.anchor = options.anchor === undefined ? undefined : Float64Array.from(options.anchor);
     this.anchorStrength = options.anchorStrength ?? 0;
-    this.repulsion = options.repulsion ?? 'barnes-hut';
-    this.threads = this.repulsion === 'barnes-hut' ? options.threads : undefined;
+    this.repulsion = options.repulsion ?? 'auto';
+    this.threads = options.threads;
     this.threads?.setupGradient(affinities);
   }
 
   /** The gradient into `grad`, on the helper threads when there are any. */
   private gradientAt(Y: Float64Array, exaggeration: number, grad: Float64Array, pLogP: number): GradientResult {
-    if (this.repulsion === 'fft') return fftGradient(this.affinities, Y, exaggeration, grad, this.workspace, pLogP);
-    return this.threads
-      ? this.threads.gradient(Y, exaggeration, this.theta, grad, pLogP)
-      : barnesHutGradient(this.affinities, Y, exaggeration, this.theta, grad, this.workspace, pLogP);
+    const { affinities: P, workspace, threads } = this;
+    const method = this.repulsionFor(Y);
+    this.repulsionCounts[method]++;
+    if (method === 'fft') {
+      return threads
+        ? threads.fftGradient(Y, exaggeration, grad, pLogP, workspace.interpolation, this.callerShare(Y))
+        : fftGradient(P, Y, exaggeration, grad, workspace, pLogP);
+    }
+    return threads
+      ? threads.gradient(Y, exaggeration, this.theta, grad, pLogP)
+      : barnesHutGradient(P, Y, exaggeration, this.theta, grad, workspace, pLogP);
+  }
+
+  /** The share of the attraction the calling thread takes beside the interpolation. */
+  private callerShare(Y: Float64Array): number {
+    const gridSize = this.workspace.interpolation.gridSize(layoutExtent(Y, this.n).extent);
+    return callerAttractionShare(this.n, this.affinities.rowPtr[this.n], gridSize, this.threads?.threads ?? 1);
+  }
+
+  private repulsionFor(Y: Float64Array): RepulsionMethod {
+    if (this.repulsion !== 'auto') return this.repulsion;
+    const gridSize = this.workspace.interpolation.gridSize(layoutExtent(Y, this.n).extent);
+    return cheaperRepulsion(this.n, this.affinities.rowPtr[this.n], gridSize, this.threads?.threads ?? 1);
   }
 
   optimize(options: OptimizeOptions): OptimizeResult {
@@ -160,7 +193,7 @@ export class TSNEEmbedding {
     return { iterations, kl };
   }
 
-  /** KL(P‖Q) at the current positions (one Barnes-Hut pass; Z is approximate at θ > 0). */
+  /** KL(P‖Q) at the current positions (one gradient pass; Z is approximate). */
   klDivergence(): number {
     const scratch = new Float64Array(2 * this.n);
     return this.gradientAt(this.positions, 1, scratch, this.pLogP).kl;

@@ -11,7 +11,7 @@ import { DEFAULT_PERPLEXITY, computeAffinities, type Affinities } from './affini
 import { exactKnn } from './knn.ts';
 import type { NeighborSearch } from './neighbors.ts';
 import { TsneThreads } from './threads.ts';
-import { barnesHutGradient, entropyTerm, GradientWorkspace } from './gradient.ts';
+import { barnesHutGradient, entropyTerm, GradientWorkspace, type RepulsionMethod } from './gradient.ts';
 import { pcaInit, randomInit, rescale } from './init.ts';
 import { knnPreservationFromNeighbors, rememberNeighbors } from './quality.ts';
 import { createRandom } from '../util/random.ts';
@@ -65,6 +65,8 @@ export interface FrameResult {
   warm: boolean;
   /** Threads the frame ran on (see `FrameOptions.threads`). */
   threads: number;
+  /** Gradient evaluations by each repulsion method ('auto' picks per iteration: ./embedding.ts). */
+  repulsionCounts: Record<RepulsionMethod, number>;
 }
 
 /**
@@ -147,6 +149,7 @@ function runFrame(
     knnPreservation: frameKnnPreservation(X, n, d, affinities, positions),
     warm,
     threads: threads?.threads ?? 1,
+    repulsionCounts: { ...embedding.repulsionCounts },
   };
 }
 

@@ -3,7 +3,8 @@
  *   ∂KL/∂y_i = 4 [ α Σ_j p_ij w_ij (y_i − y_j) − (1/Z) Σ_j w_ij² (y_i − y_j) ],
  * w_ij = 1 / (1 + |y_i − y_j|²), Z = Σ_{k≠l} w_kl, α the exaggeration.
  * The attractive half runs over the sparse P; the repulsive half comes from the quadtree
- * (Barnes-Hut) or, as a test oracle only, from all pairs.
+ * (Barnes-Hut), from FFT-accelerated interpolation (./interpolation.ts), or, as a test oracle
+ * only, from all pairs. `cheaperRepulsion` picks between the first two per iteration.
  */
 import type { Affinities } from './affinities.ts';
 import { QuadTree } from './quadtree.ts';
@@ -57,6 +58,61 @@ export interface GradientResult {
   /** KL(P‖Q) of the un-exaggerated P at the positions the gradient was taken at (NaN unless asked). */
   kl: number;
   z: number;
+}
+
+export type RepulsionMethod = 'barnes-hut' | 'fft';
+
+/**
+ * Cost model of one gradient evaluation, in milliseconds on the 2-core development machine (only
+ * the ratios matter), fitted to best-of-4 timings on real layouts of 2,000, 10,000 and 30,000
+ * points, early-phase and converged (`npm run bench:tsne -- --repulsion`):
+ *   attraction ≈ 2.0e-5 per non-zero of P (10,000 points, 1.08 M non-zeros: 22 ms);
+ *   Barnes-Hut ≈ 2.0e-4 · N log₂ N (10,000 points: 27 ms; at 30,000 it predicts 89 ms where 100–160
+ *   were measured, which only leans the choice towards Barnes-Hut);
+ *   interpolation ≈ 3.5e-5 · S² log₂ S + 3.5e-4 · N for an S × S grid (S = 128: 7 ms, 256: 20 ms,
+ *   512: 80 ms at 10,000 points).
+ * The grid follows the layout's extent, not N: 256² while the layout is compact (early
+ * exaggeration, the start of a warm frame), 2,048² for a converged 10,000-point layout.
+ */
+const ATTRACTION_MS_PER_NONZERO = 2.0e-5;
+const BARNES_HUT_MS_PER_N_LOG_N = 2.0e-4;
+const FFT_MS_PER_GRID_CELL_LOG = 3.5e-5;
+const FFT_MS_PER_POINT = 3.5e-4;
+
+/** The modelled milliseconds of the attraction and of each repulsion method. */
+function modelledCosts(n: number, nonZeros: number, gridSize: number) {
+  return {
+    attraction: ATTRACTION_MS_PER_NONZERO * nonZeros,
+    barnesHut: BARNES_HUT_MS_PER_N_LOG_N * n * Math.log2(Math.max(n, 2)),
+    interpolation: FFT_MS_PER_GRID_CELL_LOG * gridSize * gridSize * Math.log2(gridSize) + FFT_MS_PER_POINT * n,
+  };
+}
+
+/**
+ * The share of the attraction the calling thread takes beside the interpolation (which it runs
+ * alone), so that it and each of the `threads − 1` helpers are done at about the same time.
+ */
+export function callerAttractionShare(n: number, nonZeros: number, gridSize: number, threads: number): number {
+  if (threads <= 1) return 1;
+  const { attraction, interpolation } = modelledCosts(n, nonZeros, gridSize);
+  const share = (attraction - interpolation * (threads - 1)) / (attraction * threads);
+  return Math.min(1 / threads, Math.max(0, share));
+}
+
+/**
+ * The repulsion that makes the gradient cheaper for `n` points and `nonZeros` entries of P when
+ * the interpolation needs a `gridSize`² grid. With Barnes-Hut every thread takes a share of both
+ * halves; the interpolation runs on the calling thread while the helpers do (most of) the attraction.
+ */
+export function cheaperRepulsion(n: number, nonZeros: number, gridSize: number, threads = 1): RepulsionMethod {
+  const { attraction, barnesHut, interpolation } = modelledCosts(n, nonZeros, gridSize);
+  const withBarnesHut = (attraction + barnesHut) / threads;
+  const share = callerAttractionShare(n, nonZeros, gridSize, threads);
+  const withInterpolation =
+    threads > 1
+      ? Math.max(interpolation + share * attraction, ((1 - share) * attraction) / (threads - 1))
+      : attraction + interpolation;
+  return withInterpolation < withBarnesHut ? 'fft' : 'barnes-hut';
 }
 
 /** Reusable buffers for one embedding's gradient evaluations. */

@@ -69,6 +69,22 @@ function run(command: ThreadCommand): void {
       g.partial[2 * index + 1] = logTerm;
       return;
     }
+    case 'attractive': {
+      if (gradient === undefined) throw new Error('attractive before gradient-setup');
+      const g = gradient;
+      const [from, to] = command.rows;
+      g.partial[2 * index] = 0;
+      g.partial[2 * index + 1] = attractiveForces(
+        g,
+        g.positions,
+        command.exaggeration,
+        g.attractive,
+        command.withLogTerm,
+        from,
+        to,
+      );
+      return;
+    }
     case 'knn': {
       const { data, norms, n, d, k, forest, from, to, indices, distances } = command;
       searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, new Int32Array(n));

@@ -1,6 +1,7 @@
 /**
  * t-SNE on several cores: helper threads that share memory with the calling thread
- * (SharedArrayBuffer) and split the gradient (attractive rows, Barnes-Hut groups) and the
+ * (SharedArrayBuffer) and split the gradient (attractive rows, Barnes-Hut groups; with the
+ * interpolated repulsion, the helpers take the attraction while the caller interpolates) and the
  * approximate neighbour search (rows) with it. The caller stays synchronous: it rings a doorbell
  * (`Atomics.notify`), computes share 0 itself, then waits (`Atomics.wait`) until every helper has
  * rung back. The shares are fixed by the thread count, and the partial sums are added in thread
@@ -13,6 +14,7 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import type { Affinities } from './affinities.ts';
 import { attractiveForces, combine, type GradientResult } from './gradient.ts';
 import type { Neighbors } from './knn.ts';
+import type { FftRepulsion } from './interpolation.ts';
 import { QuadTree } from './quadtree.ts';
 import { buildForest, prepareRows, searchForestRows, type Forest, type ForestOptions } from './rpforest.ts';
 import { startTypeScriptWorker } from '../util/typescript-worker.ts';
@@ -39,6 +41,13 @@ export type ThreadCommand =
       withLogTerm: boolean;
       /** Rows [0] to [1] of P, tree positions [2] to [3]. */
       share: [number, number, number, number];
+    }
+  | {
+      /** Only the attraction, rows [0] to [1] of P (the calling thread interpolates the repulsion meanwhile). */
+      kind: 'attractive';
+      exaggeration: number;
+      withLogTerm: boolean;
+      rows: [number, number];
     }
   | {
       kind: 'knn';
@@ -115,15 +124,16 @@ export class TsneThreads {
     const attractive = shared(Float64Array, 16 * n);
     const repulsive = shared(Float64Array, 16 * n);
     const partial = shared(Float64Array, 16 * this.threads);
-    // Rows split so each thread gets about the same number of non-zeros of P.
-    const rowSplit = new Int32Array(this.threads + 1);
-    const nnz = P.rowPtr[n];
-    for (let w = 1, i = 0; w < this.threads; w++) {
-      while (i < n && P.rowPtr[i] < (w * nnz) / this.threads) i++;
-      rowSplit[w] = i;
-    }
-    rowSplit[this.threads] = n;
-    this.gradientState = { P, positions, attractive, repulsive, partial, rowSplit, tree: new QuadTree() };
+    const rowSplit = splitRows(P, this.threads);
+    this.gradientState = {
+      P,
+      positions,
+      attractive,
+      repulsive,
+      partial,
+      rowSplit,
+      tree: new QuadTree(),
+    };
     const { rowPtr, colIndex, values } = P;
     const setup: ThreadCommand = {
       kind: 'gradient-setup',
@@ -179,6 +189,42 @@ export class TsneThreads {
     return { kl: pLogP - logTerm + Math.log(z), z };
   }
 
+  /**
+   * The gradient of `fftGradient`: this thread computes the repulsion by interpolation (one grid,
+   * not split) and the first `callerShare` of the attraction's non-zeros; the helpers split the
+   * rest. The log terms are added in thread order.
+   */
+  fftGradient(
+    Y: Float64Array,
+    exaggeration: number,
+    grad: Float64Array,
+    pLogP: number,
+    interpolation: FftRepulsion,
+    callerShare = 0,
+  ): GradientResult {
+    const state = this.gradientState;
+    if (state === undefined) throw new Error('TsneThreads.fftGradient before setupGradient');
+    const { P, positions, attractive, repulsive } = state;
+    const withLogTerm = !Number.isNaN(pLogP);
+    positions.set(Y);
+    const split = splitRows(P, this.threads, callerShare);
+    const commands = this.workers.map((_, w): ThreadCommand => ({
+      kind: 'attractive',
+      exaggeration,
+      withLogTerm,
+      rows: [split[w + 1], split[w + 2]],
+    }));
+    let z = 0;
+    let logTerm = 0;
+    this.dispatch(commands, () => {
+      logTerm = attractiveForces(P, positions, exaggeration, attractive, withLogTerm, 0, split[1]);
+      z = interpolation.repulsion(positions, P.n, repulsive);
+    });
+    for (let w = 1; w < this.threads; w++) logTerm += state.partial[2 * w + 1];
+    combine(attractive, repulsive, z, grad);
+    return { kl: pLogP - logTerm + Math.log(z), z };
+  }
+
   /** `approximateKnn` with the rows split over the threads (the same answer for any thread count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
     if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
@@ -209,6 +255,23 @@ export class TsneThreads {
     Atomics.notify(this.control, CONTROL.generation);
     for (const worker of this.workers) worker.unref();
   }
+}
+
+/**
+ * Rows of P split into `parts` ranges with about the same number of non-zeros each, or, with
+ * `firstShare`, the first range holding that fraction of them and the others the rest in equal parts.
+ */
+function splitRows(P: Affinities, parts: number, firstShare = 1 / parts): Int32Array {
+  const n = P.n;
+  const split = new Int32Array(parts + 1);
+  const nnz = P.rowPtr[n];
+  for (let w = 1, i = 0; w < parts; w++) {
+    const target = nnz * (firstShare + ((1 - firstShare) * (w - 1)) / (parts - 1));
+    while (i < n && P.rowPtr[i] < target) i++;
+    split[w] = i;
+  }
+  split[parts] = n;
+  return split;
 }
 
 /** Blocks until control[slot] reaches `target`. */

@@ -1,0 +1,110 @@
+/**
+ * The choice between Barnes-Hut and the interpolated repulsion, and the interpolated gradient on
+ * helper threads: equal to the single-thread one to float rounding, and the same on a second run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  clusteredData,
+  computeAffinities,
+  fftGradient,
+  GradientWorkspace,
+  pcaInit,
+  TSNEEmbedding,
+} from '../../src/tsne/index.ts';
+import { callerAttractionShare, cheaperRepulsion, entropyTerm } from '../../src/tsne/gradient.ts';
+import { FftRepulsion, layoutExtent } from '../../src/tsne/interpolation.ts';
+import { TsneThreads } from '../../src/tsne/threads.ts';
+
+const n = 3000;
+const d = 16;
+const { X } = clusteredData(n, d, 6, 2);
+const P = computeAffinities(X, n, d);
+const Y = pcaInit(X, n, d).map((v) => v * 20);
+
+test('the interpolated gradient on 3 threads equals the single-thread one to float rounding', () => {
+  const threads = new TsneThreads(3);
+  try {
+    threads.setupGradient(P);
+    for (const [exaggeration, callerShare] of [
+      [12, 0],
+      [1, 0],
+      [1, 0.3],
+    ]) {
+      const single = new Float64Array(2 * n);
+      const parallel = new Float64Array(2 * n);
+      const one = fftGradient(P, Y, exaggeration, single, new GradientWorkspace(n), entropyTerm(P));
+      const many = threads.fftGradient(Y, exaggeration, parallel, entropyTerm(P), new FftRepulsion(), callerShare);
+      let worst = 0;
+      let largest = 0;
+      for (let t = 0; t < 2 * n; t++) {
+        worst = Math.max(worst, Math.abs(single[t] - parallel[t]));
+        largest = Math.max(largest, Math.abs(single[t]));
+      }
+      assert.ok(largest > 0);
+      assert.ok(worst <= 1e-12 * largest, `largest difference ${worst} of ${largest}`);
+      assert.ok(Math.abs(one.kl - many.kl) <= 1e-12 * Math.abs(one.kl), `KL ${one.kl} vs ${many.kl}`);
+    }
+  } finally {
+    threads.close();
+  }
+});
+
+test('the interpolated repulsion on 2 threads: the same on a second run, and close to 1 thread', () => {
+  const run = (threadCount: number) => {
+    const threads = threadCount > 1 ? new TsneThreads(threadCount) : undefined;
+    try {
+      const embedding = new TSNEEmbedding(
+        Y.map((v) => v * 1e-3),
+        P,
+        { threads, repulsion: 'fft' },
+      );
+      embedding.optimize({ iterations: 30, exaggeration: 12, momentum: 0.5 });
+      embedding.optimize({ iterations: 20 });
+      assert.deepEqual(embedding.repulsionCounts, { 'barnes-hut': 0, fft: 50 });
+      return embedding.positions;
+    } finally {
+      threads?.close();
+    }
+  };
+  const first = run(2);
+  assert.deepEqual(run(2), first);
+  const single = run(1);
+  let worst = 0;
+  for (let t = 0; t < first.length; t++) worst = Math.max(worst, Math.abs(first[t] - single[t]));
+  assert.ok(worst < 1e-6, `largest coordinate difference 1 vs 2 threads: ${worst}`);
+});
+
+test("'auto' keeps Barnes-Hut at 2,000 points and for spread-out layouts, interpolates compact large ones", () => {
+  const nonZerosPerPoint = 108; // measured: symmetrised P of 90 neighbours on real 10,000-point embeddings
+  for (const grid of [256, 512, 1024, 2048])
+    for (const threads of [1, 2])
+      assert.equal(cheaperRepulsion(2000, 2000 * nonZerosPerPoint, grid, threads), 'barnes-hut');
+  assert.equal(cheaperRepulsion(10000, 10000 * nonZerosPerPoint, 2048, 2), 'barnes-hut');
+  assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 2048, 2), 'barnes-hut');
+  assert.equal(cheaperRepulsion(10000, 10000 * nonZerosPerPoint, 256, 1), 'fft');
+  assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 256, 2), 'fft');
+  // Beside the interpolation the caller takes a share of the attraction only when the grid is cheap.
+  const share30k = callerAttractionShare(30000, 30000 * nonZerosPerPoint, 256, 2);
+  assert.ok(share30k > 0 && share30k <= 0.5, `caller's share at 30,000 points: ${share30k}`);
+  assert.equal(callerAttractionShare(10000, 10000 * nonZerosPerPoint, 2048, 2), 0);
+  // The grid follows the extent: compact layouts get the smallest grid, a spread one a large grid.
+  const interpolation = new FftRepulsion();
+  assert.equal(
+    interpolation.gridSize(
+      layoutExtent(
+        Y.map((v) => v * 1e-3),
+        n,
+      ).extent,
+    ),
+    256,
+  );
+  assert.equal(interpolation.gridSize(100), 2048);
+  assert.equal(interpolation.gridSize(1e6), 2048, 'the grid is capped, wider layouts get coarser intervals');
+});
+
+test("an 'auto' embedding records which repulsion each iteration used", () => {
+  const embedding = new TSNEEmbedding(Y, P);
+  embedding.optimize({ iterations: 5 });
+  assert.deepEqual(embedding.repulsionCounts, { 'barnes-hut': 5, fft: 0 });
+});
