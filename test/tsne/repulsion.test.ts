@@ -4,24 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  clusteredData,
-  computeAffinities,
-  fftGradient,
-  GradientWorkspace,
-  pcaInit,
-  TSNEEmbedding,
-} from '../../src/tsne/index.ts';
+import { fftGradient, GradientWorkspace, TSNEEmbedding } from '../../src/tsne/index.ts';
 import { callerAttractionShare, cheaperRepulsion, entropyTerm } from '../../src/tsne/gradient.ts';
 import { FftRepulsion, layoutExtent } from '../../src/tsne/interpolation.ts';
 import { TsneThreads } from '../../src/tsne/threads.ts';
-import { assertSameGradient } from './helpers/same-gradient.ts';
-
-const n = 3000;
-const d = 16;
-const { X } = clusteredData(n, d, 6, 2);
-const P = computeAffinities(X, n, d);
-const Y = pcaInit(X, n, d).map((v) => v * 20);
+import { assertDeterministicOnThreads, assertSameGradient, n, P, Y } from './helpers/threaded.ts';
 
 test('the interpolated gradient on 3 threads equals the single-thread one to float rounding', () => {
   const threads = new TsneThreads(3);
@@ -44,28 +31,17 @@ test('the interpolated gradient on 3 threads equals the single-thread one to flo
 });
 
 test('the interpolated repulsion on 2 threads: the same on a second run, and close to 1 thread', () => {
-  const run = (threadCount: number) => {
-    const threads = threadCount > 1 ? new TsneThreads(threadCount) : undefined;
-    try {
-      const embedding = new TSNEEmbedding(
-        Y.map((v) => v * 1e-3),
-        P,
-        { threads, repulsion: 'fft' },
-      );
-      embedding.optimize({ iterations: 30, exaggeration: 12, momentum: 0.5 });
-      embedding.optimize({ iterations: 20 });
-      assert.deepEqual(embedding.repulsionCounts, { 'barnes-hut': 0, fft: 50 });
-      return embedding.positions;
-    } finally {
-      threads?.close();
-    }
-  };
-  const first = run(2);
-  assert.deepEqual(run(2), first);
-  const single = run(1);
-  let worst = 0;
-  for (let t = 0; t < first.length; t++) worst = Math.max(worst, Math.abs(first[t] - single[t]));
-  assert.ok(worst < 1e-6, `largest coordinate difference 1 vs 2 threads: ${worst}`);
+  assertDeterministicOnThreads((threads) => {
+    const embedding = new TSNEEmbedding(
+      Y.map((v) => v * 1e-3),
+      P,
+      { threads, repulsion: 'fft' },
+    );
+    embedding.optimize({ iterations: 30, exaggeration: 12, momentum: 0.5 });
+    embedding.optimize({ iterations: 20 });
+    assert.deepEqual(embedding.repulsionCounts, { 'barnes-hut': 0, fft: 50 });
+    return embedding.positions;
+  });
 });
 
 test("'auto' keeps Barnes-Hut at 2,000 points and for spread-out layouts, interpolates compact large ones", () => {

@@ -9,21 +9,12 @@ import {
   approximateKnn,
   barnesHutGradient,
   clusteredData,
-  computeAffinities,
   GradientWorkspace,
-  pcaInit,
   TSNEEmbedding,
 } from '../../src/tsne/index.ts';
 import { entropyTerm } from '../../src/tsne/gradient.ts';
 import { TsneThreads } from '../../src/tsne/threads.ts';
-import { assertSameGradient } from './helpers/same-gradient.ts';
-
-const n = 3000;
-const d = 16;
-const { X } = clusteredData(n, d, 6, 2);
-const P = computeAffinities(X, n, d);
-/** A spread layout, so the Barnes-Hut tree has depth and the thread shares cut through it. */
-const Y = pcaInit(X, n, d).map((v) => v * 20);
+import { assertDeterministicOnThreads, assertSameGradient, d, n, P, X, Y } from './helpers/threaded.ts';
 
 test('threaded gradient (3 threads) equals the single-thread one to float rounding', () => {
   const threads = new TsneThreads(3);
@@ -42,27 +33,16 @@ test('threaded gradient (3 threads) equals the single-thread one to float roundi
 });
 
 test('an embedding optimised on 2 threads is the same on a second run, and close to 1 thread', () => {
-  const run = (threadCount: number) => {
-    const threads = threadCount > 1 ? new TsneThreads(threadCount) : undefined;
-    try {
-      const embedding = new TSNEEmbedding(
-        Y.map((v) => v * 1e-3),
-        P,
-        { threads },
-      );
-      embedding.optimize({ iterations: 30, exaggeration: 12, momentum: 0.5 });
-      embedding.optimize({ iterations: 20 });
-      return embedding.positions;
-    } finally {
-      threads?.close();
-    }
-  };
-  const first = run(2);
-  assert.deepEqual(run(2), first);
-  const single = run(1);
-  let worst = 0;
-  for (let t = 0; t < first.length; t++) worst = Math.max(worst, Math.abs(first[t] - single[t]));
-  assert.ok(worst < 1e-6, `largest coordinate difference 1 vs 2 threads: ${worst}`);
+  assertDeterministicOnThreads((threads) => {
+    const embedding = new TSNEEmbedding(
+      Y.map((v) => v * 1e-3),
+      P,
+      { threads },
+    );
+    embedding.optimize({ iterations: 30, exaggeration: 12, momentum: 0.5 });
+    embedding.optimize({ iterations: 20 });
+    return embedding.positions;
+  });
 });
 
 test('the threaded approximate neighbour search gives the single-thread answer', () => {
