@@ -16,7 +16,7 @@ import {
   summarizeLogdir,
 } from '../../src/tensorboard/index.ts';
 import { fakeStages, writeFakeCheckpoint, writeHalfCheckpoint, type FakeStageLog } from './helpers/fake-stages.ts';
-import { WATCHER_TAGS, gifSteps, projectorEntries, stateOf, stepsByTag } from './helpers/inspect-run.ts';
+import { WATCHER_TAGS, assertFramesEverywhere, gifSteps, projectorEntries, stateOf } from './helpers/inspect-run.ts';
 import { needs } from '../helpers/requirements.ts';
 import { listViewRuns } from '../../src/view/server.ts';
 
@@ -50,23 +50,6 @@ function watcher(logdir: string, extra: Partial<WatcherOptions> & { log?: FakeSt
     ...extra,
   });
   return { w, log, lines, skips };
-}
-
-async function assertFramesEverywhere(runDir: string, steps: number[]) {
-  const state = await stateOf(runDir);
-  assert.deepEqual(
-    state.frames.map((f) => f.step),
-    steps,
-    'state frames',
-  );
-  const tags = await stepsByTag(runDir);
-  for (const tag of WATCHER_TAGS) assert.deepEqual(tags.get(tag) ?? [], steps, `event steps of ${tag}`);
-  assert.deepEqual(await gifSteps(runDir), steps, 'GIF frames');
-  for (const step of steps) {
-    const label = String(step).padStart(9, '0');
-    await access(join(runDir, 'embeddings', 'images', `step-${label}.png`));
-    await access(join(runDir, 'embeddings', 'frames', `step-${label}.tsv`));
-  }
 }
 
 test(

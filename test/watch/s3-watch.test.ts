@@ -17,7 +17,7 @@ import { Served } from '../tensorboard-live/helpers/served.ts';
 import { startTensorBoard } from '../tensorboard-live/helpers/tensorboard-server.ts';
 import { needs } from '../helpers/requirements.ts';
 import { createTestBucket, readOnlyUser, skipWithoutRadosgwAdmin, type TestBucket } from '../helpers/s3.ts';
-import { WATCHER_TAGS, gifSteps, stateOf, stepsByTag } from './helpers/inspect-run.ts';
+import { WATCHER_TAGS, assertFramesEverywhere } from './helpers/inspect-run.ts';
 import { downloadRun, runS3Watcher, startS3Watcher, uploadFakeCheckpoint } from './helpers/s3-run.ts';
 
 const VAL = 200;
@@ -37,19 +37,7 @@ async function assertFramesInBucket(
   steps: number[],
 ) {
   const runDir = await downloadRun(t, storage, run);
-  assert.deepEqual(
-    (await stateOf(runDir)).frames.map((f) => f.step),
-    steps,
-    'state frames',
-  );
-  const tags = await stepsByTag(runDir);
-  for (const tag of WATCHER_TAGS) assert.deepEqual(tags.get(tag) ?? [], steps, `event steps of ${tag}`);
-  assert.deepEqual(await gifSteps(runDir), steps, 'GIF frames');
-  for (const step of steps) {
-    const label = String(step).padStart(9, '0');
-    await access(join(runDir, 'embeddings', 'images', `step-${label}.png`));
-    await access(join(runDir, 'embeddings', 'frames', `step-${label}.tsv`));
-  }
+  await assertFramesEverywhere(runDir, steps);
   await access(join(runDir, 'embeddings', 'timelapse.html'));
   await access(join(runDir, 'embeddings', 'page', 'index.js'));
   await access(join(runDir, 'projector_config.pbtxt'));

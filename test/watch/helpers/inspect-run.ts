@@ -1,5 +1,6 @@
 /** Reading back what the watcher wrote for a run, for the tests' checks. */
-import { readFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listEventFiles, parseProjectorConfig, readEventFile, readRunEvents } from '../../../src/tensorboard/index.ts';
 import { GifWriter } from '../../../src/render/index.ts';
@@ -70,4 +71,22 @@ export async function projectorEntries(runDir: string) {
     });
   }
   return entries;
+}
+
+/** Every frame once in state.json, in the event files and in the GIF, and each frame's PNG and TSV present. */
+export async function assertFramesEverywhere(runDir: string, steps: number[]) {
+  const state = await stateOf(runDir);
+  assert.deepEqual(
+    state.frames.map((f) => f.step),
+    steps,
+    'state frames',
+  );
+  const tags = await stepsByTag(runDir);
+  for (const tag of WATCHER_TAGS) assert.deepEqual(tags.get(tag) ?? [], steps, `event steps of ${tag}`);
+  assert.deepEqual(await gifSteps(runDir), steps, 'GIF frames');
+  for (const step of steps) {
+    const label = String(step).padStart(9, '0');
+    await access(join(runDir, 'embeddings', 'images', `step-${label}.png`));
+    await access(join(runDir, 'embeddings', 'frames', `step-${label}.tsv`));
+  }
 }
