@@ -132,29 +132,21 @@ export class TSNEEmbedding {
 
   /** The gradient into `grad`, on the helper threads when there are any. */
   private gradientAt(Y: Float64Array, exaggeration: number, grad: Float64Array, pLogP: number): GradientResult {
-    const { affinities: P, workspace, threads } = this;
-    const method = this.repulsionFor(Y);
+    const { affinities: P, workspace, threads, n } = this;
+    const threadCount = threads?.threads ?? 1;
+    // The interpolation grid the layout needs now: what 'auto' weighs, and the caller's share beside it.
+    const gridSize = this.repulsion === 'barnes-hut' ? 0 : workspace.interpolation.gridSize(layoutExtent(Y, n).extent);
+    const method = this.repulsion === 'auto' ? cheaperRepulsion(n, P.rowPtr[n], gridSize, threadCount) : this.repulsion;
     this.repulsionCounts[method]++;
     if (method === 'fft') {
+      const callerShare = callerAttractionShare(n, P.rowPtr[n], gridSize, threadCount);
       return threads
-        ? threads.fftGradient(Y, exaggeration, grad, pLogP, workspace.interpolation, this.callerShare(Y))
+        ? threads.fftGradient(Y, exaggeration, grad, pLogP, workspace.interpolation, callerShare)
         : fftGradient(P, Y, exaggeration, grad, workspace, pLogP);
     }
     return threads
       ? threads.gradient(Y, exaggeration, this.theta, grad, pLogP)
       : barnesHutGradient(P, Y, exaggeration, this.theta, grad, workspace, pLogP);
-  }
-
-  /** The share of the attraction the calling thread takes beside the interpolation. */
-  private callerShare(Y: Float64Array): number {
-    const gridSize = this.workspace.interpolation.gridSize(layoutExtent(Y, this.n).extent);
-    return callerAttractionShare(this.n, this.affinities.rowPtr[this.n], gridSize, this.threads?.threads ?? 1);
-  }
-
-  private repulsionFor(Y: Float64Array): RepulsionMethod {
-    if (this.repulsion !== 'auto') return this.repulsion;
-    const gridSize = this.workspace.interpolation.gridSize(layoutExtent(Y, this.n).extent);
-    return cheaperRepulsion(this.n, this.affinities.rowPtr[this.n], gridSize, this.threads?.threads ?? 1);
   }
 
   optimize(options: OptimizeOptions): OptimizeResult {
