@@ -58,12 +58,17 @@ export class BucketRunOutput implements RunOutput {
   }
 
   locationOf(localDir: string): string {
-    return this.storage.location(joinKey(this.run, CHECKPOINTS_DIR, basename(localDir)));
+    return this.storage.location(this.folderOf(localDir));
+  }
+
+  /** The key in the bucket of the checkpoint saved locally in `localDir`. */
+  private folderOf(localDir: string): string {
+    return joinKey(this.run, CHECKPOINTS_DIR, basename(localDir));
   }
 
   async publish(localDir: string): Promise<string> {
     await this.writer.flushNow();
-    const folder = joinKey(this.run, CHECKPOINTS_DIR, basename(localDir));
+    const folder = this.folderOf(localDir);
     const started = performance.now();
     let bytes: number;
     try {
