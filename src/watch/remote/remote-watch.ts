@@ -11,12 +11,13 @@
  *   - a run with nothing to do for `releaseIdleMs` is pushed and its lease released: a log
  *     directory of many finished runs costs listings, not renewals.
  */
-import { mkdtemp, mkdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TransientError, UserError, isTransientError, isUserError } from '../../errors.ts';
 import { LOCK_FILE } from '../../layout.ts';
 import { Lease } from '../../storage/lease.ts';
+import { pathExists } from '../../util/exists.ts';
 import { S3Storage, parseS3Url, type S3StorageOptions } from '../../storage/s3.ts';
 import { Watcher, type WatchSummary, type WatcherOptions } from '../daemon.ts';
 import { lastHandledStep } from '../record.ts';
@@ -322,11 +323,7 @@ export class RemoteWatch {
    */
   private async bringUp(run: RemoteRun): Promise<void> {
     if (run.stale) {
-      const chainOpen = await stat(join(run.copy.chainDir, LOCK_FILE)).then(
-        () => true,
-        () => false,
-      );
-      if (chainOpen) return;
+      if (await pathExists(join(run.copy.chainDir, LOCK_FILE))) return;
       await run.copy.download();
       run.stale = false;
     }

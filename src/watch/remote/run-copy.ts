@@ -13,7 +13,7 @@
  *          idempotent, and the event guard counts the downloaded event files.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import {
   CHECKPOINTS_DIR,
@@ -27,11 +27,12 @@ import {
   chainLayout,
 } from '../../layout.ts';
 import { checkpointDirName } from '../../model/checkpoint/format.ts';
-import { readWithManifest } from '../../storage/manifest.ts';
+import { downloadCheckpoint } from '../../model/checkpoint/stored.ts';
 import { isObjectNotFound, type Storage } from '../../storage/storage.ts';
 import { isEventFileName } from '../../tensorboard/event-reader.ts';
 import { lastHandledStep } from '../record.ts';
 import { readState, type RunState } from '../state.ts';
+import { pathExists } from '../../util/exists.ts';
 import { EventChunks, eventFileSeconds } from './event-upload.ts';
 
 /** The lease object of a run, beside its outputs (a dotfile: `view` does not serve it). */
@@ -167,24 +168,9 @@ export class RunCopy {
   /** A complete checkpoint, its sums checked, renamed into place whole; nothing when it is there already. */
   async pullCheckpoint(step: number): Promise<void> {
     const name = checkpointDirName(step);
-    const folder = join(this.workDir, this.run, CHECKPOINTS_DIR);
-    const final = join(folder, name);
-    if (
-      await stat(final).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-    const files = await readWithManifest(this.storage, `${this.run}/${CHECKPOINTS_DIR}/${name}`);
-    const hidden = join(folder, `.${name}.pull`);
-    await rm(hidden, { recursive: true, force: true });
-    for (const [file, data] of files) {
-      const path = join(hidden, ...file.split('/'));
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, data);
-    }
-    await rename(hidden, final);
+    const final = join(this.workDir, this.run, CHECKPOINTS_DIR, name);
+    if (await pathExists(final)) return;
+    await downloadCheckpoint(this.storage, `${this.run}/${CHECKPOINTS_DIR}/${name}`, final);
   }
 
   /** Removes pulled checkpoints up to `step` (drawn and committed): the working copy stays small. */
