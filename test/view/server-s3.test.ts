@@ -200,7 +200,14 @@ test(
 
     // The command itself: says where it serves from and links the pages it found.
     const cli = startCli(['view', '--logdir', url, '--port', '0']);
-    await until('view to list its pages', () => cli.lines.some((line) => /exp1 · features: http/.test(line)), 60);
+    // Both pages' lines: they may reach this process in separate chunks.
+    await until(
+      'view to list its pages',
+      () =>
+        cli.lines.some((line) => /exp1 · features: http/.test(line)) &&
+        cli.lines.some((line) => /^ {2}run-a: /.test(line)),
+      60,
+    );
     const serving = cli.lines.find((line) => line.startsWith('serving '))!;
     assert.match(serving, new RegExp(`^serving ${url} at http://127\\.0\\.0\\.1:\\d+/ \\(Ctrl-C to stop\\)$`));
     assert.ok(
