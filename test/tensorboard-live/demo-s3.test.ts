@@ -66,7 +66,7 @@ test('demo --logdir s3://… end to end, TensorBoard reading the bucket live', {
   const storage = storageFor(logdir);
   const tensorboard = await startTensorBoard(logdir, TENSORBOARD_FLAGS);
   t.after(() => tensorboard.stop());
-  const served = new Served(tensorboard.url);
+  const served = new Served(tensorboard.url, tensorboard.output);
 
   const demo = startCli(['demo', '--logdir', logdir, '--run', RUN, '--val-size', '200']);
   t.after(() => demo.process.kill('SIGKILL'));

@@ -159,7 +159,7 @@ test(
       await tensorboard.stop();
       await rm(root, { recursive: true, force: true });
     });
-    const served = new Served(tensorboard.url);
+    const served = new Served(tensorboard.url, tensorboard.output);
     const paths = runPaths(join(logdir, RUN));
 
     // As in two terminals, after TensorBoard: the watcher, then the trainer.
@@ -340,7 +340,7 @@ test(
     await tensorboard.stop();
     const second = await startTensorBoard(logdir, TENSORBOARD_FLAGS);
     t.after(() => second.stop());
-    const restarted = new Served(second.url);
+    const restarted = new Served(second.url, second.output);
 
     await t.test('the projector (after a restart) lists every entry, with tensor, metadata and sprite', async () => {
       assert.deepEqual(await restarted.projectorRuns(), [RUN]);

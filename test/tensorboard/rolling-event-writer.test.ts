@@ -74,7 +74,7 @@ test(
     const logdir = bucket.url('logs');
     const tensorboard = await startTensorBoard(logdir, []);
     t.after(() => tensorboard.stop());
-    const served = new Served(tensorboard.url);
+    const served = new Served(tensorboard.url, tensorboard.output);
     const writer = new RollingEventWriter(storageFor(logdir), 'watcher');
     const flushes = 6;
     for (let flush = 0; flush < flushes; flush++) {

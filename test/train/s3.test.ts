@@ -180,7 +180,7 @@ test(
     assert.ok(scalars.size >= 4, [...steps.keys()].join(', '));
     const tensorboard = await startTensorBoard(logdir, TENSORBOARD_FLAGS);
     t.after(() => tensorboard.stop());
-    const served = new Served(tensorboard.url);
+    const served = new Served(tensorboard.url, tensorboard.output);
     const servedSteps = async () => {
       const all = new Map<string, number[]>();
       for (const [run, tags] of await served.tags('scalars')) {

@@ -334,7 +334,7 @@ test(
     const { bucket, storage } = await bucketFor(t);
     const tensorboard = await startTensorBoard(bucket.url('logs'), []);
     t.after(() => tensorboard.stop());
-    const served = new Served(tensorboard.url);
+    const served = new Served(tensorboard.url, tensorboard.output);
     for (const [k, step] of [100, 200, 300].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
     // Killed right after the first frame's points went up, before its state.json: the next one redoes it.
     const killed = await runS3Watcher(bucket.url('logs'), VAL, { KILL_AFTER_KEY: 'tfevents', LEASE_TTL_MS: '1000' });

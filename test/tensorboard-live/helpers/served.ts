@@ -10,13 +10,32 @@ export interface ProjectorEntry {
   sprite?: { imagePath: string; singleImageDim: number[] };
 }
 
-export class Served {
-  constructor(readonly url: string) {}
+/** How often a 5xx is asked again before it counts, and how long apart. */
+const SERVER_ERROR_TRIES = 3;
+const SERVER_ERROR_PAUSE_MS = 500;
 
+export class Served {
+  /** `log`: what the TensorBoard process printed so far, shown when a request fails. */
+  constructor(
+    readonly url: string,
+    private readonly log: readonly string[] = [],
+  ) {}
+
+  /**
+   * A 5xx is asked again, as TensorBoard's own page does on its next reload: its reload thread
+   * can race a request (tensorflow/tensorboard#1201). One that persists fails with its log.
+   */
   private async get(path: string): Promise<Response> {
-    const response = await fetch(this.url + path);
-    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-    return response;
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(this.url + path);
+      if (response.ok) return response;
+      const body = await response.text();
+      if (response.status < 500 || attempt === SERVER_ERROR_TRIES) {
+        const log = this.log.join('').split('\n').slice(-40).join('\n');
+        throw new Error(`GET ${path}: ${response.status} after ${attempt} tries: ${body}\nTensorBoard's log:\n${log}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, SERVER_ERROR_PAUSE_MS));
+    }
   }
 
   async json<T>(path: string): Promise<T> {

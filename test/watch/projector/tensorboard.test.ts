@@ -30,7 +30,7 @@ test(
 
     const server = await startTensorBoard(logdir, TENSORBOARD_FLAGS);
     t.after(() => server.stop());
-    const served = new Served(server.url);
+    const served = new Served(server.url, server.output);
     const ours = 'basic/timelapse/default';
 
     // The user's entries, as PyTorch wrote them, and their files byte for byte.
