@@ -19,7 +19,6 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract } from 'tar-stream';
 import { createCanvas, ImageData, loadImage } from '@napi-rs/canvas';
@@ -28,15 +27,14 @@ import { drawScatter } from '../src/render/index.ts';
 import { decodePng, encodePng, readPngHeader } from '../src/tensorboard/png.ts';
 import { layoutSprite } from '../src/tensorboard/projector.ts';
 import { Random } from '../src/util/random.ts';
+import { parseScriptArgs } from './script-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    data: { type: 'string' },
-    repeats: { type: 'string', default: '5' },
-    json: { type: 'boolean', default: false },
-    // Internal: run one isolated case in this process and print its JSON row.
-    only: { type: 'string' },
-  },
+const { values } = parseScriptArgs('bench:codecs', import.meta.url, {
+  data: { type: 'string' },
+  repeats: { type: 'string', default: '5' },
+  json: { type: 'boolean', default: false },
+  // Internal: run one isolated case in this process and print its JSON row.
+  only: { type: 'string' },
 });
 const repeats = Number(values.repeats);
 const archive = values.data ?? process.env.CIFAR10_PATH;

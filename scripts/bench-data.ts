@@ -8,7 +8,6 @@
  * Without --data or CIFAR10_PATH it uses 20,000 random images (the pixel values do not change
  * the cost of augmentation) and skips the loading row.
  */
-import { parseArgs } from 'node:util';
 import { Random } from '../src/util/random.ts';
 import {
   TrainBatches,
@@ -18,14 +17,13 @@ import {
   type AugmentOptions,
   type Split,
 } from '../src/data/index.ts';
+import { parseScriptArgs } from './script-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    data: { type: 'string' },
-    batch: { type: 'string', default: '256' },
-    batches: { type: 'string', default: '40' },
-    json: { type: 'boolean', default: false },
-  },
+const { values } = parseScriptArgs('bench:data', import.meta.url, {
+  data: { type: 'string' },
+  batch: { type: 'string', default: '256' },
+  batches: { type: 'string', default: '40' },
+  json: { type: 'boolean', default: false },
 });
 const batchSize = Number(values.batch);
 const batchCount = Number(values.batches);

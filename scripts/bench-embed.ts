@@ -20,7 +20,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseCommandArgs } from '../src/cli/args.ts';
 import { initBackend } from '../src/backend/index.ts';
 import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/resnet.ts';
 import { saveCheckpoint } from '../src/model/checkpoint.ts';
@@ -28,8 +27,9 @@ import { exportCheckpointToOnnx } from '../src/model/onnx.ts';
 import { OnnxEmbedder, probeOnnxRuntime } from '../src/embed/onnx-engine.ts';
 import { TfjsEmbedder } from '../src/embed/tfjs-engine.ts';
 import type { Embedder } from '../src/embed/types.ts';
+import { parseScriptArgs } from './script-args.ts';
 
-const { values } = parseCommandArgs('bench:embed', process.argv.slice(2), {
+const { values } = parseScriptArgs('bench:embed', import.meta.url, {
   json: { type: 'boolean' },
   checkpoint: { type: 'string' },
   blocks: { type: 'string', default: 'seed' },

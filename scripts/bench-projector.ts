@@ -12,22 +12,20 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Watcher } from '../src/watch/daemon.ts';
 import { createStages } from '../src/watch/real-stages.ts';
 import type { FrameReport } from '../src/watch/report.ts';
 import { projectorSource } from '../src/watch/sources/projector.ts';
 import { parseTensorTsv } from '../src/watch/sources/projector/tensors.ts';
 import { Random } from '../src/util/random.ts';
+import { parseScriptArgs } from './script-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    points: { type: 'string', default: '10000' },
-    dims: { type: 'string', default: '128' },
-    repeats: { type: 'string', default: '5' },
-    'frame-points': { type: 'string', default: '1000' },
-    json: { type: 'boolean', default: false },
-  },
+const { values } = parseScriptArgs('bench:projector', import.meta.url, {
+  points: { type: 'string', default: '10000' },
+  dims: { type: 'string', default: '128' },
+  repeats: { type: 'string', default: '5' },
+  'frame-points': { type: 'string', default: '1000' },
+  json: { type: 'boolean', default: false },
 });
 const points = Number(values.points);
 const dims = Number(values.dims);

@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -35,13 +34,12 @@ import { RemoteWatch } from '../src/watch/remote/remote-watch.ts';
 import type { FrameReport, Reporter } from '../src/watch/report.ts';
 import type { FrameStages } from '../src/watch/stages.ts';
 import { fakeCheckpointMeta, fakeStages, writeFakeCheckpoint } from '../test/watch/helpers/fake-stages.ts';
+import { parseScriptArgs } from './script-args.ts';
 
-const { values } = parseArgs({
-  options: {
-    frames: { type: 'string', default: '6' },
-    points: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '2' },
-  },
+const { values } = parseScriptArgs('bench:s3', import.meta.url, {
+  frames: { type: 'string', default: '6' },
+  points: { type: 'string', default: '1000' },
+  rounds: { type: 'string', default: '2' },
 });
 const rounds = Number(values.rounds);
 const frames = Number(values.frames);

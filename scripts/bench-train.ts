@@ -18,7 +18,6 @@
  * gradients, Adam update, publishing the weights), in milliseconds, and how many cores the
  * process kept busy (CPU time / wall time): on a shared machine, what the run actually got.
  */
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, parseBackendChoice, type ConcreteBackend } from '../src/backend/index.ts';
@@ -28,6 +27,7 @@ import { createAdamOptimizer } from '../src/backend/optimizers/fused_adam.ts';
 import { buildResNet, parseBlocks, resolveModelOptions } from '../src/model/index.ts';
 import { trainStepForWorkers } from '../src/train/parallel/step-factory.ts';
 import { isUserError } from '../src/errors.ts';
+import { parseScriptArgs } from './script-args.ts';
 
 const ALL_BACKENDS: ConcreteBackend[] = ['tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu'];
 const CPU_REASON = 'pure JavaScript, about 5 img/s forward: minutes per measurement; ask for it with --backend cpu';
@@ -208,16 +208,14 @@ function positiveList(text: string, what: string): number[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      backend: { type: 'string', default: 'all' },
-      batch: { type: 'string', default: '64,256' },
-      blocks: { type: 'string', default: 'seed' },
-      iterations: { type: 'string', default: '3' },
-      json: { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-      workers: { type: 'string' },
-    },
+  const { values } = parseScriptArgs('bench:train', import.meta.url, {
+    backend: { type: 'string', default: 'all' },
+    batch: { type: 'string', default: '64,256' },
+    blocks: { type: 'string', default: 'seed' },
+    iterations: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    workers: { type: 'string' },
   });
   const blocks = parseBlocks(values.blocks!);
   const batches = positiveList(values.batch!, 'batch');

@@ -50,22 +50,27 @@ import { layoutExtent } from '../src/tsne/interpolation.ts';
 import { QuadTree } from '../src/tsne/quadtree.ts';
 import { runFitsne } from './fitsne.ts';
 import { parseNumberTable } from '../src/util/tsv.ts';
+import { parseScriptArgs } from './script-args.ts';
 
 const FIXTURES = process.env.EMBEDDING_FIXTURES ?? join(import.meta.dirname, '../../shared/fixtures/embeddings');
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const sizes = (valueOf('--sizes') ?? '2000,10000,60000').split(',').map(Number);
-const chain = !args.includes('--no-chain');
-const threads = Number(valueOf('--threads') ?? availableParallelism());
-const exactMax = Number(valueOf('--exact-max') ?? 30000);
-const embeddingFiles = valueOf('--embeddings')?.split(',');
-const fitsne = valueOf('--fitsne');
+const { values } = parseScriptArgs('bench:tsne', import.meta.url, {
+  sizes: { type: 'string', default: '2000,10000,60000' },
+  embeddings: { type: 'string' },
+  threads: { type: 'string', default: String(availableParallelism()) },
+  'exact-max': { type: 'string', default: '30000' },
+  fitsne: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'no-chain': { type: 'boolean', default: false },
+  repulsion: { type: 'boolean', default: false },
+});
+const json = values.json;
+const sizes = values.sizes.split(',').map(Number);
+const chain = !values['no-chain'];
+const threads = Number(values.threads);
+const exactMax = Number(values['exact-max']);
+const embeddingFiles = values.embeddings?.split(',');
+const fitsne = values.fitsne;
 const D = 128;
-
-function valueOf(flag: string): string | undefined {
-  const at = args.indexOf(flag);
-  return at >= 0 ? args[at + 1] : undefined;
-}
 
 function readRows(path: string): Float32Array {
   if (path.endsWith('.f32')) {
@@ -168,7 +173,7 @@ function benchRepulsion(): void {
   }
 }
 
-if (args.includes('--repulsion')) {
+if (values.repulsion) {
   benchRepulsion();
   process.exit(0);
 }

@@ -27,22 +27,22 @@ import { createViewServer } from '../src/view/server.ts';
 import { formatBytes } from '../src/view/template.ts';
 // The browser tests' Chromium, launched the same way.
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/helpers/requirements.ts';
+import { parseScriptArgs } from './script-args.ts';
 
 // The functions given to page.evaluate run in the page: these are the page's globals, untyped here.
 declare const window: any, document: any, MouseEvent: any;
 
 // The page's test hook (window.timelapse) is what the measures below read.
 process.env[PAGE_HOOKS_ENV] = '1';
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const points = Number(valueOf('--points') ?? 10000);
-const frameCount = Number(valueOf('--frames') ?? 100);
+const { values } = parseScriptArgs('bench:view', import.meta.url, {
+  points: { type: 'string', default: '10000' },
+  frames: { type: 'string', default: '100' },
+  json: { type: 'boolean', default: false },
+});
+const json = values.json;
+const points = Number(values.points);
+const frameCount = Number(values.frames);
 const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-
-function valueOf(flag: string): string | undefined {
-  const at = args.indexOf(flag);
-  return at >= 0 ? args[at + 1] : undefined;
-}
 
 function emit(record: Record<string, unknown>, line: string): void {
   console.log(json ? JSON.stringify(record) : line);

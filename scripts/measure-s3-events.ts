@@ -11,7 +11,6 @@
  *
  * Needs an S3 endpoint in the environment, python3-boto3 and ../shared/tools/tensorboard.
  */
-import { parseArgs } from 'node:util';
 import { renderScatter } from '../src/render/scatter.ts';
 import { S3Storage, parseS3Url } from '../src/storage/index.ts';
 import { FILE_VERSION } from '../src/tensorboard/event-file-writer.ts';
@@ -23,9 +22,11 @@ import { Random } from '../src/util/random.ts';
 import { createTestBucket } from '../test/helpers/s3.ts';
 import { Served } from '../test/tensorboard-live/helpers/served.ts';
 import { startTensorBoard } from '../test/tensorboard-live/helpers/tensorboard-server.ts';
+import { parseScriptArgs } from './script-args.ts';
 
-const { values } = parseArgs({
-  options: { frames: { type: 'string', default: '20' }, every: { type: 'string', default: '1000' } },
+const { values } = parseScriptArgs('measure-s3-events', import.meta.url, {
+  frames: { type: 'string', default: '20' },
+  every: { type: 'string', default: '1000' },
 });
 const frames = Number(values.frames);
 const everyMs = Number(values.every);

@@ -22,7 +22,7 @@ export function parseCommandArgs<T extends Options>(command: string, argv: strin
 }
 
 /** node's parser explains some mistakes over several lines; the CLI prints one. */
-function describeParseError(error: NodeJS.ErrnoException): string {
+export function describeParseError(error: NodeJS.ErrnoException): string {
   const option = /'(-[^']*)'/.exec(error.message)?.[1];
   if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `Unknown option '${option}'`;
   // A value that starts with a dash, e.g. `--seed -1`.
