@@ -142,4 +142,9 @@ export class EventFileWriter {
   get closed(): boolean {
     return this.records.closed;
   }
+
+  /** The run folder (SummaryWriter's messages name it). */
+  get location(): string {
+    return this.logdir;
+  }
 }

@@ -1,6 +1,8 @@
 /**
  * SummaryWriter: the API tfjs-node users know (`summaryFileWriter(logdir).scalar(tag, value,
- * step)`), writing TensorBoard's own summary forms through an EventFileWriter.
+ * step)`), writing TensorBoard's own summary forms to an event sink: an EventFileWriter (a local
+ * run folder, the default) or any other `EventSink` (e.g. event files uploaded to object storage,
+ * ./uploaded-events.ts).
  *
  * Documented behaviours for odd input:
  * - NaN / ±Infinity scalars are written as is (float32 holds them and TensorBoard loads them,
@@ -15,7 +17,7 @@
 import { resolve } from 'node:path';
 import { EventFileWriter, type EventFileWriterOptions } from './event-file-writer.ts';
 import { bucketize, DEFAULT_BUCKET_COUNT } from './histogram.ts';
-import type { SummaryValue } from './protos.ts';
+import type { Event, SummaryValue } from './protos.ts';
 import {
   histogramValue,
   imageValue,
@@ -27,20 +29,27 @@ import {
 
 export type SummaryWriterOptions = EventFileWriterOptions;
 
-export class SummaryWriter {
-  readonly logdir: string;
-  private readonly file: EventFileWriter;
+/** Where a SummaryWriter's events go. */
+export interface EventSink {
+  /** The run it writes to, for messages (a folder, or a location in a bucket). */
+  readonly location: string;
+  readonly closed: boolean;
+  writeEvent(event: Event): void;
+  flush(): void;
+  /** Writes what is pending; a second close is harmless. */
+  close(): void | Promise<void>;
+}
+
+export class SummaryWriter<Sink extends EventSink = EventFileWriter> {
+  readonly events: Sink;
   private readonly lastStep = new Map<string, number>();
   private readonly warned = new Set<string>();
 
-  constructor(logdir: string, options: SummaryWriterOptions = {}) {
-    this.logdir = logdir;
-    this.file = new EventFileWriter(logdir, options);
-  }
-
-  /** Path of the event file this writer appends to. */
-  get path(): string {
-    return this.file.path;
+  /** A new event file in the run folder `logdir`, or the given sink. */
+  constructor(logdir: string, options?: SummaryWriterOptions);
+  constructor(events: Sink);
+  constructor(target: string | Sink, options: SummaryWriterOptions = {}) {
+    this.events = typeof target === 'string' ? (new EventFileWriter(target, options) as EventSink as Sink) : target;
   }
 
   scalar(tag: string, value: number, step: number, display?: DisplayOptions): void {
@@ -92,23 +101,23 @@ export class SummaryWriter {
     if (previous !== undefined && step <= previous) {
       this.warnOnce(
         `step:${tag}`,
-        `tag '${tag}' in ${this.logdir}: step ${step} comes after step ${previous}; written anyway, TensorBoard ` +
-          `will draw it out of order (a restarted run should continue from its last step)`,
+        `tag '${tag}' in ${this.events.location}: step ${step} comes after step ${previous}; written anyway, ` +
+          'TensorBoard will draw it out of order (a restarted run should continue from its last step)',
       );
     }
     this.lastStep.set(tag, previous === undefined ? step : Math.max(previous, step));
-    this.file.writeEvent({ step, summary: { value: [value] } });
+    this.events.writeEvent({ step, summary: { value: [value] } });
   }
 
-  /** Hands buffered events to the OS (a no-op when flushing each event, the default). */
+  /** Passes buffered events on (a local file: to the OS; a no-op when flushing each event, the default). */
   flush(): void {
-    this.file.flush();
+    this.events.flush();
   }
 
-  /** Flushes, closes the file, and forgets this writer in the `summaryFileWriter` cache. */
+  /** Writes what is pending, closes the sink, and forgets this writer in the `summaryFileWriter` cache. */
   async close(): Promise<void> {
-    for (const [key, writer] of cache) if (writer === this) cache.delete(key);
-    this.file.close();
+    for (const [key, writer] of cache) if (writer === (this as object)) cache.delete(key);
+    await this.events.close();
   }
 
   /** `await using writer = summaryFileWriter(dir)` closes it on every way out; a second close is harmless. */
@@ -117,7 +126,7 @@ export class SummaryWriter {
   }
 
   get closed(): boolean {
-    return this.file.closed;
+    return this.events.closed;
   }
 
   private warnOnce(key: string, message: string): void {

@@ -14,7 +14,8 @@ import { rm } from 'node:fs/promises';
 import { CHECKPOINTS_DIR } from '../layout.ts';
 import { uploadCheckpoint } from '../model/checkpoint/stored.ts';
 import { joinKey, type Storage } from '../storage/storage.ts';
-import { RollingSummaryWriter } from '../tensorboard/rolling-summary-writer.ts';
+import { SummaryWriter } from '../tensorboard/summary-writer.ts';
+import { UploadedEvents } from '../tensorboard/uploaded-events.ts';
 import { lastStepsByTagInStorage } from '../tensorboard/summarize-storage.ts';
 import type { RunOutput } from './run-output.ts';
 
@@ -34,7 +35,7 @@ export interface BucketRunOutputOptions {
 export class BucketRunOutput implements RunOutput {
   readonly runLocation: string;
   readonly checkpointsLocation: string;
-  readonly writer: RollingSummaryWriter;
+  readonly writer: SummaryWriter<UploadedEvents>;
   /** What each checkpoint upload cost, oldest first. */
   readonly uploads: CheckpointUpload[] = [];
   private previousLocal: string | undefined;
@@ -46,14 +47,14 @@ export class BucketRunOutput implements RunOutput {
   ) {
     this.runLocation = storage.location(run);
     this.checkpointsLocation = storage.location(joinKey(run, CHECKPOINTS_DIR));
-    this.writer = new RollingSummaryWriter(storage, run, { flushSeconds: options.flushSeconds });
+    this.writer = new SummaryWriter(new UploadedEvents(storage, run, { flushSeconds: options.flushSeconds }));
   }
 
   writtenSteps(): Promise<Map<string, number>> {
     return lastStepsByTagInStorage(this.storage, this.run);
   }
 
-  openWriter(): RollingSummaryWriter {
+  openWriter(): SummaryWriter<UploadedEvents> {
     return this.writer;
   }
 
@@ -67,14 +68,14 @@ export class BucketRunOutput implements RunOutput {
   }
 
   async publish(localDir: string): Promise<string> {
-    await this.writer.flushNow();
+    await this.writer.events.flushNow();
     const folder = this.folderOf(localDir);
     const started = performance.now();
     let bytes: number;
     try {
       bytes = await uploadCheckpoint(localDir, this.storage, folder);
     } catch (error) {
-      this.writer.abandon(error instanceof Error ? error : new Error(String(error)));
+      this.writer.events.abandon(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
     const upload = {

@@ -181,7 +181,7 @@ test(
         }
       }
       await writer.close();
-      const written = readFileSync(writer.path);
+      const written = readFileSync(writer.events.path);
       let at = written.readUInt32LE(0) + 16; // skip our own file_version record
       for (const record of wanted) {
         const length = record.record_hex.length / 2;

@@ -67,7 +67,7 @@ test('scalars, histograms, images and text round-trip through writer and reader'
     writer.text('run/options', '| lr | 0.001 |\n|---|---|', 0);
     await writer.close();
 
-    const events = await readEventFile(writer.path);
+    const events = await readEventFile(writer.events.path);
     assert.equal(events[0]!.file_version, 'brain.Event:2');
     const read = values(events);
     assert.deepEqual(
@@ -108,9 +108,9 @@ test('scalars, histograms, images and text round-trip through writer and reader'
 test('event files are named events.out.tfevents.<10-digit seconds>.<host>... with the suffix last', () =>
   withTempDir(async (dir) => {
     const writer = new SummaryWriter(dir, { filenameSuffix: 'v2', now: () => 123 });
-    assert.match(writer.path, /events\.out\.tfevents\.0000000123\.[^/]+\.\d+\.\d+\.v2$/);
+    assert.match(writer.events.path, /events\.out\.tfevents\.0000000123\.[^/]+\.\d+\.\d+\.v2$/);
     const other = new SummaryWriter(dir, { now: () => 123 });
-    assert.notEqual(other.path, writer.path);
+    assert.notEqual(other.events.path, writer.events.path);
     await writer.close();
     await other.close();
   }));
@@ -119,19 +119,19 @@ test('each event is in the file as soon as it is written; with flushEachEvent fa
   withTempDir(async (dir) => {
     const eager = new SummaryWriter(join(dir, 'eager'));
     eager.scalar('a', 1, 1);
-    assert.equal((await readEventFile(eager.path)).length, 2);
+    assert.equal((await readEventFile(eager.events.path)).length, 2);
     const lazy = new SummaryWriter(join(dir, 'lazy'), { flushEachEvent: false });
     lazy.scalar('a', 1, 1);
     lazy.scalar('a', 2, 2);
-    assert.equal((await readEventFile(lazy.path)).length, 1, 'only the file_version record before flush');
+    assert.equal((await readEventFile(lazy.events.path)).length, 1, 'only the file_version record before flush');
     lazy.flush();
-    assert.equal((await readEventFile(lazy.path)).length, 3);
+    assert.equal((await readEventFile(lazy.events.path)).length, 3);
     // Without flush(), buffered events reach the file within flushMillis.
     const timed = new SummaryWriter(join(dir, 'timed'), { flushEachEvent: false, flushMillis: 20 });
     timed.scalar('a', 1, 1);
-    assert.equal((await readEventFile(timed.path)).length, 1);
+    assert.equal((await readEventFile(timed.events.path)).length, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal((await readEventFile(timed.path)).length, 2);
+    assert.equal((await readEventFile(timed.events.path)).length, 2);
     await eager.close();
     await lazy.close();
     await timed.close();
@@ -144,7 +144,7 @@ test('buffered events are written when the process exits without close()', () =>
       import { summaryFileWriter } from ${JSON.stringify(tensorboard)};
       const writer = summaryFileWriter(${JSON.stringify(dir)}, { flushEachEvent: false });
       for (let i = 0; i < 5; i++) writer.scalar('x', i, i);
-      console.log(writer.path);`;
+      console.log(writer.events.path);`;
     const path = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       encoding: 'utf8',
     }).trim();
@@ -178,7 +178,7 @@ test('a step that does not increase for a tag is written but warned about once',
     assert.doesNotMatch(warnings[0]!, /\n/);
     await writer.close();
     assert.deepEqual(
-      values(await readEventFile(writer.path)).map((v) => v.step),
+      values(await readEventFile(writer.events.path)).map((v) => v.step),
       [100, 50, 50, 10],
     );
   }));
@@ -196,7 +196,7 @@ test('NaN and Infinity scalars are written as is with one warning; non-finite hi
     assert.match(warnings[0]!, /scalar 'loss' is NaN at step 1; written as is/);
     assert.match(warnings[1]!, /histogram 'w' at step 1: left out 2 of 5 values/);
     await writer.close();
-    const read = values(await readEventFile(writer.path));
+    const read = values(await readEventFile(writer.events.path));
     assert.deepEqual(
       read.slice(0, 3).map((v) => scalarOf(v.value)),
       [NaN, Infinity, -Infinity],
@@ -213,7 +213,7 @@ test('histograms of constant and of empty data', () =>
     writer.histogram('constant', [4, 4, 4], 1);
     writer.histogram('empty', [], 1);
     await writer.close();
-    const read = values(await readEventFile(writer.path));
+    const read = values(await readEventFile(writer.events.path));
     assert.deepEqual(histogramOf(read[0]!.value), [{ left: 3.5, right: 4.5, count: 3 }]);
     assert.deepEqual(histogramOf(read[1]!.value), []);
   }));
@@ -234,7 +234,7 @@ test('bytes that are not a PNG and RGBA of the wrong size are refused with one l
       /got 10 bytes for 2×2 RGBA \(needs 16\)/,
     );
     await writer.close();
-    assert.equal((await readEventFile(writer.path)).length, 1, 'nothing written for refused images');
+    assert.equal((await readEventFile(writer.events.path)).length, 1, 'nothing written for refused images');
   }));
 
 test('a log directory that cannot be created or written is a UserError', () =>

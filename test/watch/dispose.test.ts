@@ -17,7 +17,7 @@ test('a SummaryWriter and the watcher event log close themselves at the end of a
       assert.equal(writer.closed, false);
     }
     assert.equal(summary.closed, true);
-    assert.equal((await readEventFile(summary.path)).length, 2, 'the file version event and the scalar');
+    assert.equal((await readEventFile(summary.events.path)).length, 2, 'the file version event and the scalar');
 
     let closes = 0;
     {

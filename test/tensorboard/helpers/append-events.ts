@@ -15,7 +15,7 @@ const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process
 if (isMain) {
   const [logdir, countText] = process.argv.slice(2);
   const writer = new SummaryWriter(logdir!);
-  process.stdout.write(`${writer.path}\n`);
+  process.stdout.write(`${writer.events.path}\n`);
   const count = Number(countText);
   for (let step = 0; step < count; step++) {
     writer.text('payload', payloadFor(step), step);

@@ -1,6 +1,6 @@
 /**
- * The trainer's summary writer on object storage: the `scalar`/`image`/`text` calls of
- * SummaryWriter, uploaded through a RollingEventWriter (a new whole event file per flush).
+ * A SummaryWriter's events on object storage (the trainer's, `new SummaryWriter(uploadedEvents)`),
+ * uploaded through a RollingEventWriter (a new whole event file per flush).
  *
  * A flush costs one object, and TensorBoard lists a run's objects on every reload, so events are
  * not uploaded one by one: `flush()` uploads at most every `flushSeconds` (the first point of a
@@ -8,11 +8,11 @@
  * checkpoint's manifest, so a checkpoint's points are in the bucket before the checkpoint is).
  */
 import type { Storage } from '../storage/storage.ts';
-import type { SummaryValue } from './protos.ts';
+import type { Event } from './protos.ts';
 import { RollingEventWriter, type RollingEventWriterOptions } from './rolling-event-writer.ts';
-import { imageValue, scalarValue, textValue, type DisplayOptions, type RgbaImage } from './summaries.ts';
+import type { EventSink } from './summary-writer.ts';
 
-export interface RollingSummaryWriterOptions extends RollingEventWriterOptions {
+export interface UploadedEventsOptions extends RollingEventWriterOptions {
   /** Shortest time between two uploads asked for by `flush()` (default 30 s). */
   flushSeconds?: number;
 }
@@ -21,8 +21,10 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-export class RollingSummaryWriter {
-  readonly events: RollingEventWriter;
+export class UploadedEvents implements EventSink {
+  readonly files: RollingEventWriter;
+  readonly location: string;
+  closed = false;
   private readonly flushMs: number;
   private lastFlush = -Infinity;
   /** The first upload that failed: later uploads are not tried. */
@@ -31,28 +33,14 @@ export class RollingSummaryWriter {
   private reported = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(storage: Storage, run: string, options: RollingSummaryWriterOptions = {}) {
-    this.events = new RollingEventWriter(storage, run, options);
+  constructor(storage: Storage, run: string, options: UploadedEventsOptions = {}) {
+    this.files = new RollingEventWriter(storage, run, options);
+    this.location = storage.location(run || '.');
     this.flushMs = (options.flushSeconds ?? 30) * 1000;
   }
 
-  scalar(tag: string, value: number, step: number, display?: DisplayOptions): void {
-    this.writeValue(scalarValue(tag, value, display), step);
-  }
-
-  image(tag: string, image: Uint8Array | RgbaImage, step: number, display?: DisplayOptions): void {
-    this.writeValue(imageValue(tag, image, display), step);
-  }
-
-  text(tag: string, markdown: string, step: number, display?: DisplayOptions): void {
-    this.writeValue(textValue(tag, markdown, display), step);
-  }
-
-  writeValue(value: SummaryValue, step: number): void {
-    if (!Number.isSafeInteger(step) || step < 0) {
-      throw new RangeError(`step must be a non-negative integer, got ${step} for '${value.tag}'`);
-    }
-    this.events.writeEvent({ step, summary: { value: [value] } });
+  writeEvent(event: Event): void {
+    this.files.writeEvent(event);
     this.scheduleFlush();
   }
 
@@ -94,7 +82,7 @@ export class RollingSummaryWriter {
   private async upload(): Promise<void> {
     this.lastFlush = Date.now();
     try {
-      await this.events.flush();
+      await this.files.flush();
     } catch (error) {
       this.failure ??= asError(error);
       throw error;
@@ -119,9 +107,10 @@ export class RollingSummaryWriter {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.closed = true;
     if (this.failure === undefined) {
       try {
-        await this.events.close();
+        await this.files.close();
       } catch (error) {
         this.failure = asError(error);
       }
@@ -130,9 +119,5 @@ export class RollingSummaryWriter {
       this.reported = true;
       throw this.failure;
     }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The trainer's summary writer for object storage: points are uploaded as rolled event files
- * when asked (and what is left on close), and a failed upload reaches the caller exactly once,
- * so an error path is never covered by a second error from closing.
+ * The trainer's summary writer for object storage (a SummaryWriter over UploadedEvents): points
+ * are uploaded as rolled event files when asked (and what is left on close), and a failed upload
+ * reaches the caller exactly once, so an error path is never covered by a second error from
+ * closing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { LocalStorage } from '../../src/storage/local.ts';
 import type { Storage } from '../../src/storage/storage.ts';
 import { decodeEventBytes } from '../../src/tensorboard/event-reader.ts';
 import { scalarOf, textOf } from '../../src/tensorboard/index.ts';
-import { RollingSummaryWriter } from '../../src/tensorboard/rolling-summary-writer.ts';
+import { SummaryWriter } from '../../src/tensorboard/summary-writer.ts';
+import { UploadedEvents, type UploadedEventsOptions } from '../../src/tensorboard/uploaded-events.ts';
 
 async function withStorage(fn: (storage: LocalStorage) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'et-rolling-summary-'));
@@ -22,6 +24,12 @@ async function withStorage(fn: (storage: LocalStorage) => Promise<void>): Promis
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A summary writer for `run` in `storage`, and its events' uploader. */
+function uploadingWriter(storage: Storage, options: UploadedEventsOptions = {}) {
+  const events = new UploadedEvents(storage, 'run', options);
+  return { events, writer: new SummaryWriter(events) };
 }
 
 async function eventFiles(storage: Storage): Promise<{ key: string; points: string[] }[]> {
@@ -40,10 +48,10 @@ async function eventFiles(storage: Storage): Promise<{ key: string; points: stri
 
 test('flushNow uploads what is queued as one new event file; close uploads the rest', async () => {
   await withStorage(async (storage) => {
-    const writer = new RollingSummaryWriter(storage, 'run', { flushSeconds: 3600 });
+    const { events, writer } = uploadingWriter(storage, { flushSeconds: 3600 });
     writer.text('run/options', 'hello', 0);
     writer.scalar('train/loss', 2, 16);
-    await writer.flushNow();
+    await events.flushNow();
     writer.scalar('train/loss', 1.5, 32);
     writer.flush(); // an hour from the last upload: nothing now
     await writer.close();
@@ -66,17 +74,17 @@ function refusing(storage: Storage): Storage {
 
 test('a failed upload is thrown once: by flushNow, and close then stays quiet', async () => {
   await withStorage(async (storage) => {
-    const writer = new RollingSummaryWriter(refusing(storage), 'run');
+    const { events, writer } = uploadingWriter(refusing(storage));
     writer.scalar('train/loss', 2, 16); // the first point goes up at once, in the background
-    await assert.rejects(writer.flushNow(), /access denied/);
-    await assert.rejects(writer.flushNow(), /access denied/);
+    await assert.rejects(events.flushNow(), /access denied/);
+    await assert.rejects(events.flushNow(), /access denied/);
     await writer.close();
   });
 });
 
 test('a failed upload nobody was told of is thrown by close', async () => {
   await withStorage(async (storage) => {
-    const writer = new RollingSummaryWriter(refusing(storage), 'run', { flushSeconds: 3600 });
+    const { writer } = uploadingWriter(refusing(storage), { flushSeconds: 3600 });
     writer.scalar('train/loss', 2, 16);
     await assert.rejects(writer.close(), /access denied/);
     await writer.close();
@@ -85,11 +93,11 @@ test('a failed upload nobody was told of is thrown by close', async () => {
 
 test('an abandoned writer uploads nothing more, and close is quiet', async () => {
   await withStorage(async (storage) => {
-    const writer = new RollingSummaryWriter(storage, 'run', { flushSeconds: 3600 });
+    const { events, writer } = uploadingWriter(storage, { flushSeconds: 3600 });
     writer.scalar('train/loss', 2, 16);
-    await writer.flushNow();
+    await events.flushNow();
     writer.scalar('train/loss', 1, 32);
-    writer.abandon(new Error('the checkpoint upload failed'));
+    events.abandon(new Error('the checkpoint upload failed'));
     await writer.close();
     assert.deepEqual(
       (await eventFiles(storage)).map((file) => file.points),
