@@ -26,11 +26,12 @@ export const EARLY_EXAGGERATION = 12;
 const MIN_GAIN = 0.01;
 
 /**
- * The one meaning of the "auto" learning rate, per phase: openTSNE's max(N / α, 200) for
- * exaggeration α, rewritten for our gradient, which carries sklearn's factor 4: max(N / (4α), 50).
- * In the early phase (α = 12) this is sklearn's "auto" (N / 12 / 4); in the normal phase (α = 1)
- * it is 12 times larger, which is what lets that phase converge in a few hundred iterations at
- * any N (the step grows with N because the gradient of each point shrinks as 1/N).
+ * The "auto" learning rate of `optimize`, per phase: openTSNE's max(N / α, 200) for exaggeration
+ * α, rewritten for our gradient, which carries sklearn's factor 4: max(N / (4α), 50). In the early
+ * phase (α = 12) this is sklearn's "auto" (N / 12 / 4); in the normal phase (α = 1) it is 12 times
+ * larger (the step grows with N because the gradient of each point shrinks as 1/N). Our schedules
+ * run their normal phase 4 times faster still, with more momentum (`normalPhaseLearningRate` in
+ * ./schedule.ts, where that was measured); this stays the library's default for a caller's own loop.
  */
 export function autoLearningRate(n: number, exaggeration: number): number {
   return Math.max(n / (4 * Math.max(exaggeration, 1)), 50);
