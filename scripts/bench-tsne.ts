@@ -29,6 +29,7 @@ import { alignFrame } from '../src/align/index.ts';
 import {
   APPROXIMATE_KNN_FROM,
   clusteredData,
+  COLD_SCHEDULE,
   computeAffinities,
   DEFAULT_THETA,
   FftRepulsion,
@@ -37,6 +38,7 @@ import {
   displacement,
   exactKnn,
   knnPreservationFromNeighbors,
+  normalPhaseLearningRate,
   knnRecall,
   tsneFrame,
   type FrameResult,
@@ -150,11 +152,19 @@ function benchRepulsion(): void {
       }
       return fastest;
     };
-    for (const [layout, iterations, exaggeration] of [
-      ['early (250)', 250, 12],
-      ['normal (+300)', 300, 1],
+    // The cold schedule's two phases, so the layouts are those a frame's iterations see.
+    const early = COLD_SCHEDULE.exaggerationIterations;
+    for (const [layout, phase] of [
+      [
+        `early (${early})`,
+        { iterations: early, exaggeration: COLD_SCHEDULE.exaggeration, momentum: COLD_SCHEDULE.exaggerationMomentum },
+      ],
+      [
+        'normal (+300)',
+        { iterations: 300, momentum: COLD_SCHEDULE.momentum, learningRate: normalPhaseLearningRate(n) },
+      ],
     ] as const) {
-      embedding.optimize({ iterations, exaggeration, momentum: exaggeration > 1 ? 0.5 : 0.8 });
+      embedding.optimize(phase);
       const Y = embedding.positions;
       const { extent } = layoutExtent(Y, n);
       const grid = interpolation.gridSize(extent);

@@ -62,6 +62,7 @@ export {
   anchorDecay,
   COLD_SCHEDULE,
   WARM_SCHEDULE,
+  normalPhaseLearningRate,
   STABLE_WARM_SCHEDULE,
   type Schedule,
   type ScheduleCallback,
