@@ -7,7 +7,8 @@
  *   projector, page): the real watcher with `--once` on a run of 3 PyTorch-style steps, the
  *   per-stage seconds of each frame as the watcher reports them.
  *
- *   tsx scripts/bench-projector.ts [--points 10000] [--dims 128] [--repeats 5] [--frame-points 1000] [--json]
+ *   tsx scripts/bench-projector.ts [--points 10000] [--dims 128] [--repeats 5] [--frame-points 1000]
+ *     [--tsne-threads N (default: every core, as watch)] [--json]
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ const { values } = parseScriptArgs('bench:projector', import.meta.url, {
   dims: { type: 'string', default: '128' },
   repeats: { type: 'string', default: '5' },
   'frame-points': { type: 'string', default: '1000' },
+  'tsne-threads': { type: 'string' },
   json: { type: 'boolean', default: false },
 });
 const points = Number(values.points);
@@ -116,7 +118,8 @@ async function frameTimes(count: number): Promise<FrameReport[]> {
       error: quiet,
       frame: (r: FrameReport) => reports.push(r),
     };
-    const stages = await createStages({ inference: 'auto', log: quiet });
+    const tsneThreads = values['tsne-threads'] === undefined ? undefined : Number(values['tsne-threads']);
+    const stages = await createStages({ inference: 'auto', tsneThreads, log: quiet });
     const watcher = new Watcher({
       logdir,
       once: true,

@@ -111,8 +111,11 @@ export async function run(argv: string[]): Promise<number> {
     runName,
     '--val-size',
     String(valSize),
-    // Training takes the other cores (--workers below); one inference thread keeps the two from fighting.
+    // Training takes the other cores (--workers below); one inference and one t-SNE thread keep
+    // the two from fighting.
     '--inference-threads',
+    '1',
+    '--tsne-threads',
     '1',
     '--poll',
     '1',

@@ -2,6 +2,7 @@
  * `embedding-timelapse watch`: the daemon that turns every checkpoint under a log directory into
  * one frame of the t-SNE animation (TensorBoard image, scalars and projector entry, PNG, GIF).
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 // choose.ts, not backend/index.ts: parsing the option must not load tfjs.
 import { parseBackendChoice } from '../backend/choose.ts';
@@ -42,6 +43,7 @@ options:
                             tfjs-node-gpu (default: auto)
   --inference ENGINE        auto, onnx (ONNX Runtime) or tfjs (default: auto)
   --inference-threads N     threads for inference (default: the engine's choice)
+  --tsne-threads N          threads for t-SNE, from 500 points per frame (default: every core)
   --data PATH               CIFAR-10 archive or folder (default: $CIFAR10_PATH, else the cache)
   --seed N                  seed of the validation subset and of t-SNE (default: 0)
   --perplexity P            t-SNE perplexity (default: 30)
@@ -73,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
       backend: { type: 'string' },
       inference: { type: 'string' },
       'inference-threads': { type: 'string' },
+      'tsne-threads': { type: 'string' },
       data: { type: 'string' },
       seed: { type: 'string' },
       perplexity: { type: 'string' },
@@ -105,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
   const settleSeconds = numberOption('watch', 'settle', values.settle, 10);
   if (!(settleSeconds >= 0)) throw new UserError(`watch: --settle must be 0 or more seconds, got '${values.settle}'`);
   const threads = optionalIntOption('watch', 'inference-threads', values['inference-threads'], 1);
+  const tsneThreads = intOption('watch', 'tsne-threads', values['tsne-threads'], availableParallelism(), 1);
   const reporter = values.json ? jsonReporter() : textReporter();
   const backend = parseBackendChoice(values.backend);
   const leaseTtl = numberOption('watch', 'lease-ttl', values['lease-ttl'], 30);
@@ -124,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
   const stages = await createStages({
     inference,
     threads,
+    tsneThreads,
     backend,
     data: values.data,
     log: (line) => reporter.info(line),

@@ -39,7 +39,7 @@ export interface AffinityOptions {
   neighborSearch?: NeighborSearch;
   /** Seeds the approximate neighbour search. */
   seed?: number;
-  /** Helper threads for the approximate neighbour search. */
+  /** Helper threads for the neighbour search. */
   threads?: TsneThreads;
   /** Told once when the perplexity had to be lowered (too few points). */
   warn?: (message: string) => void;

@@ -51,6 +51,8 @@ export {
   tsneFrame,
   resolveThreads,
   PARALLEL_FROM,
+  PARALLEL_KEPT_FROM,
+  KeptThreads,
   DEFAULT_THETA,
   type FrameOptions,
   type FrameResult,

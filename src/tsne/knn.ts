@@ -19,26 +19,69 @@ export interface Neighbors {
 const TILE_ROWS = 256;
 
 export function exactKnn(X: ArrayLike<number>, n: number, d: number, k: number): Neighbors {
+  checkKnnInput(X, n, d, k);
+  const { data, norms } = prepareRows(X, n, d);
+  const heaps = emptyHeaps(n, k);
+  offerPairsOfRows(data, norms, n, d, k, 0, n, heaps.distances, heaps.indices);
+  sortHeaps(heaps.distances, heaps.indices, n, k);
+  return { ...heaps, k };
+}
+
+export function checkKnnInput(X: ArrayLike<number>, n: number, d: number, k: number): void {
   if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
   if (X.length < n * d) throw new RangeError(`expected ${n}×${d} values, got ${X.length}`);
+}
+
+/** Rows as float64 and their squared norms: the layout both searches (exact and forest) read. */
+export function prepareRows(X: ArrayLike<number>, n: number, d: number): { data: Float64Array; norms: Float64Array } {
   const data = new Float64Array(n * d);
-  for (let index = 0; index < n * d; index++) data[index] = X[index];
+  for (let t = 0; t < n * d; t++) data[t] = X[t];
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let t = i * d, end = t + d; t < end; t++) s += data[t] * data[t];
     norms[i] = s;
   }
-  const heapDist = new Float64Array(n * k).fill(Infinity);
-  const heapIndex = new Int32Array(n * k).fill(-1);
+  return { data, norms };
+}
 
-  for (let tileStart = 0; tileStart < n; tileStart += TILE_ROWS) {
+/** n max-heaps of k candidates, all empty (distance ∞, index −1), in the given arrays or new ones. */
+export function emptyHeaps(
+  n: number,
+  k: number,
+  distances = new Float64Array(n * k),
+  indices = new Int32Array(n * k),
+): { distances: Float64Array; indices: Int32Array } {
+  distances.fill(Infinity);
+  indices.fill(-1);
+  return { distances, indices };
+}
+
+/**
+ * Offers every pair (i, j) with i in [rowFrom, rowTo) and j > i to both rows' heaps: with
+ * [0, n) every unordered pair once; ranges that cover [0, n) between them (one per thread, each
+ * with heaps of its own) offer each pair exactly once in all.
+ */
+export function offerPairsOfRows(
+  data: Float64Array,
+  norms: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  rowFrom: number,
+  rowTo: number,
+  heapDist: Float64Array,
+  heapIndex: Int32Array,
+): void {
+  const last = rowTo - 1;
+  for (let tileStart = rowFrom + 1; tileStart < n; tileStart += TILE_ROWS) {
     const tileEnd = Math.min(n, tileStart + TILE_ROWS);
-    // Query rows i < tileEnd meet the tile rows j > i: each unordered pair exactly once.
-    for (let i0 = 0; i0 < tileEnd; i0 += 4) {
-      const i1 = Math.min(i0 + 1, n - 1);
-      const i2 = Math.min(i0 + 2, n - 1);
-      const i3 = Math.min(i0 + 3, n - 1);
+    // Query rows i < tileEnd meet the tile rows j > i.
+    for (let i0 = rowFrom; i0 < Math.min(tileEnd, rowTo); i0 += 4) {
+      // A block of four query rows, the missing ones repeating the last (offerBlock skips repeats).
+      const i1 = Math.min(i0 + 1, last);
+      const i2 = Math.min(i0 + 2, last);
+      const i3 = Math.min(i0 + 3, last);
       const a0 = i0 * d;
       const a1 = i1 * d;
       const a2 = i2 * d;
@@ -93,8 +136,60 @@ export function exactKnn(X: ArrayLike<number>, n: number, d: number, k: number):
       }
     }
   }
-  sortHeaps(heapDist, heapIndex, n, k);
-  return { indices: heapIndex, distances: heapDist, k };
+}
+
+/**
+ * Row boundaries for `parts` threads of `offerPairsOfRows`: each range's pairs (i, j > i) about an
+ * equal share of all (a row's count falls as n − i), boundaries on multiples of 4 (its row blocks).
+ */
+export function pairRowSplit(n: number, parts: number): Int32Array {
+  const split = new Int32Array(parts + 1);
+  const pairs = (n * (n - 1)) / 2;
+  for (let w = 1; w < parts; w++) {
+    // Pairs of rows [0, b): b·n − b(b + 1)/2; solved for the w-th share.
+    const b = n - 0.5 - Math.sqrt((n - 0.5) ** 2 - (2 * w * pairs) / parts);
+    split[w] = Math.min(n, Math.max(split[w - 1], 4 * Math.round(b / 4)));
+  }
+  split[parts] = n;
+  return split;
+}
+
+/**
+ * The k nearest of each row from several sets of sorted heaps (`sortHeaps`) over disjoint
+ * candidates: merged by distance, ties by index, so the answer does not depend on which set
+ * found a candidate.
+ */
+export function mergeSortedHeaps(
+  parts: readonly { distances: Float64Array; indices: Int32Array }[],
+  n: number,
+  k: number,
+): Neighbors {
+  const distances = new Float64Array(n * k);
+  const indices = new Int32Array(n * k);
+  const cursor = new Int32Array(parts.length);
+  for (let i = 0; i < n; i++) {
+    const base = i * k;
+    cursor.fill(0);
+    for (let out = 0; out < k; out++) {
+      let best = -1;
+      for (let p = 0; p < parts.length; p++) {
+        if (cursor[p] === k) continue;
+        if (best < 0) {
+          best = p;
+          continue;
+        }
+        const a = parts[p]!;
+        const b = parts[best]!;
+        const da = a.distances[base + cursor[p]];
+        const db = b.distances[base + cursor[best]];
+        if (da < db || (da === db && a.indices[base + cursor[p]] < b.indices[base + cursor[best]])) best = p;
+      }
+      const from = parts[best]!;
+      distances[base + out] = from.distances[base + cursor[best]];
+      indices[base + out] = from.indices[base + cursor[best]++];
+    }
+  }
+  return { indices, distances, k };
 }
 
 /** Offers the four query rows' distances to candidate j; rows at or past j were already paired. */

@@ -23,7 +23,7 @@ export interface NeighborOptions {
   method?: NeighborSearch;
   /** Seeds the forest's random hyperplanes. */
   seed?: number;
-  /** Helper threads to split the approximate search with (the same answer for any count). */
+  /** Helper threads to split the search with (the same answer for any count, up to exact ties in distance). */
   threads?: TsneThreads;
 }
 
@@ -39,9 +39,10 @@ export function findNeighbors(
   k: number,
   options: NeighborOptions = {},
 ): Neighbors {
-  return resolveNeighborSearch(options.method, n) === 'exact'
-    ? exactKnn(X, n, d, k)
-    : options.threads
-      ? options.threads.approximateKnn(X, n, d, k, { seed: options.seed })
-      : approximateKnn(X, n, d, k, { seed: options.seed });
+  if (resolveNeighborSearch(options.method, n) === 'exact') {
+    return options.threads ? options.threads.exactKnn(X, n, d, k) : exactKnn(X, n, d, k);
+  }
+  return options.threads
+    ? options.threads.approximateKnn(X, n, d, k, { seed: options.seed })
+    : approximateKnn(X, n, d, k, { seed: options.seed });
 }

@@ -8,7 +8,7 @@
  * then runs row by row with no shared state, so any range of rows can be searched on its own
  * thread (`searchForestRows`), and the answer does not depend on how the rows were split.
  */
-import { heapReplaceTop, sortHeaps, type Neighbors } from './knn.ts';
+import { heapReplaceTop, prepareRows, sortHeaps, type Neighbors } from './knn.ts';
 import { mixSeed, Random } from '../util/random.ts';
 
 export interface ForestOptions {
@@ -179,19 +179,6 @@ export function searchForestRows(
     }
   }
   sortHeaps(distances.subarray(from * k, to * k), indices.subarray(from * k, to * k), to - from, k);
-}
-
-/** Rows as float64 and their squared norms: the layout both searches read. */
-export function prepareRows(X: ArrayLike<number>, n: number, d: number): { data: Float64Array; norms: Float64Array } {
-  const data = new Float64Array(n * d);
-  for (let t = 0; t < n * d; t++) data[t] = X[t];
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = i * d, end = t + d; t < end; t++) s += data[t] * data[t];
-    norms[i] = s;
-  }
-  return { data, norms };
 }
 
 /** Approximate kNN on this thread. */

@@ -7,7 +7,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { attractiveForces } from './gradient.ts';
 import { QuadTree } from './quadtree.ts';
 import { searchForestRows } from './rpforest.ts';
-import { CONTROL, type ThreadCommand } from './threads.ts';
+import { CONTROL, offerSortedPairs, type ThreadCommand } from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
 
@@ -85,6 +85,9 @@ function run(command: ThreadCommand): void {
       );
       return;
     }
+    case 'exact-knn':
+      offerSortedPairs(command);
+      return;
     case 'knn': {
       const { data, norms, n, d, k, forest, from, to, indices, distances } = command;
       searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, new Int32Array(n));

@@ -2,21 +2,32 @@
  * t-SNE on several cores: helper threads that share memory with the calling thread
  * (SharedArrayBuffer) and split the gradient (attractive rows, Barnes-Hut groups; with the
  * interpolated repulsion, the helpers take the attraction while the caller interpolates) and the
- * approximate neighbour search (rows) with it. The caller stays synchronous: it rings a doorbell
+ * neighbour searches (the forest's query rows; the exact search's pairs, each thread into heaps of
+ * its own, merged at the end) with it. The caller stays synchronous: it rings a doorbell
  * (`Atomics.notify`), computes share 0 itself, then waits (`Atomics.wait`) until every helper has
  * rung back. The shares are fixed by the thread count, and the partial sums are added in thread
  * order, so a run is deterministic for a given seed and thread count.
  *
  * The helpers start once per frame (each costs about a tenth of a second: a fresh V8 isolate with
- * tsx's loader) and are told to exit by `close()`.
+ * tsx's loader), or once for all frames of the t-SNE worker (`KeptThreads` in ./frame.ts), and are
+ * told to exit by `close()`.
  */
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Affinities } from './affinities.ts';
 import { attractiveForces, combine, type GradientResult } from './gradient.ts';
-import type { Neighbors } from './knn.ts';
+import {
+  checkKnnInput,
+  emptyHeaps,
+  mergeSortedHeaps,
+  offerPairsOfRows,
+  pairRowSplit,
+  prepareRows,
+  sortHeaps,
+  type Neighbors,
+} from './knn.ts';
 import type { FftRepulsion } from './interpolation.ts';
 import { QuadTree } from './quadtree.ts';
-import { buildForest, prepareRows, searchForestRows, type Forest, type ForestOptions } from './rpforest.ts';
+import { buildForest, searchForestRows, type Forest, type ForestOptions } from './rpforest.ts';
 import { startTypeScriptWorker } from '../util/typescript-worker.ts';
 
 /** Slots of the shared control array. */
@@ -61,6 +72,19 @@ export type ThreadCommand =
       to: number;
       indices: Int32Array;
       distances: Float64Array;
+    }
+  | {
+      /** Exact neighbours: the pairs of rows [from, to) (`offerPairsOfRows`) into this thread's own heaps, sorted. */
+      kind: 'exact-knn';
+      data: Float64Array;
+      norms: Float64Array;
+      n: number;
+      d: number;
+      k: number;
+      from: number;
+      to: number;
+      heapDist: Float64Array;
+      heapIndex: Int32Array;
     }
   | { kind: 'exit' };
 
@@ -248,6 +272,40 @@ export class TsneThreads {
     return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
   }
 
+  /**
+   * `exactKnn` with the pairs split over the threads, each offering its share to heaps of its
+   * own, merged at the end (the same neighbours for any thread count, up to ties in distance).
+   */
+  exactKnn(X: ArrayLike<number>, n: number, d: number, k: number): Neighbors {
+    checkKnnInput(X, n, d, k);
+    const data = shared(Float64Array, 8 * n * d);
+    const norms = shared(Float64Array, 8 * n);
+    const rows = prepareRows(X, n, d);
+    data.set(rows.data);
+    norms.set(rows.norms);
+    const split = pairRowSplit(n, this.threads);
+    const heaps = Array.from({ length: this.threads }, () =>
+      emptyHeaps(n, k, shared(Float64Array, 8 * n * k), shared(Int32Array, 4 * n * k)),
+    );
+    const command = (w: number): Extract<ThreadCommand, { kind: 'exact-knn' }> => ({
+      kind: 'exact-knn',
+      data,
+      norms,
+      n,
+      d,
+      k,
+      from: split[w],
+      to: split[w + 1],
+      heapDist: heaps[w]!.distances,
+      heapIndex: heaps[w]!.indices,
+    });
+    this.dispatch(
+      this.workers.map((_, w) => command(w + 1)),
+      () => offerSortedPairs(command(0)),
+    );
+    return mergeSortedHeaps(heaps, n, k);
+  }
+
   /** Tells the helpers to exit; the threads end on their own. */
   close(): void {
     for (const port of this.ports) port.postMessage({ kind: 'exit' } satisfies ThreadCommand);
@@ -284,4 +342,11 @@ function waitFor(control: Int32Array, slot: number, target: number, timeoutMs: n
     if (left <= 0) throw new Error(`${message} within ${timeoutMs / 1000} s`);
     Atomics.wait(control, slot, value, Math.min(left, 1000));
   }
+}
+
+/** One thread's share of `exactKnn`: its pairs into its heaps, each heap then sorted. */
+export function offerSortedPairs(command: Extract<ThreadCommand, { kind: 'exact-knn' }>): void {
+  const { data, norms, n, d, k, from, to, heapDist, heapIndex } = command;
+  offerPairsOfRows(data, norms, n, d, k, from, to, heapDist, heapIndex);
+  sortHeaps(heapDist, heapIndex, n, k);
 }

@@ -1,11 +1,12 @@
 /**
  * The worker side of `TsneWorker`: receives a frame's input, runs `tsneFrame`, sends the result
- * back with its buffer transferred, then waits for the next frame. Errors travel as plain data
- * so the parent can re-create a `UserError` (one-line message) or an ordinary Error.
+ * back with its buffer transferred, then waits for the next frame. Its helper threads stay up
+ * between frames (they end with this thread). Errors travel as plain data so the parent can
+ * re-create a `UserError` (one-line message) or an ordinary Error.
  */
 import { parentPort } from 'node:worker_threads';
 import { isUserError } from '../errors.ts';
-import { tsneFrame, type FrameOptions } from './frame.ts';
+import { KeptThreads, tsneFrame, type FrameOptions } from './frame.ts';
 
 export interface WorkerRequest {
   X: Float32Array;
@@ -18,12 +19,13 @@ export type WorkerReply =
   | { ok: true; result: ReturnType<typeof tsneFrame> }
   | { ok: false; userError: boolean; message: string; stack?: string };
 
+const kept = new KeptThreads();
 const port = parentPort;
 if (port === null) throw new Error('tsne-worker-entry.ts must run in a worker thread');
 port.on('message', (request: WorkerRequest) => {
   let reply: WorkerReply;
   try {
-    const result = tsneFrame(request.X, request.n, request.d, request.options);
+    const result = tsneFrame(request.X, request.n, request.d, request.options, kept);
     reply = { ok: true, result };
     port.postMessage(reply, [result.positions.buffer as ArrayBuffer]);
   } catch (error) {

@@ -3,7 +3,9 @@
  *
  * One `TsneWorker` keeps its thread between frames: starting one costs 0.4–0.6 s (a V8 isolate,
  * tsx's loader, the code compiled and warmed up again), as much as a whole 1,000-point warm
- * frame. A frame is a pure function of its request, so nothing carries over but compiled code.
+ * frame. A frame is a pure function of its request, so nothing carries over but compiled code
+ * and the frame's helper threads (`KeptThreads`), which is why frames of 500 points and more
+ * already split their gradient over them here, where a frame that starts its own waits for 5,000.
  * The thread does not keep the process alive while idle; a thread that failed is replaced.
  * The worker file is TypeScript: see `startTypeScriptWorker`.
  */

@@ -16,7 +16,10 @@ import type { FrameStages, ValidationSet } from './stages.ts';
 
 export interface RealStageOptions {
   inference: 'auto' | 'onnx' | 'tfjs';
+  /** Inference threads (default: the engine's choice). */
   threads?: number;
+  /** t-SNE threads (default: every core). */
+  tsneThreads?: number;
   /** tfjs backend, for the tfjs engine. */
   backend?: BackendChoice;
   /** CIFAR-10 location (`--data`); default `CIFAR10_PATH`, else the cache. */
@@ -95,8 +98,9 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
         init: init ?? undefined,
         seed,
         perplexity,
-        // Frames run between forward passes, not beside them: every core is free for t-SNE.
-        threads: availableParallelism(),
+        // Frames run between forward passes, not beside them: every core is free for t-SNE
+        // unless the caller keeps some for something else (the demo's trainer).
+        threads: options.tsneThreads ?? availableParallelism(),
       });
       return { positions: result.positions, klDivergence: result.kl, knnPreservation: result.knnPreservation };
     },

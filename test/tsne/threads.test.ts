@@ -1,5 +1,5 @@
 /**
- * The gradient and the approximate neighbour search split over helper threads sharing memory:
+ * The gradient and the neighbour searches split over helper threads sharing memory:
  * the same numbers as on one thread (to float rounding: only the order of a few sums changes),
  * and the same numbers again on a second run.
  */
@@ -9,9 +9,13 @@ import {
   approximateKnn,
   barnesHutGradient,
   clusteredData,
+  exactKnn,
   GradientWorkspace,
+  KeptThreads,
   TSNEEmbedding,
+  tsneFrame,
 } from '../../src/tsne/index.ts';
+import { pairRowSplit } from '../../src/tsne/knn.ts';
 import { entropyTerm } from '../../src/tsne/gradient.ts';
 import { TsneThreads } from '../../src/tsne/threads.ts';
 import { assertDeterministicOnThreads, assertSameGradient, d, n, P, X, Y } from './helpers/threaded.ts';
@@ -54,6 +58,60 @@ test('the threaded approximate neighbour search gives the single-thread answer',
     assert.deepEqual(parallel.distances, single.distances);
   } finally {
     threads.close();
+  }
+});
+
+test('the threaded exact neighbour search gives the single-thread answer, for any split of the rows', () => {
+  // 3,000 points (the rows split inside a tile), 203 (not a multiple of the row blocks), 9 (3 threads, 3 rows).
+  for (const [points, k, threadCount] of [
+    [n, 30, 2],
+    [203, 20, 3],
+    [9, 5, 3],
+  ] as const) {
+    const data = points === n ? X : clusteredData(points, d, 3, 7).X;
+    const threads = new TsneThreads(threadCount);
+    try {
+      const parallel = threads.exactKnn(data, points, d, k);
+      const single = exactKnn(data, points, d, k);
+      assert.deepEqual(parallel.indices, single.indices, `${points} points, ${threadCount} threads`);
+      assert.deepEqual(parallel.distances, single.distances, `${points} points, ${threadCount} threads`);
+    } finally {
+      threads.close();
+    }
+  }
+});
+
+test('the exact search splits its pairs into about equal shares, on row blocks of 4', () => {
+  const rows = 10_000;
+  const split = pairRowSplit(rows, 3);
+  assert.equal(split[0], 0);
+  assert.equal(split[3], rows);
+  const pairsBelow = (b: number) => b * rows - (b * (b + 1)) / 2;
+  for (let w = 0; w < 3; w++) {
+    assert.equal(split[w]! % 4, 0, `boundary ${split[w]}`);
+    const share = (pairsBelow(split[w + 1]!) - pairsBelow(split[w]!)) / pairsBelow(rows);
+    assert.ok(Math.abs(share - 1 / 3) < 1e-3, `thread ${w} has ${share} of the pairs`);
+  }
+});
+
+test('kept helpers serve frame after frame, from 500 points, and a new thread count replaces them', () => {
+  const kept = new KeptThreads();
+  try {
+    const points = 600;
+    const data = clusteredData(points, 8, 4, 3).X;
+    const short = { exaggerationIterations: 10, maxIterations: 10 };
+    const first = tsneFrame(data, points, 8, { threads: 2, schedule: short }, kept);
+    const helpers = kept.get(2);
+    const second = tsneFrame(data, points, 8, { threads: 2, schedule: short, init: first.positions }, kept);
+    assert.equal(first.threads, 2);
+    assert.equal(second.threads, 2);
+    assert.equal(kept.get(2), helpers, 'the same helpers for the next frame');
+    // Without kept helpers a frame this small runs on one thread: starting them would cost more.
+    assert.equal(tsneFrame(data, points, 8, { threads: 2, schedule: short }).threads, 1);
+    assert.notEqual(kept.get(3), helpers);
+    assert.equal(kept.get(3).threads, 3);
+  } finally {
+    kept.close();
   }
 });
 

@@ -24,6 +24,7 @@ test('watch --help lists every option', () => {
     '--backend',
     '--inference',
     '--inference-threads',
+    '--tsne-threads',
     '--json',
   ]) {
     assert.match(result.stdout, new RegExp(`\\s${option}\\s`));
@@ -33,6 +34,7 @@ test('watch --help lists every option', () => {
 test('watch option mistakes are one line and exit code 2, before anything loads', () => {
   for (const [args, message] of [
     [['--val-size', '0'], /--val-size must be an integer >= 1, got '0'/],
+    [['--tsne-threads', '0'], /--tsne-threads must be an integer >= 1, got '0'/],
     [['--inference', 'cuda'], /--inference must be auto, onnx or tfjs, got 'cuda'/],
     [['--backend', 'metal'], /--backend must be one of auto, wasm, webgpu, cpu, tfjs-node, tfjs-node-gpu, got 'metal'/],
     [['--frobnicate'], /watch: Unknown option '--frobnicate'/],
