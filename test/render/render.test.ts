@@ -17,6 +17,7 @@ import {
   tweenPositions,
 } from '../../src/render/index.ts';
 import { isUserError } from '../../src/errors.ts';
+import { Random } from '../../src/util/random.ts';
 import { decodeGif } from './gif-decoder.ts';
 
 const classNames = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -87,6 +88,21 @@ test('indexPixels maps exact palette colours to their entries and blends to a ne
   rgba.set([...GIF_PALETTE[12]!, 255], 4);
   rgba.set([0x48 + 3, 0x78 - 2, 0xd0 + 1, 255], 8);
   assert.deepEqual([...indexPixels(rgba)], [7, 12, 6]);
+});
+
+test('indexPixels gives every one of 30,000 distinct colours its nearest entry, on a first and a second call', () => {
+  const random = new Random(3);
+  const count = 30_000;
+  const rgba = new Uint8Array(4 * count);
+  for (let t = 0; t < rgba.length; t++) rgba[t] = Math.floor(random.next() * 256);
+  const nearest = (r: number, g: number, b: number) => {
+    const distances = GIF_PALETTE.map(([pr, pg, pb]) => 2 * (r - pr) ** 2 + 4 * (g - pg) ** 2 + 3 * (b - pb) ** 2);
+    return distances.indexOf(Math.min(...distances));
+  };
+  const expected = Array.from({ length: count }, (_, i) => nearest(rgba[4 * i]!, rgba[4 * i + 1]!, rgba[4 * i + 2]!));
+  assert.deepEqual([...indexPixels(rgba)], expected);
+  // The second call answers from the kept table.
+  assert.deepEqual([...indexPixels(rgba)], expected);
 });
 
 test('GifWriter appends frames without touching earlier bytes, 300 ms each, looping', async (t) => {
