@@ -4,11 +4,12 @@
  * `leafSize` points; a point's candidates are the points sharing a leaf with it in any tree, and
  * its neighbours are the k closest candidates, by exact distance.
  *
- * The forest is built once (cheap: a few projections per point and level); the candidate search
- * then runs row by row with no shared state, so any range of rows can be searched on its own
- * thread (`searchForestRows`), and the answer does not depend on how the rows were split.
+ * The forest is built once (a few projections per point and level; each tree on its own seed, so
+ * trees can be built on several threads: `buildTrees`); the candidate search then runs row by row
+ * with no shared state, so any range of rows can be searched on its own thread
+ * (`searchForestRows`), and the answer does not depend on how the trees or rows were split.
  */
-import { heapReplaceTop, prepareRows, sortHeaps, type Neighbors } from './knn.ts';
+import { checkKnnInput, heapReplaceTop, prepareRows, sortHeaps, type Neighbors } from './knn.ts';
 import { mixSeed, Random } from '../util/random.ts';
 
 export interface ForestOptions {
@@ -36,38 +37,85 @@ export interface Forest {
 
 export function buildForest(data: Float64Array, n: number, d: number, options: ForestOptions = {}): Forest {
   const trees = options.trees ?? DEFAULT_TREES;
+  const buffers = forestBuffers(trees, n);
+  buildTrees(data, n, d, options, buffers, 0, trees);
+  return forestOf(buffers, n);
+}
+
+/** A forest's arrays while its trees are built, on one thread or several: each tree has its own parts. */
+export interface ForestBuffers {
+  trees: number;
+  order: Int32Array;
+  leafOf: Int32Array;
+  /** trees × (n + 1): each tree's leaf starts, `startCounts[t]` of them (the last is n). */
+  starts: Int32Array;
+  startCounts: Int32Array;
+}
+
+/** Empty buffers for `trees` trees over n points, in arrays made by `make` (e.g. shared ones). */
+export function forestBuffers(
+  trees: number,
+  n: number,
+  make: (length: number) => Int32Array = (length) => new Int32Array(length),
+): ForestBuffers {
+  return {
+    trees,
+    order: make(trees * n),
+    leafOf: make(trees * n),
+    starts: make(trees * (n + 1)),
+    startCounts: make(trees),
+  };
+}
+
+/** The forest whose trees have all been built into `buffers`. */
+export function forestOf(buffers: ForestBuffers, n: number): Forest {
+  const { trees, order, leafOf, starts, startCounts } = buffers;
+  const leafStart = Array.from({ length: trees }, (_, t) => starts.slice(t * (n + 1), t * (n + 1) + startCounts[t]));
+  return { trees, order, leafStart, leafOf };
+}
+
+/**
+ * Builds trees [from, to) into `buffers`. Each tree draws from its own seed (the forest's seed
+ * mixed with the tree's number), so a tree is the same whichever thread builds it.
+ */
+export function buildTrees(
+  data: Float64Array,
+  n: number,
+  d: number,
+  options: ForestOptions,
+  buffers: ForestBuffers,
+  from: number,
+  to: number,
+): void {
   const leafSize = Math.max(2, options.leafSize ?? DEFAULT_LEAF_SIZE);
-  const order = new Int32Array(trees * n);
-  const leafOf = new Int32Array(trees * n);
-  const leafStart: Int32Array[] = [];
+  const { order, leafOf, starts, startCounts } = buffers;
   const projection = new Float64Array(n);
   const normal = new Float64Array(d);
   const random = new Random(0);
-  for (let t = 0; t < trees; t++) {
+  for (let t = from; t < to; t++) {
     random.reseed(mixSeed(options.seed ?? 0, t));
     const ids = order.subarray(t * n, (t + 1) * n);
     for (let i = 0; i < n; i++) ids[i] = i;
-    const starts: number[] = [];
+    const treeStarts = starts.subarray(t * (n + 1), (t + 1) * (n + 1));
+    let leaves = 0;
     // Depth-first over ranges of `ids`, leftmost first, so leaves come out in order.
     const stack: number[] = [0, n];
     while (stack.length > 0) {
       const end = stack.pop()!;
       const start = stack.pop()!;
       if (end - start <= leafSize) {
-        starts.push(start);
+        treeStarts[leaves++] = start;
         continue;
       }
       const mid = splitRange(data, d, ids, start, end, projection, normal, random);
       stack.push(mid, end, start, mid);
     }
-    starts.push(n);
-    const leafStartOfTree = Int32Array.from(starts);
-    for (let leaf = 0; leaf + 1 < leafStartOfTree.length; leaf++) {
-      for (let s = leafStartOfTree[leaf]; s < leafStartOfTree[leaf + 1]; s++) leafOf[t * n + ids[s]] = leaf;
+    treeStarts[leaves] = n;
+    startCounts[t] = leaves + 1;
+    for (let leaf = 0; leaf < leaves; leaf++) {
+      for (let s = treeStarts[leaf]; s < treeStarts[leaf + 1]; s++) leafOf[t * n + ids[s]] = leaf;
     }
-    leafStart.push(leafStartOfTree);
   }
-  return { trees, order, leafStart, leafOf };
 }
 
 /**
@@ -189,7 +237,7 @@ export function approximateKnn(
   k: number,
   options: ForestOptions = {},
 ): Neighbors {
-  if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
+  checkKnnInput(X, n, d, k);
   const { data, norms } = prepareRows(X, n, d);
   const forest = buildForest(data, n, d, options);
   const indices = new Int32Array(n * k);

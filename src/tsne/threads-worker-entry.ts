@@ -6,7 +6,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { attractiveForces } from './gradient.ts';
 import { QuadTree } from './quadtree.ts';
-import { searchForestRows } from './rpforest.ts';
+import { buildTrees, searchForestRows } from './rpforest.ts';
 import { CONTROL, offerSortedPairs, type ThreadCommand } from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
@@ -83,6 +83,11 @@ function run(command: ThreadCommand): void {
         from,
         to,
       );
+      return;
+    }
+    case 'forest': {
+      const { data, n, d, options, buffers, from, to } = command;
+      buildTrees(data, n, d, options, buffers, from, to);
       return;
     }
     case 'exact-knn':

@@ -27,7 +27,16 @@ import {
 } from './knn.ts';
 import type { FftRepulsion } from './interpolation.ts';
 import { QuadTree } from './quadtree.ts';
-import { buildForest, searchForestRows, type Forest, type ForestOptions } from './rpforest.ts';
+import {
+  buildTrees,
+  DEFAULT_TREES,
+  forestBuffers,
+  forestOf,
+  searchForestRows,
+  type Forest,
+  type ForestBuffers,
+  type ForestOptions,
+} from './rpforest.ts';
 import { startTypeScriptWorker } from '../util/typescript-worker.ts';
 
 /** Slots of the shared control array. */
@@ -72,6 +81,17 @@ export type ThreadCommand =
       to: number;
       indices: Int32Array;
       distances: Float64Array;
+    }
+  | {
+      /** Trees [from, to) of a forest into the shared buffers. */
+      kind: 'forest';
+      data: Float64Array;
+      n: number;
+      d: number;
+      options: ForestOptions;
+      buffers: ForestBuffers;
+      from: number;
+      to: number;
     }
   | {
       /** Exact neighbours: the pairs of rows [from, to) (`offerPairsOfRows`) into this thread's own heaps, sorted. */
@@ -249,15 +269,34 @@ export class TsneThreads {
     return { kl: pLogP - logTerm + Math.log(z), z };
   }
 
+  /** `buildForest` with the trees split over the threads (each tree has its own seed: the same forest). */
+  private buildForest(data: Float64Array, n: number, d: number, options: ForestOptions): Forest {
+    const trees = options.trees ?? DEFAULT_TREES;
+    const buffers = forestBuffers(trees, n, (length) => shared(Int32Array, 4 * length));
+    const treesOf = (w: number) => [
+      Math.floor((w * trees) / this.threads),
+      Math.floor(((w + 1) * trees) / this.threads),
+    ];
+    const commands = this.workers.map((_, w): ThreadCommand => {
+      const [from, to] = treesOf(w + 1);
+      return { kind: 'forest', data, n, d, options, buffers, from, to };
+    });
+    this.dispatch(commands, () => {
+      const [from, to] = treesOf(0);
+      buildTrees(data, n, d, options, buffers, from, to);
+    });
+    return forestOf(buffers, n);
+  }
+
   /** `approximateKnn` with the rows split over the threads (the same answer for any thread count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
-    if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
+    checkKnnInput(X, n, d, k);
     const data = shared(Float64Array, 8 * n * d);
     const norms = shared(Float64Array, 8 * n);
     const rows = prepareRows(X, n, d);
     data.set(rows.data);
     norms.set(rows.norms);
-    const forest = buildForest(data, n, d, options);
+    const forest = this.buildForest(data, n, d, options);
     const indices = shared(Int32Array, 4 * n * k);
     const distances = shared(Float64Array, 8 * n * k);
     const rowsOf = (w: number) => [Math.floor((w * n) / this.threads), Math.floor(((w + 1) * n) / this.threads)];

@@ -49,15 +49,17 @@ test('an embedding optimised on 2 threads is the same on a second run, and close
   });
 });
 
-test('the threaded approximate neighbour search gives the single-thread answer', () => {
-  const threads = new TsneThreads(2);
-  try {
-    const parallel = threads.approximateKnn(X, n, d, 30, { seed: 5 });
-    const single = approximateKnn(X, n, d, 30, { seed: 5 });
-    assert.deepEqual(parallel.indices, single.indices);
-    assert.deepEqual(parallel.distances, single.distances);
-  } finally {
-    threads.close();
+test('the threaded approximate neighbour search (trees and rows split) gives the single-thread answer', () => {
+  const single = approximateKnn(X, n, d, 30, { seed: 5 });
+  for (const threadCount of [2, 3]) {
+    const threads = new TsneThreads(threadCount);
+    try {
+      const parallel = threads.approximateKnn(X, n, d, 30, { seed: 5 });
+      assert.deepEqual(parallel.indices, single.indices, `${threadCount} threads`);
+      assert.deepEqual(parallel.distances, single.distances, `${threadCount} threads`);
+    } finally {
+      threads.close();
+    }
   }
 });
 
