@@ -12,6 +12,8 @@
  * size with more points than the files hold is reported as not measured. Without
  * `--embeddings`, those sizes use a synthetic clustered set (labelled so). Then, on the shared
  * frames chained 00 → 09 as the watcher runs them, warm vs cold means.
+ * Frames run as in the watcher's t-SNE worker, on helper threads kept from frame to frame
+ * (`KeptThreads`: from 500 points; started by a frame that is not timed).
  * Exact neighbours for the quality measures are computed up to `--exact-max` points (30,000).
  * `--fitsne BIN` adds a cold run of a FIt-SNE binary on the same embeddings (./fitsne.ts), as
  * many threads; its time is the whole process, ours the frame (affinities included).
@@ -40,6 +42,7 @@ import {
   knnPreservationFromNeighbors,
   normalPhaseLearningRate,
   knnRecall,
+  KeptThreads,
   tsneFrame,
   type FrameResult,
   resolveNeighborSearch,
@@ -197,6 +200,8 @@ if (!json) {
       'FFT iterations',
   );
 }
+/** The helpers of every frame below, as the watcher's t-SNE worker keeps them. */
+const kept = new KeptThreads();
 for (const n of sizes) {
   const pair = framePair(n);
   if (typeof pair === 'string') {
@@ -207,10 +212,10 @@ for (const n of sizes) {
   const exact = n <= exactMax ? exactKnn(next, n, D, 90) : undefined;
   // The neighbours a frame of `next` uses (same seed): what the recall is measured on.
   const used = computeAffinities(next, n, D, { seed: 0 }).neighbors;
-  const first = tsneFrame(previous, n, D, { seed: 0, threads });
+  const first = tsneFrame(previous, n, D, { seed: 0, threads }, kept);
   const runs = {
-    cold: tsneFrame(next, n, D, { seed: 0, threads }),
-    warm: tsneFrame(next, n, D, { seed: 0, threads, init: first.positions }),
+    cold: tsneFrame(next, n, D, { seed: 0, threads }, kept),
+    warm: tsneFrame(next, n, D, { seed: 0, threads, init: first.positions }, kept),
   };
   const measured = Object.entries(runs).map(([mode, r]) => ({
     mode,
@@ -254,7 +259,8 @@ if (chain) {
     const sum = { kl: 0, knn: 0, displacement: 0, seconds: 0, iterations: 0 };
     const perFrame: number[] = [];
     for (let f = 0; f < frames.length; f++) {
-      const r = tsneFrame(frames[f], n, D, { seed: 0, init: mode === 'warm' ? previous : undefined, threads });
+      const init = mode === 'warm' ? previous : undefined;
+      const r = tsneFrame(frames[f], n, D, { seed: 0, init, threads }, kept);
       const aligned = previous ? alignFrame(r.positions, previous) : r.positions;
       if (previous) {
         const moved = displacement(aligned, previous);
@@ -287,3 +293,5 @@ if (chain) {
     );
   }
 }
+
+kept.close();
