@@ -207,8 +207,7 @@ export class TsneThreads {
     const share = (w: number): [number, number, number, number] => [
       rowSplit[w],
       rowSplit[w + 1],
-      Math.floor((w * n) / this.threads),
-      Math.floor(((w + 1) * n) / this.threads),
+      ...evenPart(w, n, this.threads),
     ];
     const commands = this.workers.map((_, w): ThreadCommand => ({
       kind: 'gradient',
@@ -290,16 +289,11 @@ export class TsneThreads {
 
   /** `approximateKnn` with the rows split over the threads (the same answer for any thread count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
-    checkKnnInput(X, n, d, k);
-    const data = shared(Float64Array, 8 * n * d);
-    const norms = shared(Float64Array, 8 * n);
-    const rows = prepareRows(X, n, d);
-    data.set(rows.data);
-    norms.set(rows.norms);
+    const { data, norms } = sharedRows(X, n, d, k);
     const forest = this.buildForest(data, n, d, options);
     const indices = shared(Int32Array, 4 * n * k);
     const distances = shared(Float64Array, 8 * n * k);
-    const rowsOf = (w: number) => [Math.floor((w * n) / this.threads), Math.floor(((w + 1) * n) / this.threads)];
+    const rowsOf = (w: number) => evenPart(w, n, this.threads);
     const commands = this.workers.map((_, w): ThreadCommand => {
       const [from, to] = rowsOf(w + 1);
       return { kind: 'knn', data, norms, n, d, k, forest, from, to, indices, distances };
@@ -316,12 +310,7 @@ export class TsneThreads {
    * own, merged at the end (the same neighbours for any thread count, up to ties in distance).
    */
   exactKnn(X: ArrayLike<number>, n: number, d: number, k: number): Neighbors {
-    checkKnnInput(X, n, d, k);
-    const data = shared(Float64Array, 8 * n * d);
-    const norms = shared(Float64Array, 8 * n);
-    const rows = prepareRows(X, n, d);
-    data.set(rows.data);
-    norms.set(rows.norms);
+    const { data, norms } = sharedRows(X, n, d, k);
     const split = pairRowSplit(n, this.threads);
     const heaps = Array.from({ length: this.threads }, () =>
       emptyHeaps(n, k, shared(Float64Array, 8 * n * k), shared(Int32Array, 4 * n * k)),
@@ -388,4 +377,20 @@ export function offerSortedPairs(command: Extract<ThreadCommand, { kind: 'exact-
   const { data, norms, n, d, k, from, to, heapDist, heapIndex } = command;
   offerPairsOfRows(data, norms, n, d, k, from, to, heapDist, heapIndex);
   sortHeaps(heapDist, heapIndex, n, k);
+}
+
+/** The rows and norms of a neighbour search (`prepareRows`) in memory every thread sees. */
+function sharedRows(X: ArrayLike<number>, n: number, d: number, k: number) {
+  checkKnnInput(X, n, d, k);
+  const rows = prepareRows(X, n, d);
+  const data = shared(Float64Array, 8 * n * d);
+  const norms = shared(Float64Array, 8 * n);
+  data.set(rows.data);
+  norms.set(rows.norms);
+  return { data, norms };
+}
+
+/** Thread w's part [from, to) of `count` items cut into `parts` about equal ranges. */
+function evenPart(w: number, count: number, parts: number): [number, number] {
+  return [Math.floor((w * count) / parts), Math.floor(((w + 1) * count) / parts)];
 }
