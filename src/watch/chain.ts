@@ -192,6 +192,10 @@ export class RunChain {
       return timer.time(name, work);
     };
 
+    if (step.refused !== undefined) {
+      await this.skip(step.step, step.refused);
+      return { kind: 'skipped', reason: step.refused };
+    }
     let loaded;
     try {
       loaded = await source.load(logdir, key, step, points, stage);

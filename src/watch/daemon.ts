@@ -40,6 +40,11 @@ export interface WatcherOptions {
   stages: FrameStages;
   /** Sources besides our own checkpoints (which come from `stages`). */
   moreSources?: (stages: ProjectionStages) => Source[];
+  /**
+   * Checkpoints of a run known to be unusable, by step, with the reason (the remote watcher's
+   * damaged downloads): each becomes a recorded skip in its turn (`StepRef.refused`).
+   */
+  refusedCheckpoints?: (run: string) => ReadonlyMap<number, string>;
   reporter: Reporter;
   /** In-between GIF frames per step (`--gif-tween`, default 0). */
   gifTween?: number;
@@ -112,6 +117,7 @@ export class Watcher {
       valSize: settings.valSize,
       seed: settings.seed,
       log: (line, fields) => reporter.info(line, fields),
+      refused: options.refusedCheckpoints,
     });
     this.sources = [own, ...(options.moreSources?.(options.stages) ?? [])];
   }

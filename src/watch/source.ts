@@ -51,6 +51,11 @@ export interface StepRef {
   step: number;
   /** Where it was found, for messages (a checkpoint folder, an event or tensor file). */
   where: string;
+  /**
+   * Known to be unusable before it is loaded (a checkpoint in a bucket whose sums do not match):
+   * recorded as a skip with this reason when its turn comes, as a step whose load fails would be.
+   */
+  refused?: string;
 }
 
 /** One step's embeddings of the chain's points. */

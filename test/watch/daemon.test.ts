@@ -433,3 +433,35 @@ test('a perplexity the validation subset is too small for is lowered, and the wa
   await roomy.w.run();
   assert.equal(roomy.lines.filter((line) => line.includes('perplexity')).length, 0);
 });
+
+test(
+  'a checkpoint known to be unusable (refused before loading) is a recorded skip in its turn, never loaded',
+  { skip: needs('shared') },
+  async (t) => {
+    const logdir = await tempLogdir(t);
+    await writeFakeCheckpoint(logdir, 'r', 10, 1);
+    await writeFakeCheckpoint(logdir, 'r', 30, 3);
+    // Step 20 is not on disk: the remote watcher could not download it whole.
+    const refused = new Map([[20, 's3://b/r/checkpoints/step-000000020/weights.bin: its sum does not match']]);
+    const { w, log, skips } = watcher(logdir, { refusedCheckpoints: (run) => (run === 'r' ? refused : new Map()) });
+    assert.deepEqual(await w.run(), { frames: 2, skipped: 1, failedRuns: [] });
+    assert.equal(skips.length, 1, skips.join('\n'));
+    assert.match(skips[0]!, /step 000000020.*its sum does not match/);
+    assert.deepEqual(
+      log.loaded.map((dir) => dir.slice(-4)),
+      ['0010', '0030'],
+    );
+    const state = await stateOf(join(logdir, 'r'));
+    assert.deepEqual(
+      state.frames.map((frame) => frame.step),
+      [10, 30],
+    );
+    assert.deepEqual(
+      state.skipped.map(({ step, reason }) => ({ step, reason })),
+      [{ step: 20, reason: refused.get(20) }],
+    );
+    // Recorded: a second watcher neither says it again nor draws anything.
+    const again = watcher(logdir, { refusedCheckpoints: () => refused });
+    assert.deepEqual(await again.w.run(), { frames: 0, skipped: 0, failedRuns: [] });
+  },
+);

@@ -252,19 +252,39 @@ test(
   },
 );
 
-test('a damaged checkpoint (a sum that does not match) is one line; the others are drawn', { skip }, async (t) => {
-  const { bucket, storage } = await bucketFor(t);
-  for (const [k, step] of [100, 200, 300].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
-  await storage.write('r/checkpoints/step-000000200/checkpoint.json', '{"format": 1, "step": 200, "damaged": true}');
-  const result = await runS3Watcher(bucket.url('logs'), VAL);
-  assert.equal(result.code, 1, 'a --once watcher says a run was not drawn whole');
-  const skips = result.lines.filter((line) => line.event === 'skipped');
-  assert.equal(skips.length, 1, result.stdout);
-  assert.match(String(skips[0]!.reason), /step-000000200\/checkpoint\.json: .*manifest\.json says .*damaged/);
-  assert.ok(!String(skips[0]!.reason).includes('\n'));
-  assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, 'no stack trace');
-  await assertFramesInBucket(t, storage, 'r', [100, 300]);
-});
+test(
+  'a damaged checkpoint (a sum that does not match) is one line and a recorded skip; the others are drawn',
+  { skip },
+  async (t) => {
+    const { bucket, storage } = await bucketFor(t);
+    for (const [k, step] of [100, 200, 300].entries()) await uploadFakeCheckpoint(storage, 'r', step, k + 1);
+    await storage.write('r/checkpoints/step-000000200/checkpoint.json', '{"format": 1, "step": 200, "damaged": true}');
+    const result = await runS3Watcher(bucket.url('logs'), VAL);
+    // As for a damaged checkpoint on disk: a skipped step, not a run left alone.
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const skips = result.lines.filter((line) => line.event === 'skipped');
+    assert.equal(skips.length, 1, result.stdout);
+    assert.equal(skips[0]!.step, 200);
+    const reason = /step-000000200\/checkpoint\.json: .*manifest\.json says .*damaged/;
+    assert.match(String(skips[0]!.reason), reason);
+    assert.ok(!String(skips[0]!.reason).includes('\n'));
+    assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, 'no stack trace');
+    await assertFramesInBucket(t, storage, 'r', [100, 300]);
+    const state = JSON.parse((await storage.read('r/embeddings/state.json')).toString()) as {
+      skipped: { step: number; reason: string }[];
+    };
+    assert.deepEqual(
+      state.skipped.map((entry) => entry.step),
+      [200],
+    );
+    assert.match(state.skipped[0]!.reason, reason);
+    // The bucket remembers it: the next watcher neither downloads it again nor says it again.
+    const again = await runS3Watcher(bucket.url('logs'), VAL);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal(again.lines.filter((line) => line.event === 'skipped').length, 0, again.stdout);
+    assert.equal(again.lines.filter((line) => line.event === 'frame').length, 0, again.stdout);
+  },
+);
 
 test(
   'a read-only key is one line that says so, never the secret, and nothing is written',

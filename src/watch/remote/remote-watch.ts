@@ -50,11 +50,15 @@ interface RemoteRun {
   stale: boolean;
   /** Complete checkpoints found in the bucket and not pulled yet. */
   wanted: Set<number>;
+  /** Checkpoints whose download failed its sums, with the reason: the chain records them as skips. */
+  refused: Map<number, string>;
   drawing: boolean;
   busyAt: number;
   /** The last line said about a failed claim. */
   claimError?: string;
 }
+
+const NONE_REFUSED: ReadonlyMap<number, string> = new Map();
 
 /** Lists the log directory once: a missing bucket or wrong credentials are one line before anything loads. */
 export async function checkRemoteLogdir(logdir: string, storage: S3StorageOptions = {}): Promise<void> {
@@ -70,7 +74,6 @@ export class RemoteWatch {
   private readonly stopController = new AbortController();
   private watcher: Watcher | null = null;
   private failedRuns = new Set<string>();
-  private skipped = 0;
   private workDir = '';
 
   constructor(private readonly options: RemoteWatchOptions) {
@@ -113,6 +116,7 @@ export class RemoteWatch {
         ...this.options.watcher,
         logdir: this.workDir,
         shownLogdir: this.options.logdir,
+        refusedCheckpoints: (name) => this.runs.get(name)?.refused ?? NONE_REFUSED,
         ...this.hooks(),
       });
       if (this.stopController.signal.aborted) this.watcher.stop();
@@ -139,7 +143,7 @@ export class RemoteWatch {
       await this.finish();
       return {
         frames: summary.frames,
-        skipped: summary.skipped + this.skipped,
+        skipped: summary.skipped,
         failedRuns: [...new Set([...summary.failedRuns, ...this.failedRuns])].sort(),
       };
     } finally {
@@ -278,6 +282,7 @@ export class RemoteWatch {
         copy: new RunCopy(this.transfers, this.workDir, name),
         stale: true,
         wanted: new Set(),
+        refused: new Map(),
         drawing: false,
         busyAt: 0,
       };
@@ -339,13 +344,15 @@ export class RemoteWatch {
         run.wanted.delete(step);
         run.busyAt = Date.now();
       } catch (error) {
-        if (error instanceof TransientError) continue;
+        // Frames go in step order: the later checkpoints wait for this one until the next poll.
+        if (error instanceof TransientError) break;
         if (!isUserError(error)) throw error;
-        // A damaged checkpoint (a sum that does not match): said once, never drawn.
+        // A damaged checkpoint (a sum that does not match): never drawn, and recorded as a skip in
+        // its turn, so that state.json (uploaded with it) says why and no later watcher tries again.
         run.wanted.delete(step);
-        this.skipped++;
-        this.failedRuns.add(run.copy.run);
-        this.options.watcher.reporter.skipped(run.copy.run, step, error.message);
+        run.refused.set(step, error.message);
+        await run.copy.ensureCheckpointsFolder();
+        run.busyAt = Date.now();
       }
     }
     this.watcher?.poke();

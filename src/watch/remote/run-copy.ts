@@ -173,6 +173,11 @@ export class RunCopy {
     await downloadCheckpoint(this.storage, `${this.run}/${CHECKPOINTS_DIR}/${name}`, final);
   }
 
+  /** The run's checkpoints folder in the working copy: the daemon lists the run even with no checkpoint pulled. */
+  async ensureCheckpointsFolder(): Promise<void> {
+    await mkdir(join(this.workDir, this.run, CHECKPOINTS_DIR), { recursive: true });
+  }
+
   /** Removes pulled checkpoints up to `step` (drawn and committed): the working copy stays small. */
   async dropCheckpointsUpTo(step: number): Promise<void> {
     const folder = join(this.workDir, this.run, CHECKPOINTS_DIR);

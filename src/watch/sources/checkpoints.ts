@@ -7,10 +7,11 @@
 import { join } from 'node:path';
 import { UserError } from '../../errors.ts';
 import { SPRITE_TILE } from '../../layout.ts';
+import { checkpointDirName } from '../../model/checkpoint/format.ts';
 import { readCheckpointMeta } from '../../model/checkpoint/validate.ts';
 import type { ModelOptions } from '../../model/resnet.ts';
 import type { CheckpointModel, ValidationSet } from '../stages.ts';
-import type { ChainKey, LoadedStep, PointSet, Source } from '../source.ts';
+import type { ChainKey, LoadedStep, PointSet, Source, StepRef } from '../source.ts';
 import { listRunCheckpoints, listRunsWithCheckpoints, watchForCheckpoints } from './checkpoint-discovery.ts';
 
 export interface CheckpointSourceOptions {
@@ -19,6 +20,8 @@ export interface CheckpointSourceOptions {
   seed: number;
   /** Where the one line about the chosen subset goes. */
   log: (line: string, fields?: Record<string, unknown>) => void;
+  /** A run's checkpoints known to be unusable, listed as refused steps (`StepRef.refused`). */
+  refused?: (run: string) => ReadonlyMap<number, string>;
 }
 
 /** What a checkpoint's model is, in one line: a chain is one model. */
@@ -60,7 +63,20 @@ export function checkpointSource(model: CheckpointModel, options: CheckpointSour
     },
 
     async listSteps(logdir, chain) {
-      return (await listRunCheckpoints(logdir, chain.run)).map(({ step, dir }) => ({ step, where: dir }));
+      const steps = (await listRunCheckpoints(logdir, chain.run)).map(({ step, dir }): StepRef => ({
+        step,
+        where: dir,
+      }));
+      const present = new Set(steps.map((ref) => ref.step));
+      for (const [step, reason] of options.refused?.(chain.run) ?? []) {
+        if (!present.has(step))
+          steps.push({
+            step,
+            where: join(checkpointsWhere(logdir, chain.run), checkpointDirName(step)),
+            refused: reason,
+          });
+      }
+      return steps.sort((a, b) => a.step - b.step);
     },
 
     async points(): Promise<PointSet> {
