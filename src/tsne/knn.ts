@@ -27,6 +27,7 @@ export function exactKnn(X: ArrayLike<number>, n: number, d: number, k: number):
   return { ...heaps, k };
 }
 
+/** Throws when k neighbours cannot be found among n points, or X holds fewer than n × d values. */
 export function checkKnnInput(X: ArrayLike<number>, n: number, d: number, k: number): void {
   if (k >= n) throw new RangeError(`k = ${k} nearest neighbours need more than ${n} points`);
   if (X.length < n * d) throw new RangeError(`expected ${n}×${d} values, got ${X.length}`);
