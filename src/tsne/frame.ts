@@ -105,7 +105,8 @@ export class KeptThreads {
   /** Helpers for `count` threads in all (the caller included), started on first use. */
   get(count: number): TsneThreads {
     if (this.threads?.threads !== count) {
-      this.threads?.close();
+      // Forgotten before the new set starts: if starting it fails, the next frame tries again.
+      this.close();
       this.threads = new TsneThreads(count);
     }
     return this.threads;
