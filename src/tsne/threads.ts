@@ -272,10 +272,7 @@ export class TsneThreads {
   private buildForest(data: Float64Array, n: number, d: number, options: ForestOptions): Forest {
     const trees = options.trees ?? DEFAULT_TREES;
     const buffers = forestBuffers(trees, n, (length) => shared(Int32Array, 4 * length));
-    const treesOf = (w: number) => [
-      Math.floor((w * trees) / this.threads),
-      Math.floor(((w + 1) * trees) / this.threads),
-    ];
+    const treesOf = (w: number) => evenPart(w, trees, this.threads);
     const commands = this.workers.map((_, w): ThreadCommand => {
       const [from, to] = treesOf(w + 1);
       return { kind: 'forest', data, n, d, options, buffers, from, to };
