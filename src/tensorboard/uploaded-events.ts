@@ -24,7 +24,7 @@ function asError(error: unknown): Error {
 export class UploadedEvents implements EventSink {
   readonly files: RollingEventWriter;
   readonly location: string;
-  closed = false;
+  private isClosed = false;
   private readonly flushMs: number;
   private lastFlush = -Infinity;
   /** The first upload that failed: later uploads are not tried. */
@@ -37,6 +37,11 @@ export class UploadedEvents implements EventSink {
     this.files = new RollingEventWriter(storage, run, options);
     this.location = storage.location(run || '.');
     this.flushMs = (options.flushSeconds ?? 30) * 1000;
+  }
+
+  /** Whether `close()` was called (the SummaryWriter's `closed`). */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   writeEvent(event: Event): void {
@@ -107,7 +112,7 @@ export class UploadedEvents implements EventSink {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.closed = true;
+    this.isClosed = true;
     if (this.failure === undefined) {
       try {
         await this.files.close();
