@@ -173,7 +173,7 @@ function benchRepulsion(): void {
       const grid = interpolation.gridSize(extent);
       const barnesHut = best(() => {
         tree.build(Y, n);
-        tree.repulsion(Y, n, DEFAULT_THETA, forces);
+        tree.repulsion(DEFAULT_THETA, forces);
       });
       const fft = best(() => interpolation.repulsion(Y, n, forces));
       const auto = cheaperRepulsion(n, P.rowPtr[n], grid, threads);

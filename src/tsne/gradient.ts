@@ -158,7 +158,7 @@ export function barnesHutGradient(
 ): GradientResult {
   return approximateGradient(P, Y, exaggeration, grad, workspace, pLogP, () => {
     workspace.tree.build(Y, P.n);
-    return workspace.tree.repulsion(Y, P.n, theta, workspace.repulsive);
+    return workspace.tree.repulsion(theta, workspace.repulsive);
   });
 }
 

@@ -72,6 +72,20 @@ export class QuadTree {
     const half = (Math.max(maxX - minX, maxY - minY) / 2) * (1 + 1e-9) + 1e-300;
     this.nodeCount = 1;
     this.buildNode(Y, 0, 0, n, (minX + maxX) / 2, (minY + maxY) / 2, half, 0);
+    this.sortPositions(Y, n);
+  }
+
+  /** Positions in tree order: group members and leaf contents are contiguous in memory. */
+  private sortPositions(Y: Float64Array, n: number): void {
+    if (this.sortedX.length !== n) {
+      this.sortedX = new Float64Array(n);
+      this.sortedY = new Float64Array(n);
+    }
+    const { order, sortedX, sortedY } = this;
+    for (let q = 0; q < n; q++) {
+      sortedX[q] = Y[2 * order[q]];
+      sortedY[q] = Y[2 * order[q] + 1];
+    }
   }
 
   private ensureCapacity(nodes: number): void {
@@ -157,21 +171,11 @@ export class QuadTree {
    * per group, measuring distance to the group's bounding box so the decision holds for every
    * member, and the resulting interaction list is then summed for each member in a tight loop.
    * This is slightly more accurate than per-point Barnes-Hut and several times cheaper.
-   * Only the groups starting in tree positions [from, to) are computed (one thread's share), and
-   * only their points' forces are written.
+   * The forces are those at the positions the tree was last built over. Only the groups starting
+   * in tree positions [from, to) are computed (one work item of a thread), and only their points'
+   * forces are written.
    */
-  repulsion(Y: Float64Array, n: number, theta: number, forces: Float64Array, from = 0, to = n): number {
-    const { order } = this;
-    // Positions in tree order: group members and leaf contents are contiguous in memory.
-    if (this.sortedX.length !== n) {
-      this.sortedX = new Float64Array(n);
-      this.sortedY = new Float64Array(n);
-    }
-    const { sortedX, sortedY } = this;
-    for (let q = 0; q < n; q++) {
-      sortedX[q] = Y[2 * order[q]];
-      sortedY[q] = Y[2 * order[q] + 1];
-    }
+  repulsion(theta: number, forces: Float64Array, from = 0, to = this.order.length): number {
     let zSum = 0;
     const groups = this.stack;
     let top = 0;

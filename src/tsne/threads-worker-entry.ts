@@ -5,21 +5,16 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { attractiveForces } from './gradient.ts';
+import { computeClaimedItems, type SharedGradient } from './gradient-items.ts';
 import { QuadTree } from './quadtree.ts';
 import { buildTrees, searchForestRows } from './rpforest.ts';
-import { CONTROL, offerSortedPairs, type ThreadCommand } from './threads.ts';
+import { awaitChange, CONTROL, offerSortedPairs, type ThreadCommand } from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
 
 interface GradientState {
-  rowPtr: Int32Array;
-  colIndex: Int32Array;
-  values: Float64Array;
-  n: number;
-  positions: Float64Array;
-  attractive: Float64Array;
-  repulsive: Float64Array;
-  partial: Float64Array;
+  shared: SharedGradient;
+  threadPartial: Float64Array;
   tree: QuadTree;
 }
 
@@ -28,7 +23,7 @@ let generation = 0;
 Atomics.add(control, CONTROL.ready, 1);
 Atomics.notify(control, CONTROL.ready);
 for (;;) {
-  Atomics.wait(control, CONTROL.generation, generation);
+  awaitChange(control, CONTROL.generation, generation);
   generation = Atomics.load(control, CONTROL.generation);
   const received = receiveMessageOnPort(port);
   if (received === undefined) continue;
@@ -48,33 +43,19 @@ port.close();
 function run(command: ThreadCommand): void {
   switch (command.kind) {
     case 'gradient-setup':
-      gradient = { ...command, tree: new QuadTree() };
+      gradient = { shared: command.gradient, threadPartial: command.threadPartial, tree: new QuadTree() };
       return;
     case 'gradient': {
       if (gradient === undefined) throw new Error('gradient before gradient-setup');
-      const g = gradient;
-      const [rowFrom, rowTo, treeFrom, treeTo] = command.share;
-      const logTerm = attractiveForces(
-        g,
-        g.positions,
-        command.exaggeration,
-        g.attractive,
-        command.withLogTerm,
-        rowFrom,
-        rowTo,
-      );
-      g.tree.build(g.positions, g.n);
-      const z = g.tree.repulsion(g.positions, g.n, command.theta, g.repulsive, treeFrom, treeTo);
-      g.partial[2 * index] = z;
-      g.partial[2 * index + 1] = logTerm;
+      const { exaggeration, theta, withLogTerm } = command;
+      computeClaimedItems(gradient.shared, gradient.tree, exaggeration, theta, withLogTerm);
       return;
     }
     case 'attractive': {
       if (gradient === undefined) throw new Error('attractive before gradient-setup');
-      const g = gradient;
+      const g = gradient.shared;
       const [from, to] = command.rows;
-      g.partial[2 * index] = 0;
-      g.partial[2 * index + 1] = attractiveForces(
+      gradient.threadPartial[index] = attractiveForces(
         g,
         g.positions,
         command.exaggeration,

@@ -84,7 +84,7 @@ test('Barnes-Hut with θ = 0.5 matches the exact gradient on 500 points within t
   const tree = new QuadTree();
   tree.build(Y, n);
   const repulsive = new Float64Array(2 * n);
-  tree.repulsion(Y, n, 0, repulsive);
+  tree.repulsion(0, repulsive);
   let repulsiveNorm = 0;
   let errorNorm = 0;
   for (let t = 0; t < 2 * n; t++) {

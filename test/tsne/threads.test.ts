@@ -36,6 +36,28 @@ test('threaded gradient (3 threads) equals the single-thread one to float roundi
   }
 });
 
+test("the threads claim the gradient's items as they go, yet it is the same bit for bit on 2 and 3 threads", () => {
+  const gradientOn = (threadCount: number, repeats: number) => {
+    const threads = new TsneThreads(threadCount);
+    try {
+      threads.setupGradient(P);
+      const results = Array.from({ length: repeats }, () => {
+        const grad = new Float64Array(2 * n);
+        const { kl } = threads.gradient(Y, 1, 0.5, grad, entropyTerm(P));
+        return { grad, kl };
+      });
+      return results;
+    } finally {
+      threads.close();
+    }
+  };
+  const [first, ...again] = gradientOn(2, 5);
+  for (const other of [...again, ...gradientOn(3, 2)]) {
+    assert.deepEqual(other.grad, first!.grad);
+    assert.equal(other.kl, first!.kl);
+  }
+});
+
 test('an embedding optimised on 2 threads is the same on a second run, and close to 1 thread', () => {
   assertDeterministicOnThreads((threads) => {
     const embedding = new TSNEEmbedding(

@@ -1,0 +1,89 @@
+/**
+ * The Barnes-Hut gradient cut into work items that the threads of `TsneThreads` claim one at a
+ * time from a shared counter, instead of a fixed share per thread. On a machine whose cores are
+ * also busy with other work, a fixed share makes every thread wait for the one that was held up;
+ * claimed items let the others take its work over.
+ *
+ * The items are fixed by N alone: ranges of tree positions for the repulsion (every thread builds
+ * the same tree), then ranges of P's rows (with about equal non-zeros) for the attraction. Each
+ * item writes its own points' forces and its own partial sum, and the partial sums are added in
+ * item order, so the gradient is the same whichever thread computed which item, and for any
+ * thread count.
+ */
+import { attractiveForces } from './gradient.ts';
+import type { QuadTree } from './quadtree.ts';
+
+/** Points per item, about: small enough to even out the threads, large enough that claiming costs nothing. */
+const POINTS_PER_ITEM = 64;
+/** At most this many items of each kind. */
+const MAX_ITEMS = 256;
+
+/** What every thread sees of one embedding's gradient (all in shared memory but the splits). */
+export interface SharedGradient {
+  n: number;
+  rowPtr: Int32Array;
+  colIndex: Int32Array;
+  values: Float64Array;
+  positions: Float64Array;
+  attractive: Float64Array;
+  repulsive: Float64Array;
+  /** Tree positions of each repulsion item: item r covers [treeSplit[r], treeSplit[r + 1]). */
+  treeSplit: Int32Array;
+  /** Rows of each attraction item: item a covers [rowSplit[a], rowSplit[a + 1]). */
+  rowSplit: Int32Array;
+  /** Z of each repulsion item, then the log term of each attraction item. */
+  partial: Float64Array;
+  /** The next unclaimed item (slot 0). */
+  cursor: Int32Array;
+}
+
+/** Item boundaries of a gradient of P: `[treeSplit, rowSplit]`. */
+export function gradientItemSplits(rowPtr: Int32Array, n: number): [Int32Array, Int32Array] {
+  const items = Math.max(1, Math.min(MAX_ITEMS, Math.round(n / POINTS_PER_ITEM)));
+  const treeSplit = new Int32Array(items + 1);
+  const rowSplit = new Int32Array(items + 1);
+  const nonZeros = rowPtr[n];
+  for (let item = 1, row = 0; item <= items; item++) {
+    treeSplit[item] = Math.floor((item * n) / items);
+    while (row < n && rowPtr[row] < (item * nonZeros) / items) row++;
+    rowSplit[item] = item === items ? n : row;
+  }
+  return [treeSplit, rowSplit];
+}
+
+/**
+ * One thread's part of a gradient: builds its tree over the positions, then claims items until
+ * none is left.
+ */
+export function computeClaimedItems(
+  g: SharedGradient,
+  tree: QuadTree,
+  exaggeration: number,
+  theta: number,
+  withLogTerm: boolean,
+): void {
+  const repulsionItems = g.treeSplit.length - 1;
+  const items = repulsionItems + g.rowSplit.length - 1;
+  tree.build(g.positions, g.n);
+  for (let item = Atomics.add(g.cursor, 0, 1); item < items; item = Atomics.add(g.cursor, 0, 1)) {
+    if (item < repulsionItems) {
+      g.partial[item] = tree.repulsion(theta, g.repulsive, g.treeSplit[item], g.treeSplit[item + 1]);
+    } else {
+      const a = item - repulsionItems;
+      const [from, to] = [g.rowSplit[a], g.rowSplit[a + 1]];
+      g.partial[item] = attractiveForces(g, g.positions, exaggeration, g.attractive, withLogTerm, from, to);
+    }
+  }
+}
+
+/** Z and the log term of a gradient whose items are all done, added in item order. */
+export function sumItems(g: SharedGradient): { z: number; logTerm: number } {
+  const repulsionItems = g.treeSplit.length - 1;
+  let z = 0;
+  let logTerm = 0;
+  for (let item = 0; item < g.partial.length; item++) {
+    if (item < repulsionItems) z += g.partial[item];
+    else logTerm += g.partial[item];
+  }
+  return { z, logTerm };
+}
