@@ -5,10 +5,16 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { attractiveForces } from './gradient.ts';
-import { computeClaimedItems, type SharedGradient } from './gradient-items.ts';
+import { computeClaimedItems, type SharedGradient } from './work-items.ts';
 import { QuadTree } from './quadtree.ts';
-import { buildTrees, searchForestRows } from './rpforest.ts';
-import { awaitChange, CONTROL, offerSortedPairs, type ThreadCommand } from './threads.ts';
+import {
+  awaitChange,
+  buildClaimedTrees,
+  CONTROL,
+  offerSortedPairs,
+  searchClaimedRows,
+  type ThreadCommand,
+} from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
 
@@ -66,18 +72,14 @@ function run(command: ThreadCommand): void {
       );
       return;
     }
-    case 'forest': {
-      const { data, n, d, options, buffers, from, to } = command;
-      buildTrees(data, n, d, options, buffers, from, to);
+    case 'forest':
+      buildClaimedTrees(command);
       return;
-    }
     case 'exact-knn':
       offerSortedPairs(command);
       return;
-    case 'knn': {
-      const { data, norms, n, d, k, forest, from, to, indices, distances } = command;
-      searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, new Int32Array(n));
+    case 'knn':
+      searchClaimedRows(command);
       return;
-    }
   }
 }

@@ -6,7 +6,7 @@
  * its own, merged at the end) with it. The caller stays synchronous: it rings a doorbell
  * (`Atomics.notify`), computes share 0 itself, then waits (`Atomics.wait`) until every helper has
  * rung back. The shares are fixed by the thread count (the Barnes-Hut gradient's work items, which
- * the threads claim as they go, by N: ./gradient-items.ts), and the partial sums are added in
+ * the threads claim as they go, by N: ./work-items.ts), and the partial sums are added in
  * a fixed order, so a run is deterministic for a given seed and thread count.
  *
  * The helpers start once per frame (each costs about a tenth of a second: a fresh V8 isolate with
@@ -16,7 +16,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Affinities } from './affinities.ts';
 import { attractiveForces, combine, type GradientResult } from './gradient.ts';
-import { computeClaimedItems, gradientItemSplits, sumItems, type SharedGradient } from './gradient-items.ts';
+import { claimItems, computeClaimedItems, gradientItemSplits, sumItems, type SharedGradient } from './work-items.ts';
 import {
   checkKnnInput,
   emptyHeaps,
@@ -52,7 +52,7 @@ export type ThreadCommand =
       threadPartial: Float64Array;
     }
   | {
-      /** Claim items of the Barnes-Hut gradient until none is left (./gradient-items.ts). */
+      /** Claim items of the Barnes-Hut gradient until none is left (./work-items.ts). */
       kind: 'gradient';
       exaggeration: number;
       theta: number;
@@ -66,6 +66,7 @@ export type ThreadCommand =
       rows: [number, number];
     }
   | {
+      /** Search the forest for blocks of `SEARCH_ROWS_PER_ITEM` rows claimed from `cursor`. */
       kind: 'knn';
       data: Float64Array;
       norms: Float64Array;
@@ -73,21 +74,19 @@ export type ThreadCommand =
       d: number;
       k: number;
       forest: Forest;
-      from: number;
-      to: number;
       indices: Int32Array;
       distances: Float64Array;
+      cursor: Int32Array;
     }
   | {
-      /** Trees [from, to) of a forest into the shared buffers. */
+      /** Build the forest's trees claimed from `cursor` into the shared buffers. */
       kind: 'forest';
       data: Float64Array;
       n: number;
       d: number;
       options: ForestOptions;
       buffers: ForestBuffers;
-      from: number;
-      to: number;
+      cursor: Int32Array;
     }
   | {
       /** Exact neighbours: the pairs of rows [from, to) (`offerPairsOfRows`) into this thread's own heaps, sorted. */
@@ -181,7 +180,7 @@ export class TsneThreads {
     );
   }
 
-  /** The Barnes-Hut gradient of `barnesHutGradient`, computed by all threads (./gradient-items.ts). */
+  /** The Barnes-Hut gradient of `barnesHutGradient`, computed by all threads (./work-items.ts). */
   gradient(Y: Float64Array, exaggeration: number, theta: number, grad: Float64Array, pLogP: number): GradientResult {
     const state = this.gradientState;
     if (state === undefined) throw new Error('TsneThreads.gradient before setupGradient');
@@ -236,37 +235,32 @@ export class TsneThreads {
     return { kl: pLogP - logTerm + Math.log(z), z };
   }
 
-  /** `buildForest` with the trees split over the threads (each tree has its own seed: the same forest). */
+  /** `buildForest` with its trees claimed by the threads (each tree has its own seed: the same forest). */
   private buildForest(data: Float64Array, n: number, d: number, options: ForestOptions): Forest {
-    const trees = options.trees ?? DEFAULT_TREES;
-    const buffers = forestBuffers(trees, n, (length) => shared(Int32Array, 4 * length));
-    const treesOf = (w: number) => evenPart(w, trees, this.threads);
-    const commands = this.workers.map((_, w): ThreadCommand => {
-      const [from, to] = treesOf(w + 1);
-      return { kind: 'forest', data, n, d, options, buffers, from, to };
-    });
-    this.dispatch(commands, () => {
-      const [from, to] = treesOf(0);
-      buildTrees(data, n, d, options, buffers, from, to);
-    });
+    const buffers = forestBuffers(options.trees ?? DEFAULT_TREES, n, (length) => shared(Int32Array, 4 * length));
+    const command: ThreadCommand = { kind: 'forest', data, n, d, options, buffers, cursor: shared(Int32Array, 4) };
+    this.dispatch(
+      this.workers.map(() => command),
+      () => buildClaimedTrees(command),
+    );
     return forestOf(buffers, n);
   }
 
-  /** `approximateKnn` with the rows split over the threads (the same answer for any thread count). */
+  /** `approximateKnn` with blocks of rows claimed by the threads (the same answer for any thread count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
     const { data, norms } = sharedRows(X, n, d, k);
     const forest = this.buildForest(data, n, d, options);
     const indices = shared(Int32Array, 4 * n * k);
     const distances = shared(Float64Array, 8 * n * k);
-    const rowsOf = (w: number) => evenPart(w, n, this.threads);
-    const commands = this.workers.map((_, w): ThreadCommand => {
-      const [from, to] = rowsOf(w + 1);
-      return { kind: 'knn', data, norms, n, d, k, forest, from, to, indices, distances };
-    });
-    this.dispatch(commands, () => {
-      const [from, to] = rowsOf(0);
-      searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, new Int32Array(n));
-    });
+    const command: ThreadCommand = {
+      kind: 'knn',
+      ...{ data, norms, n, d, k, forest, indices, distances },
+      cursor: shared(Int32Array, 4),
+    };
+    this.dispatch(
+      this.workers.map(() => command),
+      () => searchClaimedRows(command),
+    );
     return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
   }
 
@@ -363,6 +357,28 @@ export function offerSortedPairs(command: Extract<ThreadCommand, { kind: 'exact-
   sortHeaps(heapDist, heapIndex, n, k);
 }
 
+/** Rows per item of the threaded forest search: small enough to even out the threads, large enough that claiming costs nothing. */
+const SEARCH_ROWS_PER_ITEM = 64;
+
+/** One thread's part of `buildForest`: the trees it claims. */
+export function buildClaimedTrees(command: Extract<ThreadCommand, { kind: 'forest' }>): void {
+  const { data, n, d, options, buffers, cursor } = command;
+  claimItems(cursor, options.trees ?? DEFAULT_TREES, (tree) =>
+    buildTrees(data, n, d, options, buffers, tree, tree + 1),
+  );
+}
+
+/** One thread's part of `approximateKnn`: the blocks of rows it claims. */
+export function searchClaimedRows(command: Extract<ThreadCommand, { kind: 'knn' }>): void {
+  const { data, norms, n, d, k, forest, indices, distances, cursor } = command;
+  const seen = new Int32Array(n);
+  claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
+    const from = item * SEARCH_ROWS_PER_ITEM;
+    const to = Math.min(n, from + SEARCH_ROWS_PER_ITEM);
+    searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, seen);
+  });
+}
+
 /** The rows and norms of a neighbour search (`prepareRows`) in memory every thread sees. */
 function sharedRows(X: ArrayLike<number>, n: number, d: number, k: number) {
   checkKnnInput(X, n, d, k);
@@ -372,9 +388,4 @@ function sharedRows(X: ArrayLike<number>, n: number, d: number, k: number) {
   data.set(rows.data);
   norms.set(rows.norms);
   return { data, norms };
-}
-
-/** Thread w's part [from, to) of `count` items cut into `parts` about equal ranges. */
-function evenPart(w: number, count: number, parts: number): [number, number] {
-  return [Math.floor((w * count) / parts), Math.floor(((w + 1) * count) / parts)];
 }

@@ -1,17 +1,22 @@
 /**
- * The Barnes-Hut gradient cut into work items that the threads of `TsneThreads` claim one at a
- * time from a shared counter, instead of a fixed share per thread. On a machine whose cores are
- * also busy with other work, a fixed share makes every thread wait for the one that was held up;
- * claimed items let the others take its work over.
+ * Work cut into items that the threads of `TsneThreads` claim one at a time from a shared
+ * counter, instead of a fixed share per thread. On a machine whose cores are also busy with other
+ * work, a fixed share makes every thread wait for the one that was held up; claimed items let the
+ * others take its work over. Each item writes only its own results, so the answer is the same
+ * whichever thread computed which item.
  *
- * The items are fixed by N alone: ranges of tree positions for the repulsion (every thread builds
- * the same tree), then ranges of P's rows (with about equal non-zeros) for the attraction. Each
- * item writes its own points' forces and its own partial sum, and the partial sums are added in
- * item order, so the gradient is the same whichever thread computed which item, and for any
- * thread count.
+ * The Barnes-Hut gradient's items are fixed by N alone: ranges of tree positions for the repulsion
+ * (every thread builds the same tree), then ranges of P's rows (with about equal non-zeros) for
+ * the attraction. Each writes its own points' forces and its own partial sum, and the partial sums
+ * are added in item order, so the gradient is the same for any thread count.
  */
 import { attractiveForces } from './gradient.ts';
 import type { QuadTree } from './quadtree.ts';
+
+/** Runs `work(item)` for each item claimed from `cursor` (slot 0) until all `count` are taken. */
+export function claimItems(cursor: Int32Array, count: number, work: (item: number) => void): void {
+  for (let item = Atomics.add(cursor, 0, 1); item < count; item = Atomics.add(cursor, 0, 1)) work(item);
+}
 
 /** Points per item, about: small enough to even out the threads, large enough that claiming costs nothing. */
 const POINTS_PER_ITEM = 64;
@@ -65,7 +70,7 @@ export function computeClaimedItems(
   const repulsionItems = g.treeSplit.length - 1;
   const items = repulsionItems + g.rowSplit.length - 1;
   tree.build(g.positions, g.n);
-  for (let item = Atomics.add(g.cursor, 0, 1); item < items; item = Atomics.add(g.cursor, 0, 1)) {
+  claimItems(g.cursor, items, (item) => {
     if (item < repulsionItems) {
       g.partial[item] = tree.repulsion(theta, g.repulsive, g.treeSplit[item], g.treeSplit[item + 1]);
     } else {
@@ -73,7 +78,7 @@ export function computeClaimedItems(
       const [from, to] = [g.rowSplit[a], g.rowSplit[a + 1]];
       g.partial[item] = attractiveForces(g, g.positions, exaggeration, g.attractive, withLogTerm, from, to);
     }
-  }
+  });
 }
 
 /** Z and the log term of a gradient whose items are all done, added in item order. */
