@@ -357,7 +357,7 @@ export function offerSortedPairs(command: Extract<ThreadCommand, { kind: 'exact-
   sortHeaps(heapDist, heapIndex, n, k);
 }
 
-/** Rows per item of the threaded forest search: small enough to even out the threads, large enough that claiming costs nothing. */
+/** Rows per item of the threaded forest search (as `POINTS_PER_ITEM` of the gradient's items). */
 const SEARCH_ROWS_PER_ITEM = 64;
 
 /** One thread's part of `buildForest`: the trees it claims. */
