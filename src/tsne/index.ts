@@ -65,6 +65,7 @@ export {
   COLD_SCHEDULE,
   WARM_SCHEDULE,
   normalPhaseLearningRate,
+  warmLearningRate,
   STABLE_WARM_SCHEDULE,
   type Schedule,
   type ScheduleCallback,

@@ -7,6 +7,7 @@ import {
   computeAffinities,
   COLD_SCHEDULE,
   klStallStop,
+  normalPhaseLearningRate,
   pcaInit,
   randomInit,
   resolveLearningRate,
@@ -14,6 +15,7 @@ import {
   TSNEEmbedding,
   tsneFrame,
   WARM_SCHEDULE,
+  warmLearningRate,
 } from '../../src/tsne/index.ts';
 
 /** A small embedding to hand the callbacks (they only read and set its anchor strength). */
@@ -97,4 +99,12 @@ test("'auto' has one meaning per phase: N / (4 × exaggeration), at least 50", (
   assert.equal(resolveLearningRate('auto', 10_000, 12), autoLearningRate(10_000, 12));
   assert.equal(resolveLearningRate(undefined, 10_000, 1), 2500);
   assert.equal(resolveLearningRate(7, 10_000, 1), 7);
+});
+
+test('a warm frame takes the normal rate up to 5,000 points, twice it from 10,000; a cold one the normal rate', () => {
+  for (const n of [30, 2000, 5000]) assert.equal(warmLearningRate(n), normalPhaseLearningRate(n));
+  assert.equal(warmLearningRate(7500), 1.5 * normalPhaseLearningRate(7500));
+  for (const n of [10_000, 60_000]) assert.equal(warmLearningRate(n), 2 * normalPhaseLearningRate(n));
+  assert.equal(WARM_SCHEDULE.learningRate, warmLearningRate);
+  assert.equal(COLD_SCHEDULE.learningRate, normalPhaseLearningRate);
 });
