@@ -4,10 +4,11 @@
  * interpolated repulsion, the helpers take the attraction while the caller interpolates) and the
  * neighbour searches (the forest's query rows; the exact search's pairs, each thread into heaps of
  * its own, merged at the end) with it. The caller stays synchronous: it rings a doorbell
- * (`Atomics.notify`), computes share 0 itself, then waits (`Atomics.wait`) until every helper has
- * rung back. The shares are fixed by the thread count (the Barnes-Hut gradient's work items, which
- * the threads claim as they go, by N: ./work-items.ts), and the partial sums are added in
- * a fixed order, so a run is deterministic for a given seed and thread count.
+ * (`Atomics.notify`), does its own part, then waits (`awaitChange`) until every helper has rung
+ * back. The Barnes-Hut gradient, the forest's trees and the forest search's rows are cut into
+ * items that the threads claim as they go (./work-items.ts); the interpolated gradient's attraction
+ * and the exact search's pairs are split by the thread count. Partial sums are added in a fixed
+ * order, so a run is deterministic for a given seed and thread count.
  *
  * The helpers start once per frame (each costs about a tenth of a second: a fresh V8 isolate with
  * tsx's loader), or once for all frames of the t-SNE worker (`KeptThreads` in ./frame.ts), and are
@@ -320,7 +321,7 @@ function splitRows(P: Affinities, parts: number, firstShare = 1 / parts): Int32A
 }
 
 /**
- * How long a waiting thread checks its slot in a loop before it sleeps on it (\`Atomics.wait\`):
+ * How long a waiting thread checks its slot in a loop before it sleeps on it (`Atomics.wait`):
  * a frame hands over its next gradient microseconds after the last one ended, and a thread woken
  * from sleep starts its part late. One Barnes-Hut gradient of 10,000 points on 2 threads, medians
  * of three runs taken in turns: 29.5 ms sleeping at once, 22.3 ms checking for 1 ms first.

@@ -1,8 +1,8 @@
 /**
  * Work cut into items that the threads of `TsneThreads` claim one at a time from a shared
- * counter, instead of a fixed share per thread. On a machine whose cores are also busy with other
- * work, a fixed share makes every thread wait for the one that was held up; claimed items let the
- * others take its work over. Each item writes only its own results, so the answer is the same
+ * counter, instead of a fixed share per thread. With fixed shares every thread waits for the one
+ * the machine held up (measured: ./threads.ts, `SPIN_MS`, and docs/speed.md); claimed items let
+ * the others take its work over. Each item writes only its own results, so the answer is the same
  * whichever thread computed which item.
  *
  * The Barnes-Hut gradient's items are fixed by N alone: ranges of tree positions for the repulsion
@@ -23,7 +23,7 @@ const POINTS_PER_ITEM = 64;
 /** At most this many items of each kind. */
 const MAX_ITEMS = 256;
 
-/** What every thread sees of one embedding's gradient (all in shared memory but the splits). */
+/** What every thread sees of one embedding's gradient: P and the splits copied, the rest in shared memory. */
 export interface SharedGradient {
   n: number;
   rowPtr: Int32Array;
