@@ -323,8 +323,10 @@ function splitRows(P: Affinities, parts: number, firstShare = 1 / parts): Int32A
 /**
  * How long a waiting thread checks its slot in a loop before it sleeps on it (`Atomics.wait`):
  * a frame hands over its next gradient microseconds after the last one ended, and a thread woken
- * from sleep starts its part late. One Barnes-Hut gradient of 10,000 points on 2 threads, medians
- * of three runs taken in turns: 29.5 ms sleeping at once, 22.3 ms checking for 1 ms first.
+ * from sleep starts its part late. One Barnes-Hut gradient of 10,000 points on 2 threads with
+ * claimed items (./work-items.ts), medians of three runs taken in turn while this machine was at
+ * its slower speed: 25.1 ms sleeping at once, 22.3 ms checking for 1 ms first (no difference at
+ * its faster speed).
  */
 export const SPIN_MS = 1;
 
