@@ -13,6 +13,11 @@
  * `step`. They are appended in the same atomic write as the frame of `step` itself, so a file
  * holds either all of a step's tweens and its frame or none of them: a restarted watcher neither
  * duplicates nor loses one.
+ *
+ * A picture after the first of a writer covers only the rectangle in which it differs from the
+ * picture before it (`changedRegion`; the rest stays on screen, disposal 1), as gifsicle's -O1
+ * does: an in-between picture differs only inside the axes. The first picture a writer appends
+ * to a file, and any picture after the file changed behind its back, is written whole.
  */
 import { readFile } from 'node:fs/promises';
 import gifenc from 'gifenc';
@@ -169,24 +174,102 @@ function frameComment({ step, tween }: GifFrameLabel): Uint8Array {
   return comment(`embedding-timelapse tween=${tween.index}/${tween.count} step=${step}`);
 }
 
-/** One frame's blocks: step comment, graphic control, image descriptor, LZW data. */
+/** A rectangle of the picture, in pixels. */
+export interface Region {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+function wholePicture(image: RgbaImage): Region {
+  return { left: 0, top: 0, width: image.width, height: image.height };
+}
+
+/** The pixels as 32-bit words (one per pixel), a view where the bytes allow one. */
+function pixelWords(image: RgbaImage): Uint32Array {
+  const { rgba } = image;
+  if (rgba.byteOffset % 4 === 0) return new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length / 4);
+  return new Uint32Array(Uint8Array.from(rgba).buffer);
+}
+
+/**
+ * The smallest rectangle that holds every pixel in which `next` differs from `previous` (the
+ * same size); 1 × 1 at the corner when none does, since a GIF frame holds at least one pixel.
+ */
+export function changedRegion(previous: RgbaImage, next: RgbaImage): Region {
+  const { width, height } = next;
+  const before = pixelWords(previous);
+  const after = pixelWords(next);
+  let top = height;
+  let bottom = -1;
+  let left = width;
+  let right = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let x = 0;
+    while (x < width && before[row + x] === after[row + x]) x++;
+    if (x === width) continue;
+    let last = width - 1;
+    while (before[row + last] === after[row + last]) last--;
+    if (top === height) top = y;
+    bottom = y;
+    if (x < left) left = x;
+    if (last > right) right = last;
+  }
+  if (bottom < 0) return { left: 0, top: 0, width: 1, height: 1 };
+  return { left, top, width: right - left + 1, height: bottom - top + 1 };
+}
+
+/** The RGBA bytes of `region`, row by row. */
+function cropRgba(image: RgbaImage, region: Region): Uint8Array {
+  if (region.width === image.width && region.height === image.height) return image.rgba;
+  const out = new Uint8Array(4 * region.width * region.height);
+  for (let y = 0; y < region.height; y++) {
+    const from = 4 * ((region.top + y) * image.width + region.left);
+    out.set(image.rgba.subarray(from, from + 4 * region.width), 4 * y * region.width);
+  }
+  return out;
+}
+
+/**
+ * One frame's blocks: step comment, graphic control, image descriptor, LZW data; the frame covers
+ * `region` of the picture (default: all of it).
+ */
 export function encodeGifFrame(
   image: RgbaImage,
   label: number | GifFrameLabel,
   delayMs: number,
   palette: readonly Rgb[] = GIF_PALETTE,
+  region: Region = wholePicture(image),
 ): Uint8Array {
-  const indices = indexPixels(image.rgba, palette);
+  const indices = indexPixels(cropRgba(image, region), palette);
   const encoder = GIFEncoder({ auto: false });
   // first: false and no palette: gifenc writes only the graphic control extension, the image
   // descriptor (using the global table) and the LZW data. dispose 1 = leave the frame in place.
-  encoder.writeFrame(indices, image.width, image.height, {
+  encoder.writeFrame(indices, region.width, region.height, {
     first: false,
     delay: delayMs,
     dispose: 1,
     colorDepth: Math.max(2, Math.log2(palette.length)),
   });
-  return concatBytes([frameComment(typeof label === 'number' ? { step: label } : label), encoder.bytes()]);
+  const blocks = encoder.bytes();
+  placeImage(blocks, region);
+  return concatBytes([frameComment(typeof label === 'number' ? { step: label } : label), blocks]);
+}
+
+/**
+ * Sets the image descriptor's left and top, which gifenc always writes as 0. Its descriptor
+ * follows the 8-byte graphic control extension.
+ */
+function placeImage(blocks: Uint8Array, region: Region): void {
+  const at = 8;
+  if (blocks[0] !== 0x21 || blocks[1] !== 0xf9 || blocks[at] !== 0x2c) {
+    throw new Error('gifenc wrote an unexpected block layout: no image descriptor after the graphic control');
+  }
+  const view = new DataView(blocks.buffer, blocks.byteOffset, blocks.byteLength);
+  view.setUint16(at + 1, region.left, true);
+  view.setUint16(at + 3, region.top, true);
 }
 
 export interface GifWriterOptions {
@@ -205,6 +288,8 @@ export class GifWriter {
   readonly delayMs: number;
   readonly tweenDelayMs: number;
   readonly palette: readonly Rgb[];
+  /** The last picture this writer appended, and the length of the file it wrote then. */
+  private last: { image: RgbaImage; fileLength: number } | undefined;
 
   constructor(path: string, options: GifWriterOptions = {}) {
     this.path = path;
@@ -257,12 +342,20 @@ export class GifWriter {
       prefix = existing.subarray(0, info.trailerOffset);
       if (info.palette) palette = info.palette;
     }
+    // The picture on screen at the file's end, when this writer knows it: the file is still as it left it.
+    let previous = existing !== null && existing.length === this.last?.fileLength ? this.last.image : undefined;
     const count = tweens.length;
-    const blocks = tweens.map((tween, k) =>
-      encodeGifFrame(tween, { step, tween: { index: k + 1, count } }, this.tweenDelayMs, palette),
-    );
-    blocks.push(encodeGifFrame(image, step, this.delayMs, palette));
-    await writeFileAtomic(this.path, concatBytes([prefix, ...blocks, Uint8Array.of(TRAILER)]));
+    const pictures = [...tweens, image];
+    const blocks = pictures.map((picture, k) => {
+      const region = previous ? changedRegion(previous, picture) : wholePicture(picture);
+      previous = picture;
+      return k < count
+        ? encodeGifFrame(picture, { step, tween: { index: k + 1, count } }, this.tweenDelayMs, palette, region)
+        : encodeGifFrame(picture, step, this.delayMs, palette, region);
+    });
+    const bytes = concatBytes([prefix, ...blocks, Uint8Array.of(TRAILER)]);
+    await writeFileAtomic(this.path, bytes);
+    this.last = { image, fileLength: bytes.length };
     return 'appended';
   }
 }

@@ -11,6 +11,8 @@ export {
   GifWriter,
   parseGif,
   encodeGifFrame,
+  changedRegion,
+  type Region,
   type GifInfo,
   type GifFrameInfo,
   type GifWriterOptions,

@@ -1,14 +1,17 @@
 /**
  * A small GIF decoder for the tests: walks the file with our own `parseGif`, then LZW-decodes
- * each frame's pixels independently of the encoder (gifenc) that wrote them.
+ * each frame's pixels independently of the encoder (gifenc) that wrote them, and draws each frame
+ * onto the screen as a viewer does: at its place, over what the frames before it left there.
  */
 import { parseGif, type GifInfo } from '../../src/render/gif.ts';
 
 export interface DecodedFrame {
   step: number | null;
   delayMs: number;
-  /** Palette indices, row by row. */
+  /** The whole screen once this frame is drawn: palette indices, row by row. */
   indices: Uint8Array;
+  /** The rectangle the frame itself covers. */
+  region: { left: number; top: number; width: number; height: number };
 }
 
 function lzwDecode(minCodeSize: number, data: Uint8Array, pixelCount: number): Uint8Array {
@@ -82,6 +85,7 @@ function lzwDecode(minCodeSize: number, data: Uint8Array, pixelCount: number): U
 export function decodeGif(bytes: Uint8Array): GifInfo & { decoded: DecodedFrame[] } {
   const info = parseGif(bytes);
   const decoded: DecodedFrame[] = [];
+  const screen = new Uint8Array(info.width * info.height);
   for (const frame of info.frames) {
     // Find this frame's image descriptor: skip the extensions before it.
     let at = frame.offset;
@@ -92,6 +96,8 @@ export function decodeGif(bytes: Uint8Array): GifInfo & { decoded: DecodedFrame[
     }
     if (bytes[at] !== 0x2c) throw new Error(`no image descriptor at ${at}`);
     const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const left = view.getUint16(at + 1, true);
+    const top = view.getUint16(at + 3, true);
     const width = view.getUint16(at + 5, true);
     const height = view.getUint16(at + 7, true);
     const fields = bytes[at + 9]!;
@@ -103,10 +109,15 @@ export function decodeGif(bytes: Uint8Array): GifInfo & { decoded: DecodedFrame[
       chunks.push(...bytes.subarray(at + 1, at + 1 + bytes[at]!));
       at += bytes[at]! + 1;
     }
+    if (left + width > info.width || top + height > info.height) throw new Error(`frame outside the screen at ${at}`);
+    const pixels = lzwDecode(minCodeSize, Uint8Array.from(chunks), width * height);
+    for (let y = 0; y < height; y++)
+      screen.set(pixels.subarray(y * width, (y + 1) * width), (top + y) * info.width + left);
     decoded.push({
       step: frame.step,
       delayMs: frame.delayMs,
-      indices: lzwDecode(minCodeSize, Uint8Array.from(chunks), width * height),
+      indices: screen.slice(),
+      region: { left, top, width, height },
     });
   }
   return { ...info, decoded };

@@ -7,6 +7,7 @@ import { loadImage } from '@napi-rs/canvas';
 import {
   CLASS_COLORS,
   GIF_PALETTE,
+  changedRegion,
   GifWriter,
   drawScatter,
   easeInOut,
@@ -192,6 +193,50 @@ test('tween frames go in with their key frame in one write, labelled, never doub
   decoded.decoded.slice(1, 4).forEach((frame, k) => {
     assert.deepEqual(frame.indices, indexPixels(tweens[k]!.rgba), `tween ${k + 1} pixels`);
   });
+});
+
+test('changedRegion is the smallest rectangle around the pixels that differ, 1 × 1 when none does', () => {
+  const blank = () => ({ rgba: new Uint8Array(4 * 40 * 30).fill(255), width: 40, height: 30 });
+  const before = blank();
+  const after = blank();
+  after.rgba[4 * (5 * 40 + 7) + 1] = 0; // (7, 5)
+  after.rgba[4 * (20 * 40 + 33) + 3] = 0; // (33, 20), only its alpha
+  assert.deepEqual(changedRegion(before, after), { left: 7, top: 5, width: 27, height: 16 });
+  assert.deepEqual(changedRegion(before, blank()), { left: 0, top: 0, width: 1, height: 1 });
+  // RGBA bytes that do not start on a 4-byte boundary are compared as well.
+  const shifted = new Uint8Array(after.rgba.length + 1).subarray(1);
+  shifted.set(after.rgba);
+  assert.deepEqual(changedRegion(before, { ...after, rgba: shifted }), { left: 7, top: 5, width: 27, height: 16 });
+});
+
+test('a writer writes only what changed after its first picture, a new one starts whole', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gif-region-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'animation.gif');
+  const { labels } = clusters(200);
+  const at = (spin: number) => clusters(200, spin).points;
+  const draw = (points: Float64Array, title: string) =>
+    drawScatter({ points, labels, classNames, title, width: 320, height: 240 });
+  const tweens = [1, 2].map((k) => draw(tweenPositions(at(0), at(0.5), k, 2), 'step 1 → 2'));
+  const pictures = [draw(at(0), 'step 1'), ...tweens, draw(at(0.5), 'step 2'), draw(at(1), 'step 3')];
+  const writer = new GifWriter(path);
+  await writer.append(pictures[0]!, 1);
+  await writer.append(pictures[3]!, 2, tweens);
+  // A restarted watcher: a new writer does not know the picture at the file's end.
+  await new GifWriter(path).append(pictures[4]!, 3);
+
+  const decoded = decodeGif(new Uint8Array(await readFile(path)));
+  const regions = decoded.decoded.map((frame) => frame.region);
+  const whole = { left: 0, top: 0, width: 320, height: 240 };
+  assert.deepEqual(regions[0], whole);
+  assert.deepEqual(regions[4], whole, 'the new writer writes its first picture whole');
+  for (const k of [1, 2, 3]) {
+    const { width, height } = regions[k]!;
+    assert.ok(width * height < 0.8 * 320 * 240, `picture ${k} covers ${width} × ${height}`);
+  }
+  decoded.decoded.forEach((frame, k) =>
+    assert.deepEqual(frame.indices, indexPixels(pictures[k]!.rgba), `screen after picture ${k}`),
+  );
 });
 
 test('tween positions ease from one frame to the next without reaching either end', () => {
