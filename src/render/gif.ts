@@ -85,8 +85,9 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
     offset += 3 * entries;
   }
 
-  // Sub-blocks: a length byte then that many bytes, ended by a zero length.
-  const skipSubBlocks = (start: number): { end: number; data: number[] } => {
+  // Sub-blocks: a length byte then that many bytes, ended by a zero length. An extension's first
+  // 256 bytes are kept (its fields); an image's pixels are only skipped.
+  const skipSubBlocks = (start: number, keep = true): { end: number; data: number[] } => {
     let at = start;
     const data: number[] = [];
     for (;;) {
@@ -94,7 +95,7 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
       const length = bytes[at]!;
       if (length === 0) return { end: at + 1, data };
       if (at + 1 + length > bytes.length) fail(at, 'truncated data');
-      if (data.length < 256) data.push(...bytes.subarray(at + 1, at + 1 + length));
+      if (keep && data.length < 256) data.push(...bytes.subarray(at + 1, at + 1 + length));
       at += 1 + length;
     }
   };
@@ -134,7 +135,7 @@ export function parseGif(bytes: Uint8Array, name = 'GIF'): GifInfo {
       offset += 10;
       if (imageFields & 0x80) offset += 3 * (2 << (imageFields & 7));
       offset += 1; // LZW minimum code size
-      offset = skipSubBlocks(offset).end;
+      offset = skipSubBlocks(offset, false).end;
       const tween = pendingTween ? { tween: pendingTween } : {};
       frames.push({ step: pendingStep, delayMs: pendingDelay, offset: frameStart, ...tween });
       pendingStep = null;
