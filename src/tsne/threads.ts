@@ -17,7 +17,14 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Affinities } from './affinities.ts';
 import { attractiveForces, combine, type GradientResult } from './gradient.ts';
-import { claimItems, computeClaimedItems, gradientItemSplits, sumItems, type SharedGradient } from './work-items.ts';
+import {
+  claimItems,
+  computeClaimedItems,
+  gradientItemSplits,
+  splitRows,
+  sumItems,
+  type SharedGradient,
+} from './work-items.ts';
 import {
   checkKnnInput,
   emptyHeaps,
@@ -157,7 +164,7 @@ export class TsneThreads {
   /** Hands the helpers P and the shared buffers of one embedding's gradient. */
   setupGradient(P: Affinities): void {
     const n = P.n;
-    const [treeSplit, rowSplit] = gradientItemSplits(P.rowPtr, n);
+    const [treeSplit, rowSplit] = gradientItemSplits(P);
     const { rowPtr, colIndex, values } = P;
     const gradient: SharedGradient = {
       n,
@@ -301,23 +308,6 @@ export class TsneThreads {
     Atomics.notify(this.control, CONTROL.generation);
     for (const worker of this.workers) worker.unref();
   }
-}
-
-/**
- * Rows of P split into `parts` ranges with about the same number of non-zeros each, or, with
- * `firstShare`, the first range holding that fraction of them and the others the rest in equal parts.
- */
-function splitRows(P: Affinities, parts: number, firstShare = 1 / parts): Int32Array {
-  const n = P.n;
-  const split = new Int32Array(parts + 1);
-  const nnz = P.rowPtr[n];
-  for (let w = 1, i = 0; w < parts; w++) {
-    const target = nnz * (firstShare + ((1 - firstShare) * (w - 1)) / (parts - 1));
-    while (i < n && P.rowPtr[i] < target) i++;
-    split[w] = i;
-  }
-  split[parts] = n;
-  return split;
 }
 
 /**

@@ -10,6 +10,7 @@
  * the attraction. Each writes its own points' forces and its own partial sum, and the partial sums
  * are added in item order, so the gradient is the same for any thread count.
  */
+import type { Affinities } from './affinities.ts';
 import { attractiveForces } from './gradient.ts';
 import type { QuadTree } from './quadtree.ts';
 
@@ -43,17 +44,29 @@ export interface SharedGradient {
 }
 
 /** Item boundaries of a gradient of P: `[treeSplit, rowSplit]`. */
-export function gradientItemSplits(rowPtr: Int32Array, n: number): [Int32Array, Int32Array] {
+export function gradientItemSplits(P: Pick<Affinities, 'n' | 'rowPtr'>): [Int32Array, Int32Array] {
+  const { n } = P;
   const items = Math.max(1, Math.min(MAX_ITEMS, Math.round(n / POINTS_PER_ITEM)));
   const treeSplit = new Int32Array(items + 1);
-  const rowSplit = new Int32Array(items + 1);
-  const nonZeros = rowPtr[n];
-  for (let item = 1, row = 0; item <= items; item++) {
-    treeSplit[item] = Math.floor((item * n) / items);
-    while (row < n && rowPtr[row] < (item * nonZeros) / items) row++;
-    rowSplit[item] = item === items ? n : row;
+  for (let item = 1; item <= items; item++) treeSplit[item] = Math.floor((item * n) / items);
+  return [treeSplit, splitRows(P, items)];
+}
+
+/**
+ * Rows of P split into `parts` ranges with about the same number of non-zeros each, or, with
+ * `firstShare`, the first range holding that fraction of them and the others the rest in equal parts.
+ */
+export function splitRows(P: Pick<Affinities, 'n' | 'rowPtr'>, parts: number, firstShare = 1 / parts): Int32Array {
+  const n = P.n;
+  const split = new Int32Array(parts + 1);
+  const nnz = P.rowPtr[n];
+  for (let w = 1, i = 0; w < parts; w++) {
+    const target = nnz * (firstShare + ((1 - firstShare) * (w - 1)) / (parts - 1));
+    while (i < n && P.rowPtr[i] < target) i++;
+    split[w] = i;
   }
-  return [treeSplit, rowSplit];
+  split[parts] = n;
+  return split;
 }
 
 /**
