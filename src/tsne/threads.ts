@@ -151,6 +151,14 @@ export class TsneThreads {
   }
 
   /** Sends one command per helper, runs `own` here, waits for all. */
+  /** `dispatch` with the same command for every helper (each claims its work as it goes). */
+  private dispatchToAll(command: ThreadCommand, own: () => void): void {
+    this.dispatch(
+      this.workers.map(() => command),
+      own,
+    );
+  }
+
   private dispatch(commands: ThreadCommand[], own: () => void): void {
     Atomics.store(this.control, CONTROL.done, 0);
     commands.forEach((command, w) => this.ports[w].postMessage(command));
@@ -182,10 +190,7 @@ export class TsneThreads {
     const threadPartial = shared(Float64Array, 8 * this.threads);
     this.gradientState = { P, shared: gradient, threadPartial, tree: new QuadTree() };
     const setup: ThreadCommand = { kind: 'gradient-setup', gradient, threadPartial };
-    this.dispatch(
-      this.workers.map(() => setup),
-      () => undefined,
-    );
+    this.dispatchToAll(setup, () => undefined);
   }
 
   /** The Barnes-Hut gradient of `barnesHutGradient`, computed by all threads (./work-items.ts). */
@@ -197,10 +202,7 @@ export class TsneThreads {
     g.positions.set(Y);
     Atomics.store(g.cursor, 0, 0);
     const command: ThreadCommand = { kind: 'gradient', exaggeration, theta, withLogTerm };
-    this.dispatch(
-      this.workers.map(() => command),
-      () => computeClaimedItems(g, state.tree, exaggeration, theta, withLogTerm),
-    );
+    this.dispatchToAll(command, () => computeClaimedItems(g, state.tree, exaggeration, theta, withLogTerm));
     const { z, logTerm } = sumItems(g);
     combine(g.attractive, g.repulsive, z, grad);
     return { kl: pLogP - logTerm + Math.log(z), z };
@@ -247,10 +249,7 @@ export class TsneThreads {
   private buildForest(data: Float64Array, n: number, d: number, options: ForestOptions): Forest {
     const buffers = forestBuffers(options.trees ?? DEFAULT_TREES, n, (length) => shared(Int32Array, 4 * length));
     const command: ThreadCommand = { kind: 'forest', data, n, d, options, buffers, cursor: shared(Int32Array, 4) };
-    this.dispatch(
-      this.workers.map(() => command),
-      () => buildClaimedTrees(command),
-    );
+    this.dispatchToAll(command, () => buildClaimedTrees(command));
     return forestOf(buffers, n);
   }
 
@@ -265,10 +264,7 @@ export class TsneThreads {
       ...{ data, norms, n, d, k, forest, indices, distances },
       cursor: shared(Int32Array, 4),
     };
-    this.dispatch(
-      this.workers.map(() => command),
-      () => searchClaimedRows(command),
-    );
+    this.dispatchToAll(command, () => searchClaimedRows(command));
     return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
   }
 
