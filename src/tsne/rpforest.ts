@@ -2,14 +2,17 @@
  * Approximate k nearest neighbours from a random-projection forest (the candidate stage of Annoy
  * and pynndescent): each tree splits the points by random hyperplanes until a leaf holds at most
  * `leafSize` points; a point's candidates are the points sharing a leaf with it in any tree, and
- * its neighbours are the k closest candidates, by exact distance.
+ * its neighbours are the k closest candidates by distance. Projections and distances are the
+ * float32 SIMD loops of ./row-kernel.ts.
  *
  * The forest is built once (a few projections per point and level; each tree on its own seed, so
  * trees can be built on several threads: `buildTrees`); the candidate search then runs row by row
- * with no shared state, so any range of rows can be searched on its own thread
- * (`searchForestRows`), and the answer does not depend on how the trees or rows were split.
+ * with no shared state but each thread's own `RowKernel`, so any range of rows can be searched on
+ * its own thread (`searchForestRows`), and the answer does not depend on how the trees or rows were
+ * split.
  */
-import { checkKnnInput, heapReplaceTop, prepareRows, sortHeaps, type Neighbors } from './knn.ts';
+import { checkKnnInput, heapReplaceTop, sortHeaps, type Neighbors } from './knn.ts';
+import { RowKernel } from './row-kernel.ts';
 import { mixSeed, Random } from '../util/random.ts';
 
 export interface ForestOptions {
@@ -35,11 +38,11 @@ export interface Forest {
   leafOf: Int32Array;
 }
 
-export function buildForest(data: Float64Array, n: number, d: number, options: ForestOptions = {}): Forest {
+export function buildForest(rows: RowKernel, options: ForestOptions = {}): Forest {
   const trees = options.trees ?? DEFAULT_TREES;
-  const buffers = forestBuffers(trees, n);
-  buildTrees(data, n, d, options, buffers, 0, trees);
-  return forestOf(buffers, n);
+  const buffers = forestBuffers(trees, rows.n);
+  buildTrees(rows, options, buffers, 0, trees);
+  return forestOf(buffers, rows.n);
 }
 
 /** A forest's arrays while its trees are built, on one thread or several: each tree has its own parts. */
@@ -79,17 +82,15 @@ export function forestOf(buffers: ForestBuffers, n: number): Forest {
  * mixed with the tree's number), so a tree is the same whichever thread builds it.
  */
 export function buildTrees(
-  data: Float64Array,
-  n: number,
-  d: number,
+  rows: RowKernel,
   options: ForestOptions,
   buffers: ForestBuffers,
   from: number,
   to: number,
 ): void {
+  const { n, d } = rows;
   const leafSize = Math.max(2, options.leafSize ?? DEFAULT_LEAF_SIZE);
   const { order, leafOf, starts, startCounts } = buffers;
-  const projection = new Float64Array(n);
   const normal = new Float64Array(d);
   const random = new Random(0);
   for (let t = from; t < to; t++) {
@@ -107,7 +108,7 @@ export function buildTrees(
         treeStarts[leaves++] = start;
         continue;
       }
-      const mid = splitRange(data, d, ids, start, end, projection, normal, random);
+      const mid = splitRange(rows, ids, start, end, normal, random);
       stack.push(mid, end, start, mid);
     }
     treeStarts[leaves] = n;
@@ -124,54 +125,44 @@ export function buildTrees(
  * (all points on one side, e.g. duplicates) falls back to halving the range as it stands.
  */
 function splitRange(
-  data: Float64Array,
-  d: number,
+  rows: RowKernel,
   ids: Int32Array,
   start: number,
   end: number,
-  projection: Float64Array,
   normal: Float64Array,
   random: Random,
 ): number {
   const size = end - start;
-  const a = ids[start + Math.floor(random.next() * size)] * d;
-  let b = ids[start + Math.floor(random.next() * (size - 1))] * d;
-  if (b === a) b = ids[end - 1] * d;
+  const a = rows.rowStart(ids[start + Math.floor(random.next() * size)]);
+  let b = rows.rowStart(ids[start + Math.floor(random.next() * (size - 1))]);
+  if (b === a) b = rows.rowStart(ids[end - 1]);
+  const values = rows.rows;
   let offset = 0;
-  for (let t = 0; t < d; t++) {
-    const v = data[a + t] - data[b + t];
+  for (let t = 0; t < rows.d; t++) {
+    const v = values[a + t] - values[b + t];
     normal[t] = v;
-    offset += v * (data[a + t] + data[b + t]) * 0.5;
+    offset += v * (values[a + t] + values[b + t]) * 0.5;
   }
-  for (let s = start; s < end; s++) {
-    const row = ids[s] * d;
-    let dot = 0;
-    for (let t = 0; t < d; t++) dot += data[row + t] * normal[t];
-    projection[ids[s]] = dot - offset;
-  }
+  const range = rows.ids;
+  range.set(ids.subarray(start, end));
+  const projection = rows.dots(normal, size);
+  // Below the plane from the front, above it from the back.
   let lo = start;
   let hi = end - 1;
-  while (lo <= hi) {
-    if (projection[ids[lo]] <= 0) lo++;
-    else {
-      const swap = ids[lo];
-      ids[lo] = ids[hi];
-      ids[hi--] = swap;
-    }
+  for (let c = 0; c < size; c++) {
+    if (projection[c] <= offset) ids[lo++] = range[c];
+    else ids[hi--] = range[c];
   }
   return lo === start || lo === end ? start + (size >> 1) : lo;
 }
 
 /**
  * The k closest candidates of rows [from, to) into `indices`/`distances` (n × k, rows sorted by
- * distance, ties by index). `norms` holds each row's squared norm. `seen` (length n, any content
- * on the first call) marks the candidates already measured for a row.
+ * distance, ties by index). `seen` (length n, any content on the first call) marks the candidates
+ * already listed for a row.
  */
 export function searchForestRows(
-  data: Float64Array,
-  norms: Float64Array,
-  n: number,
-  d: number,
+  rows: RowKernel,
   k: number,
   forest: Forest,
   from: number,
@@ -180,50 +171,34 @@ export function searchForestRows(
   distances: Float64Array,
   seen: Int32Array,
 ): void {
+  const n = rows.n;
+  const candidates = rows.ids;
   seen.fill(-1);
   for (let i = from; i < to; i++) {
-    const base = i * k;
-    distances.fill(Infinity, base, base + k);
-    indices.fill(-1, base, base + k);
     seen[i] = i;
-    const a = i * d;
-    const normI = norms[i];
+    let count = 0;
     for (let t = 0; t < forest.trees; t++) {
       const leaf = forest.leafOf[t * n + i];
       const starts = forest.leafStart[t];
-      const ids = forest.order;
       for (let s = t * n + starts[leaf], end = t * n + starts[leaf + 1]; s < end; s++) {
-        const j = ids[s];
+        const j = forest.order[s];
         if (seen[j] === i) continue;
         seen[j] = i;
-        const b = j * d;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let q = 0;
-        for (; q + 3 < d; q += 4) {
-          s0 += data[a + q] * data[b + q];
-          s1 += data[a + q + 1] * data[b + q + 1];
-          s2 += data[a + q + 2] * data[b + q + 2];
-          s3 += data[a + q + 3] * data[b + q + 3];
-        }
-        for (; q < d; q++) s0 += data[a + q] * data[b + q];
-        const squared = normI + norms[j] - 2 * (s0 + s1 + s2 + s3);
-        const value = squared > 0 ? squared : 0;
-        if (value < distances[base]) heapReplaceTop(distances, indices, base, k, value, j);
+        candidates[count++] = j;
       }
     }
-    // Rare: the leaves of every tree were too small to offer k candidates; finish the row by brute force.
-    if (indices[base] === -1) {
+    // Rare: the leaves of every tree were too small to offer k candidates; every point is one.
+    if (count < k) {
       for (let j = 0; j < n; j++) {
-        if (seen[j] === i) continue;
-        let dot = 0;
-        for (let q = 0; q < d; q++) dot += data[a + q] * data[j * d + q];
-        const squared = normI + norms[j] - 2 * dot;
-        const value = squared > 0 ? squared : 0;
-        if (value < distances[base]) heapReplaceTop(distances, indices, base, k, value, j);
+        if (seen[j] !== i) candidates[count++] = j;
       }
+    }
+    const base = i * k;
+    distances.fill(Infinity, base, base + k);
+    indices.fill(-1, base, base + k);
+    const measured = rows.distances(i, count);
+    for (let c = 0; c < count; c++) {
+      if (measured[c] < distances[base]) heapReplaceTop(distances, indices, base, k, measured[c], candidates[c]);
     }
   }
   sortHeaps(distances.subarray(from * k, to * k), indices.subarray(from * k, to * k), to - from, k);
@@ -238,11 +213,11 @@ export function approximateKnn(
   options: ForestOptions = {},
 ): Neighbors {
   checkKnnInput(X, n, d, k);
-  const { data, norms } = prepareRows(X, n, d);
-  const forest = buildForest(data, n, d, options);
+  const rows = new RowKernel(X, n, d);
+  const forest = buildForest(rows, options);
   const indices = new Int32Array(n * k);
   const distances = new Float64Array(n * k);
-  searchForestRows(data, norms, n, d, k, forest, 0, n, indices, distances, new Int32Array(n));
+  searchForestRows(rows, k, forest, 0, n, indices, distances, new Int32Array(n));
   return { indices, distances, k };
 }
 

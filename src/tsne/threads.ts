@@ -37,6 +37,7 @@ import {
 } from './knn.ts';
 import type { FftRepulsion } from './interpolation.ts';
 import { QuadTree } from './quadtree.ts';
+import { RowKernel } from './row-kernel.ts';
 import {
   buildTrees,
   DEFAULT_TREES,
@@ -76,8 +77,8 @@ export type ThreadCommand =
   | {
       /** Search the forest for blocks of `SEARCH_ROWS_PER_ITEM` rows claimed from `cursor`. */
       kind: 'knn';
-      data: Float64Array;
-      norms: Float64Array;
+      /** The rows, n × d (each thread copies them into its own `RowKernel`). */
+      data: Float32Array;
       n: number;
       d: number;
       k: number;
@@ -89,7 +90,7 @@ export type ThreadCommand =
   | {
       /** Build the forest's trees claimed from `cursor` into the shared buffers. */
       kind: 'forest';
-      data: Float64Array;
+      data: Float32Array;
       n: number;
       d: number;
       options: ForestOptions;
@@ -115,8 +116,10 @@ const ENTRY_URL = new URL('./threads-worker-entry.ts', import.meta.url).href;
 /** How long to wait for the helpers to start before giving up (a broken install, not a slow machine). */
 const START_TIMEOUT_MS = 60_000;
 
-const shared = <T extends Float64Array | Int32Array>(make: new (buffer: SharedArrayBuffer) => T, bytes: number): T =>
-  new make(new SharedArrayBuffer(bytes));
+const shared = <T extends Float64Array | Float32Array | Int32Array>(
+  make: new (buffer: SharedArrayBuffer) => T,
+  bytes: number,
+): T => new make(new SharedArrayBuffer(bytes));
 
 export class TsneThreads {
   readonly threads: number;
@@ -246,7 +249,7 @@ export class TsneThreads {
   }
 
   /** `buildForest` with its trees claimed by the threads (each tree has its own seed: the same forest). */
-  private buildForest(data: Float64Array, n: number, d: number, options: ForestOptions): Forest {
+  private buildForest(data: Float32Array, n: number, d: number, options: ForestOptions): Forest {
     const buffers = forestBuffers(options.trees ?? DEFAULT_TREES, n, (length) => shared(Int32Array, 4 * length));
     const command: ThreadCommand = { kind: 'forest', data, n, d, options, buffers, cursor: shared(Int32Array, 4) };
     this.dispatchToAll(command, () => buildClaimedTrees(command));
@@ -255,13 +258,15 @@ export class TsneThreads {
 
   /** `approximateKnn` with blocks of rows claimed by the threads (the same answer for any thread count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
-    const { data, norms } = sharedRows(X, n, d, k);
+    checkKnnInput(X, n, d, k);
+    const data = shared(Float32Array, 4 * n * d);
+    for (let t = 0; t < n * d; t++) data[t] = X[t];
     const forest = this.buildForest(data, n, d, options);
     const indices = shared(Int32Array, 4 * n * k);
     const distances = shared(Float64Array, 8 * n * k);
     const command: ThreadCommand = {
       kind: 'knn',
-      ...{ data, norms, n, d, k, forest, indices, distances },
+      ...{ data, n, d, k, forest, indices, distances },
       cursor: shared(Int32Array, 4),
     };
     this.dispatchToAll(command, () => searchClaimedRows(command));
@@ -352,19 +357,19 @@ const SEARCH_ROWS_PER_ITEM = 64;
 /** One thread's part of `buildForest`: the trees it claims. */
 export function buildClaimedTrees(command: Extract<ThreadCommand, { kind: 'forest' }>): void {
   const { data, n, d, options, buffers, cursor } = command;
-  claimItems(cursor, options.trees ?? DEFAULT_TREES, (tree) =>
-    buildTrees(data, n, d, options, buffers, tree, tree + 1),
-  );
+  const rows = new RowKernel(data, n, d);
+  claimItems(cursor, options.trees ?? DEFAULT_TREES, (tree) => buildTrees(rows, options, buffers, tree, tree + 1));
 }
 
 /** One thread's part of `approximateKnn`: the blocks of rows it claims. */
 export function searchClaimedRows(command: Extract<ThreadCommand, { kind: 'knn' }>): void {
-  const { data, norms, n, d, k, forest, indices, distances, cursor } = command;
+  const { data, n, d, k, forest, indices, distances, cursor } = command;
+  const rows = new RowKernel(data, n, d);
   const seen = new Int32Array(n);
   claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
     const from = item * SEARCH_ROWS_PER_ITEM;
     const to = Math.min(n, from + SEARCH_ROWS_PER_ITEM);
-    searchForestRows(data, norms, n, d, k, forest, from, to, indices, distances, seen);
+    searchForestRows(rows, k, forest, from, to, indices, distances, seen);
   });
 }
 

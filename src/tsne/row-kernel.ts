@@ -1,0 +1,84 @@
+/**
+ * The rows of a neighbour search as float32 in WebAssembly memory, with the search's two inner
+ * loops over them (./row-kernel.wat): the squared distances from one row to a list of rows, and
+ * the dot products of a vector with a list of rows, four lanes at a time (WebAssembly SIMD, which
+ * every Node from 16.4 runs).
+ *
+ * Why not plain JavaScript: V8 runs such a loop one double at a time. Measured here, one 128-d
+ * squared distance to a row at a random place among 10,000: 300–370 ns in a JavaScript loop
+ * (Float64Array or Float32Array, four accumulators), 43–44 ns with this kernel; to the next row
+ * in memory 190–330 ns against 22–24 ns. The sums are float32 (relative error about 1e-6 at
+ * 128-d), as FIt-SNE's and Annoy's are.
+ *
+ * Each thread makes its own (a copy of the rows, 512 bytes per 128-d row).
+ */
+import { readFileSync } from 'node:fs';
+
+const MODULE = new WebAssembly.Module(readFileSync(new URL('./row-kernel.wasm', import.meta.url)));
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  distances(query: number, rows: number, stride: number, ids: number, count: number, out: number): void;
+  dots(vector: number, rows: number, stride: number, ids: number, count: number, out: number): void;
+}
+
+/** Bytes per row: the kernel reads 32 bytes (eight floats) per step. */
+function rowStride(d: number): number {
+  return Math.ceil(d / 8) * 32;
+}
+
+export class RowKernel {
+  /** The rows the kernel reads from, each padded with zeros to `stride / 4` floats. */
+  readonly rows: Float32Array;
+  /** The list of rows the next `distances` or `dots` call visits (its first `count` entries). */
+  readonly ids: Int32Array;
+  private readonly results: Float32Array;
+  private readonly vector: Float32Array;
+  private readonly kernel: KernelExports;
+  private readonly stride: number;
+  private readonly offsets: { ids: number; results: number; vector: number };
+
+  constructor(
+    X: ArrayLike<number>,
+    readonly n: number,
+    readonly d: number,
+  ) {
+    this.kernel = new WebAssembly.Instance(MODULE).exports as unknown as KernelExports;
+    this.stride = rowStride(d);
+    const floatsPerRow = this.stride / 4;
+    const idsAt = n * this.stride;
+    const resultsAt = idsAt + 4 * n;
+    const vectorAt = resultsAt + 4 * n;
+    const bytes = vectorAt + this.stride;
+    const memory = this.kernel.memory;
+    memory.grow(Math.max(0, Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536));
+    this.offsets = { ids: idsAt, results: resultsAt, vector: vectorAt };
+    this.rows = new Float32Array(memory.buffer, 0, n * floatsPerRow);
+    this.ids = new Int32Array(memory.buffer, idsAt, n);
+    this.results = new Float32Array(memory.buffer, resultsAt, n);
+    this.vector = new Float32Array(memory.buffer, vectorAt, floatsPerRow);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < d; t++) this.rows[i * floatsPerRow + t] = X[i * d + t];
+    }
+  }
+
+  /** Where row i starts in `rows`. */
+  rowStart(i: number): number {
+    return (i * this.stride) / 4;
+  }
+
+  /** Squared distances from row `query` to rows ids[0, count), in that order (a view, valid until the next call). */
+  distances(query: number, count: number): Float32Array {
+    const { ids, results } = this.offsets;
+    this.kernel.distances(query * this.stride, 0, this.stride, ids, count, results);
+    return this.results.subarray(0, count);
+  }
+
+  /** `vector` · row for rows ids[0, count), in that order (a view, valid until the next call). */
+  dots(vector: ArrayLike<number>, count: number): Float32Array {
+    for (let t = 0; t < this.d; t++) this.vector[t] = vector[t];
+    const { ids, results } = this.offsets;
+    this.kernel.dots(this.offsets.vector, 0, this.stride, ids, count, results);
+    return this.results.subarray(0, count);
+  }
+}
