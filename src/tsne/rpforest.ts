@@ -11,7 +11,7 @@
  * its own thread (`searchForestRows`), and the answer does not depend on how the trees or rows were
  * split.
  */
-import { checkKnnInput, heapReplaceTop, sortHeaps, type Neighbors } from './knn.ts';
+import { checkKnnInput, keepNearest, sortHeaps, type Neighbors } from './knn.ts';
 import { RowKernel } from './row-kernel.ts';
 import { mixSeed, Random } from '../util/random.ts';
 
@@ -193,13 +193,7 @@ export function searchForestRows(
         if (seen[j] !== i) candidates[count++] = j;
       }
     }
-    const base = i * k;
-    distances.fill(Infinity, base, base + k);
-    indices.fill(-1, base, base + k);
-    const measured = rows.distances(i, count);
-    for (let c = 0; c < count; c++) {
-      if (measured[c] < distances[base]) heapReplaceTop(distances, indices, base, k, measured[c], candidates[c]);
-    }
+    keepNearest(rows.distances(i, count), candidates, count, k, i, indices, distances);
   }
   sortHeaps(distances.subarray(from * k, to * k), indices.subarray(from * k, to * k), to - from, k);
 }

@@ -7,14 +7,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { attractiveForces } from './gradient.ts';
 import { computeClaimedItems, type SharedGradient } from './work-items.ts';
 import { QuadTree } from './quadtree.ts';
-import {
-  awaitChange,
-  buildClaimedTrees,
-  CONTROL,
-  offerSortedPairs,
-  searchClaimedRows,
-  type ThreadCommand,
-} from './threads.ts';
+import { awaitChange, buildClaimedTrees, CONTROL, searchClaimedRows, type ThreadCommand } from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
 
@@ -74,9 +67,6 @@ function run(command: ThreadCommand): void {
     }
     case 'forest':
       buildClaimedTrees(command);
-      return;
-    case 'exact-knn':
-      offerSortedPairs(command);
       return;
     case 'knn':
       searchClaimedRows(command);

@@ -2,13 +2,12 @@
  * t-SNE on several cores: helper threads that share memory with the calling thread
  * (SharedArrayBuffer) and split the gradient (attractive rows, Barnes-Hut groups; with the
  * interpolated repulsion, the helpers take the attraction while the caller interpolates) and the
- * neighbour searches (the forest's query rows; the exact search's pairs, each thread into heaps of
- * its own, merged at the end) with it. The caller stays synchronous: it rings a doorbell
- * (`Atomics.notify`), does its own part, then waits (`awaitChange`) until every helper has rung
- * back. The Barnes-Hut gradient, the forest's trees and the forest search's rows are cut into
- * items that the threads claim as they go (./work-items.ts); the interpolated gradient's attraction
- * and the exact search's pairs are split by the thread count. Partial sums are added in a fixed
- * order, so a run is deterministic for a given seed and thread count.
+ * neighbour searches (the forest's trees, the query rows) with it. The caller stays synchronous:
+ * it rings a doorbell (`Atomics.notify`), does its own part, then waits (`awaitChange`) until every
+ * helper has rung back. The Barnes-Hut gradient, the forest's trees and the searches' rows are cut
+ * into items that the threads claim as they go (./work-items.ts); the interpolated gradient's
+ * attraction is split by the thread count. Partial sums are added in a fixed order, so a run is
+ * deterministic for a given seed and thread count.
  *
  * The helpers start once per frame (each costs about a tenth of a second: a fresh V8 isolate with
  * tsx's loader), or once for all frames of the t-SNE worker (`KeptThreads` in ./frame.ts), and are
@@ -25,16 +24,7 @@ import {
   sumItems,
   type SharedGradient,
 } from './work-items.ts';
-import {
-  checkKnnInput,
-  emptyHeaps,
-  mergeSortedHeaps,
-  offerPairsOfRows,
-  pairRowSplit,
-  prepareRows,
-  sortHeaps,
-  type Neighbors,
-} from './knn.ts';
+import { checkKnnInput, searchAllRows, type Neighbors } from './knn.ts';
 import type { FftRepulsion } from './interpolation.ts';
 import { QuadTree } from './quadtree.ts';
 import { RowKernel } from './row-kernel.ts';
@@ -75,14 +65,17 @@ export type ThreadCommand =
       rows: [number, number];
     }
   | {
-      /** Search the forest for blocks of `SEARCH_ROWS_PER_ITEM` rows claimed from `cursor`. */
+      /**
+       * Search blocks of `SEARCH_ROWS_PER_ITEM` rows claimed from `cursor`: each row's candidates
+       * from the forest, or every row when there is none (the exact search).
+       */
       kind: 'knn';
       /** The rows, n × d (each thread copies them into its own `RowKernel`). */
       data: Float32Array;
       n: number;
       d: number;
       k: number;
-      forest: Forest;
+      forest: Forest | undefined;
       indices: Int32Array;
       distances: Float64Array;
       cursor: Int32Array;
@@ -96,19 +89,6 @@ export type ThreadCommand =
       options: ForestOptions;
       buffers: ForestBuffers;
       cursor: Int32Array;
-    }
-  | {
-      /** Exact neighbours: the pairs of rows [from, to) (`offerPairsOfRows`) into this thread's own heaps, sorted. */
-      kind: 'exact-knn';
-      data: Float64Array;
-      norms: Float64Array;
-      n: number;
-      d: number;
-      k: number;
-      from: number;
-      to: number;
-      heapDist: Float64Array;
-      heapIndex: Int32Array;
     }
   | { kind: 'exit' };
 
@@ -256,12 +236,20 @@ export class TsneThreads {
     return forestOf(buffers, n);
   }
 
-  /** `approximateKnn` with blocks of rows claimed by the threads (the same answer for any thread count). */
+  /** `approximateKnn` with its trees and blocks of rows claimed by the threads (the same answer for any thread count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
     checkKnnInput(X, n, d, k);
-    const data = shared(Float32Array, 4 * n * d);
-    for (let t = 0; t < n * d; t++) data[t] = X[t];
-    const forest = this.buildForest(data, n, d, options);
+    const data = sharedRows(X, n, d);
+    return this.searchRows(data, n, d, k, this.buildForest(data, n, d, options));
+  }
+
+  /** `exactKnn` with blocks of rows claimed by the threads (the same answer for any thread count). */
+  exactKnn(X: ArrayLike<number>, n: number, d: number, k: number): Neighbors {
+    checkKnnInput(X, n, d, k);
+    return this.searchRows(sharedRows(X, n, d), n, d, k, undefined);
+  }
+
+  private searchRows(data: Float32Array, n: number, d: number, k: number, forest: Forest | undefined): Neighbors {
     const indices = shared(Int32Array, 4 * n * k);
     const distances = shared(Float64Array, 8 * n * k);
     const command: ThreadCommand = {
@@ -271,35 +259,6 @@ export class TsneThreads {
     };
     this.dispatchToAll(command, () => searchClaimedRows(command));
     return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
-  }
-
-  /**
-   * `exactKnn` with the pairs split over the threads, each offering its share to heaps of its
-   * own, merged at the end (the same neighbours for any thread count, up to ties in distance).
-   */
-  exactKnn(X: ArrayLike<number>, n: number, d: number, k: number): Neighbors {
-    const { data, norms } = sharedRows(X, n, d, k);
-    const split = pairRowSplit(n, this.threads);
-    const heaps = Array.from({ length: this.threads }, () =>
-      emptyHeaps(n, k, shared(Float64Array, 8 * n * k), shared(Int32Array, 4 * n * k)),
-    );
-    const command = (w: number): Extract<ThreadCommand, { kind: 'exact-knn' }> => ({
-      kind: 'exact-knn',
-      data,
-      norms,
-      n,
-      d,
-      k,
-      from: split[w],
-      to: split[w + 1],
-      heapDist: heaps[w]!.distances,
-      heapIndex: heaps[w]!.indices,
-    });
-    this.dispatch(
-      this.workers.map((_, w) => command(w + 1)),
-      () => offerSortedPairs(command(0)),
-    );
-    return mergeSortedHeaps(heaps, n, k);
   }
 
   /** Tells the helpers to exit; the threads end on their own. */
@@ -344,14 +303,7 @@ function waitFor(control: Int32Array, slot: number, target: number, timeoutMs: n
   }
 }
 
-/** One thread's share of `exactKnn`: its pairs into its heaps, each heap then sorted. */
-export function offerSortedPairs(command: Extract<ThreadCommand, { kind: 'exact-knn' }>): void {
-  const { data, norms, n, d, k, from, to, heapDist, heapIndex } = command;
-  offerPairsOfRows(data, norms, n, d, k, from, to, heapDist, heapIndex);
-  sortHeaps(heapDist, heapIndex, n, k);
-}
-
-/** Rows per item of the threaded forest search (as `POINTS_PER_ITEM` of the gradient's items). */
+/** Rows per item of the threaded neighbour searches (as `POINTS_PER_ITEM` of the gradient's items). */
 const SEARCH_ROWS_PER_ITEM = 64;
 
 /** One thread's part of `buildForest`: the trees it claims. */
@@ -361,7 +313,7 @@ export function buildClaimedTrees(command: Extract<ThreadCommand, { kind: 'fores
   claimItems(cursor, options.trees ?? DEFAULT_TREES, (tree) => buildTrees(rows, options, buffers, tree, tree + 1));
 }
 
-/** One thread's part of `approximateKnn`: the blocks of rows it claims. */
+/** One thread's part of `approximateKnn` or `exactKnn`: the blocks of rows it claims. */
 export function searchClaimedRows(command: Extract<ThreadCommand, { kind: 'knn' }>): void {
   const { data, n, d, k, forest, indices, distances, cursor } = command;
   const rows = new RowKernel(data, n, d);
@@ -369,17 +321,14 @@ export function searchClaimedRows(command: Extract<ThreadCommand, { kind: 'knn' 
   claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
     const from = item * SEARCH_ROWS_PER_ITEM;
     const to = Math.min(n, from + SEARCH_ROWS_PER_ITEM);
-    searchForestRows(rows, k, forest, from, to, indices, distances, seen);
+    if (forest === undefined) searchAllRows(rows, k, from, to, indices, distances);
+    else searchForestRows(rows, k, forest, from, to, indices, distances, seen);
   });
 }
 
-/** The rows and norms of a neighbour search (`prepareRows`) in memory every thread sees. */
-function sharedRows(X: ArrayLike<number>, n: number, d: number, k: number) {
-  checkKnnInput(X, n, d, k);
-  const rows = prepareRows(X, n, d);
-  const data = shared(Float64Array, 8 * n * d);
-  const norms = shared(Float64Array, 8 * n);
-  data.set(rows.data);
-  norms.set(rows.norms);
-  return { data, norms };
+/** The rows of a neighbour search in memory every thread sees (each copies them into its own `RowKernel`). */
+function sharedRows(X: ArrayLike<number>, n: number, d: number): Float32Array {
+  const data = shared(Float32Array, 4 * n * d);
+  for (let t = 0; t < n * d; t++) data[t] = X[t];
+  return data;
 }

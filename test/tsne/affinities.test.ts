@@ -14,9 +14,9 @@ function bruteForceNeighbors(X: Float32Array, n: number, d: number, i: number, k
   return all.sort((a, b) => a.dist - b.dist || a.j - b.j).slice(0, k);
 }
 
-test('exact kNN equals a brute-force search, rows sorted by distance', () => {
-  const n = 301; // odd, so the 4-row blocks and 2-column tiles have remainders
-  const d = 19;
+test('exact kNN equals a brute-force search, rows sorted by distance (float32 sums: to 1e-5)', () => {
+  const n = 301;
+  const d = 19; // rows padded to 24 floats in the kernel
   const gaussian = createGaussian(5);
   const X = Float32Array.from({ length: n * d }, () => gaussian());
   const k = 12;
@@ -25,7 +25,7 @@ test('exact kNN equals a brute-force search, rows sorted by distance', () => {
     const expected = bruteForceNeighbors(X, n, d, i, k);
     for (let a = 0; a < k; a++) {
       assert.equal(indices[i * k + a], expected[a].j, `row ${i}, neighbour ${a}`);
-      assert.ok(Math.abs(distances[i * k + a] - expected[a].dist) < 1e-9 * (1 + expected[a].dist));
+      assert.ok(Math.abs(distances[i * k + a] - expected[a].dist) < 1e-5 * (1 + expected[a].dist));
     }
   }
 });

@@ -15,7 +15,6 @@ import {
   TSNEEmbedding,
   tsneFrame,
 } from '../../src/tsne/index.ts';
-import { pairRowSplit } from '../../src/tsne/knn.ts';
 import { entropyTerm } from '../../src/tsne/gradient.ts';
 import { TsneThreads } from '../../src/tsne/threads.ts';
 import { assertDeterministicOnThreads, assertSameGradient, d, n, P, X, Y } from './helpers/threaded.ts';
@@ -86,7 +85,7 @@ test('the threaded approximate neighbour search (trees and rows split) gives the
 });
 
 test('the threaded exact neighbour search gives the single-thread answer, for any split of the rows', () => {
-  // 3,000 points (the rows split inside a tile), 203 (not a multiple of the row blocks), 9 (3 threads, 3 rows).
+  // 3,000 points, 203 (not a multiple of the threads' blocks of rows), 9 (3 threads, 3 rows).
   for (const [points, k, threadCount] of [
     [n, 30, 2],
     [203, 20, 3],
@@ -102,19 +101,6 @@ test('the threaded exact neighbour search gives the single-thread answer, for an
     } finally {
       threads.close();
     }
-  }
-});
-
-test('the exact search splits its pairs into about equal shares, on row blocks of 4', () => {
-  const rows = 10_000;
-  const split = pairRowSplit(rows, 3);
-  assert.equal(split[0], 0);
-  assert.equal(split[3], rows);
-  const pairsBelow = (b: number) => b * rows - (b * (b + 1)) / 2;
-  for (let w = 0; w < 3; w++) {
-    assert.equal(split[w]! % 4, 0, `boundary ${split[w]}`);
-    const share = (pairsBelow(split[w + 1]!) - pairsBelow(split[w]!)) / pairsBelow(rows);
-    assert.ok(Math.abs(share - 1 / 3) < 1e-3, `thread ${w} has ${share} of the pairs`);
   }
 });
 
