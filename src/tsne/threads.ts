@@ -236,7 +236,7 @@ export class TsneThreads {
     return forestOf(buffers, n);
   }
 
-  /** `approximateKnn` with its trees and blocks of rows claimed by the threads (the same answer for any thread count). */
+  /** `approximateKnn` with its trees and blocks of rows claimed by the threads (the same answer for any count). */
   approximateKnn(X: ArrayLike<number>, n: number, d: number, k: number, options: ForestOptions = {}): Neighbors {
     checkKnnInput(X, n, d, k);
     const data = sharedRows(X, n, d);
