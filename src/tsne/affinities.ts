@@ -164,69 +164,73 @@ function nextPrecision(b: number, gap: number, mean: number, meanSquare: number,
   return hi === Infinity ? b * 2 : (lo + hi) / 2;
 }
 
-/** P = (P_cond + P_condᵀ) / 2n as CSR with sorted, merged column indices. */
+/**
+ * P = (P_cond + P_condᵀ) / 2n as CSR. Row i lists its own k neighbours first (nearest first),
+ * then the points that have i among their neighbours but are not among i's, by index; a pair
+ * that are each other's neighbours is one entry holding both halves. One pass over the reversed
+ * entries with a map from column to slot of the current row, O(nnz): sorting each row's entries by
+ * column instead took 180–230 ms at 10,000 points, this takes about a third (the gradient needs
+ * no order within a row).
+ */
 export function symmetrize(
   neighbors: Neighbors,
   conditional: Float64Array,
   n: number,
   k: number,
 ): { rowPtr: Int32Array; colIndex: Int32Array; values: Float64Array } {
-  const stride = neighbors.k;
-  const count = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    count[i + 1] += k;
-    for (let t = 0; t < k; t++) count[neighbors.indices[i * stride + t] + 1]++;
-  }
-  for (let i = 0; i < n; i++) count[i + 1] += count[i];
-  const fill = count.slice(0, n);
-  const cols = new Int32Array(count[n]);
-  const vals = new Float64Array(count[n]);
+  const reversed = transposeNeighbors(neighbors, n, k);
   const scale = 1 / (2 * n);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < k; t++) {
-      const j = neighbors.indices[i * stride + t];
-      const v = conditional[i * k + t] * scale;
-      cols[fill[i]] = j;
-      vals[fill[i]++] = v;
-      cols[fill[j]] = i;
-      vals[fill[j]++] = v;
-    }
-  }
-  // Each row's entries by column, in two stable counting passes (by column, then by row), so
-  // equal columns keep their order and the (i, j) and (j, i) contributions add up as before.
-  const rowOf = new Int32Array(count[n]);
-  for (let i = 0; i < n; i++) rowOf.fill(i, count[i], count[i + 1]);
-  const byColumn = countingOrder(cols, n);
-  const sorted = new Int32Array(count[n]);
-  const next = count.slice(0, n);
-  for (let q = 0; q < byColumn.length; q++) {
-    const e = byColumn[q];
-    sorted[next[rowOf[e]]++] = e;
-  }
   const rowPtr = new Int32Array(n + 1);
-  const outCols = new Int32Array(count[n]);
-  const outVals = new Float64Array(count[n]);
+  const cols = new Int32Array(2 * n * k);
+  const vals = new Float64Array(2 * n * k);
+  // slotOf[j]: where column j sits in the row being built (stale entries point before its start).
+  const slotOf = new Int32Array(n).fill(-1);
   let nnz = 0;
   for (let i = 0; i < n; i++) {
-    for (let q = count[i]; q < count[i + 1]; q++) {
-      const e = sorted[q];
-      if (nnz > rowPtr[i] && outCols[nnz - 1] === cols[e]) outVals[nnz - 1] += vals[e];
+    const rowStart = nnz;
+    for (let t = 0; t < k; t++) {
+      const j = neighbors.indices[i * neighbors.k + t];
+      slotOf[j] = nnz;
+      cols[nnz] = j;
+      vals[nnz++] = conditional[i * k + t] * scale;
+    }
+    for (let r = reversed.start[i]; r < reversed.start[i + 1]; r++) {
+      const j = reversed.from[r];
+      const v = conditional[reversed.entry[r]] * scale;
+      if (slotOf[j] >= rowStart) vals[slotOf[j]] += v;
       else {
-        outCols[nnz] = cols[e];
-        outVals[nnz++] = vals[e];
+        cols[nnz] = j;
+        vals[nnz++] = v;
       }
     }
     rowPtr[i + 1] = nnz;
   }
-  return { rowPtr, colIndex: outCols.slice(0, nnz), values: outVals.slice(0, nnz) };
+  return { rowPtr, colIndex: cols.slice(0, nnz), values: vals.slice(0, nnz) };
 }
 
-/** The positions of `keys` (each in [0, range)) ordered by key, equal keys in position order. */
-function countingOrder(keys: Int32Array, range: number): Int32Array {
-  const start = new Int32Array(range + 1);
-  for (let e = 0; e < keys.length; e++) start[keys[e] + 1]++;
-  for (let key = 0; key < range; key++) start[key + 1] += start[key];
-  const order = new Int32Array(keys.length);
-  for (let e = 0; e < keys.length; e++) order[start[keys[e]]++] = e;
-  return order;
+/**
+ * For each point j, the points i that have j among their first k neighbours, by increasing i
+ * (`from[start[j]] … from[start[j + 1] − 1]`), with the index of that entry in i's row of n × k.
+ */
+function transposeNeighbors(
+  neighbors: Neighbors,
+  n: number,
+  k: number,
+): { start: Int32Array; from: Int32Array; entry: Int32Array } {
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) start[neighbors.indices[i * neighbors.k + t] + 1]++;
+  }
+  for (let j = 0; j < n; j++) start[j + 1] += start[j];
+  const next = start.slice(0, n);
+  const from = new Int32Array(n * k);
+  const entry = new Int32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = neighbors.indices[i * neighbors.k + t];
+      from[next[j]] = i;
+      entry[next[j]++] = i * k + t;
+    }
+  }
+  return { start, from, entry };
 }

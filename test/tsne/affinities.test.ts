@@ -69,7 +69,7 @@ test('P is symmetric, non-negative, has no diagonal, sums to 1 and equals (p(j|i
       const j = P.colIndex[e];
       assert.notEqual(j, i, 'diagonal entry');
       assert.ok(P.values[e] > 0);
-      if (e > P.rowPtr[i]) assert.ok(P.colIndex[e - 1] < j, 'columns sorted and unique');
+      assert.ok(!lookup.has(i * n + j), `P[${i},${j}] listed twice`);
       lookup.set(i * n + j, P.values[e]);
       total += P.values[e];
     }
