@@ -1,15 +1,18 @@
 /**
- * Compiles the WebAssembly text of the t-SNE kernels to the binary the code loads:
- *   npm run build:wasm     (src/tsne/row-kernel.wat → src/tsne/row-kernel.wasm)
- * The binary is committed, so neither users nor CI need this step; a test checks that it is the
- * compiled text.
+ * Compiles the WebAssembly text of the t-SNE kernels to the binaries the code loads:
+ *   npm run build:wasm     (src/tsne/<name>.wat → src/tsne/<name>.wasm, for each in KERNELS)
+ * The binaries are committed, so neither users nor CI need this step; a test checks that each is
+ * its compiled text.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-export const KERNEL_TEXT = fileURLToPath(new URL('../src/tsne/row-kernel.wat', import.meta.url));
-export const KERNEL_BINARY = fileURLToPath(new URL('../src/tsne/row-kernel.wasm', import.meta.url));
+/** The kernels' text and binary files. */
+export const KERNELS = ['row-kernel', 'force-kernel'].map((name) => ({
+  text: fileURLToPath(new URL(`../src/tsne/${name}.wat`, import.meta.url)),
+  binary: fileURLToPath(new URL(`../src/tsne/${name}.wasm`, import.meta.url)),
+}));
 
 /** The binary of a WebAssembly text file, as wabt's wat2wasm writes it. */
 export async function compileWat(path: string): Promise<Uint8Array> {
@@ -24,8 +27,10 @@ export async function compileWat(path: string): Promise<Uint8Array> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const binary = await compileWat(KERNEL_TEXT);
-  writeFileSync(`${KERNEL_BINARY}.tmp`, binary);
-  renameSync(`${KERNEL_BINARY}.tmp`, KERNEL_BINARY);
-  console.log(`${KERNEL_BINARY}: ${binary.length} bytes`);
+  for (const kernel of KERNELS) {
+    const binary = await compileWat(kernel.text);
+    writeFileSync(`${kernel.binary}.tmp`, binary);
+    renameSync(`${kernel.binary}.tmp`, kernel.binary);
+    console.log(`${kernel.binary}: ${binary.length} bytes`);
+  }
 }

@@ -9,6 +9,7 @@
 import type { Affinities } from './affinities.ts';
 import { QuadTree } from './quadtree.ts';
 import { FftRepulsion } from './interpolation.ts';
+import { AttractionKernel } from './force-kernel.ts';
 
 /**
  * Writes α Σ_j p_ij w_ij (y_i − y_j) of rows [from, to) into `out` (interleaved). Returns
@@ -45,6 +46,26 @@ export function attractiveForces(
     out[2 * i + 1] = exaggeration * fy;
   }
   return logTerm;
+}
+
+/**
+ * `attractiveForces` of rows [from, to) through `kernel` (./force-kernel.ts; its positions set to
+ * Y beforehand), or in JavaScript when the log term is asked for: that takes a logarithm per
+ * entry, which WebAssembly lacks (it is asked for only on the iterations that report KL).
+ */
+export function attractRows(
+  kernel: AttractionKernel,
+  P: Pick<Affinities, 'n' | 'rowPtr' | 'colIndex' | 'values'>,
+  Y: Float64Array,
+  exaggeration: number,
+  out: Float64Array,
+  withLogTerm: boolean,
+  from: number,
+  to: number,
+): number {
+  if (withLogTerm) return attractiveForces(P, Y, exaggeration, out, true, from, to);
+  kernel.forces(exaggeration, out, from, to);
+  return 0;
 }
 
 /** Σ p log p, the constant part of KL(P‖Q). */
@@ -121,9 +142,16 @@ export class GradientWorkspace {
   readonly interpolation = new FftRepulsion();
   readonly attractive: Float64Array;
   readonly repulsive: Float64Array;
+  private attraction: { P: Affinities; kernel: AttractionKernel } | undefined;
   constructor(readonly n: number) {
     this.attractive = new Float64Array(2 * n);
     this.repulsive = new Float64Array(2 * n);
+  }
+
+  /** The attraction kernel holding P (made on first use, again for another P). */
+  attractionKernel(P: Affinities): AttractionKernel {
+    if (this.attraction?.P !== P) this.attraction = { P, kernel: new AttractionKernel(P) };
+    return this.attraction.kernel;
   }
 }
 
@@ -140,7 +168,9 @@ function approximateGradient(
   pLogP: number,
   repulse: () => number,
 ): GradientResult {
-  const logTerm = attractiveForces(P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP));
+  const kernel = workspace.attractionKernel(P);
+  kernel.setPositions(Y);
+  const logTerm = attractRows(kernel, P, Y, exaggeration, workspace.attractive, !Number.isNaN(pLogP), 0, P.n);
   const z = repulse();
   combine(workspace.attractive, workspace.repulsive, z, grad);
   return { kl: pLogP - logTerm + Math.log(z), z };

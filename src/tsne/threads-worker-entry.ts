@@ -4,17 +4,15 @@
  * everything it writes lives in the SharedArrayBuffers the parent handed over.
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { attractiveForces } from './gradient.ts';
-import { computeClaimedItems, type SharedGradient } from './work-items.ts';
-import { QuadTree } from './quadtree.ts';
+import { attractRows } from './gradient.ts';
+import { computeClaimedItems, ThreadGradient } from './work-items.ts';
 import { awaitChange, buildClaimedTrees, CONTROL, searchClaimedRows, type ThreadCommand } from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
 
 interface GradientState {
-  shared: SharedGradient;
+  thread: ThreadGradient;
   threadPartial: Float64Array;
-  tree: QuadTree;
 }
 
 let gradient: GradientState | undefined;
@@ -42,24 +40,27 @@ port.close();
 function run(command: ThreadCommand): void {
   switch (command.kind) {
     case 'gradient-setup':
-      gradient = { shared: command.gradient, threadPartial: command.threadPartial, tree: new QuadTree() };
+      gradient = { thread: new ThreadGradient(command.gradient), threadPartial: command.threadPartial };
       return;
     case 'gradient': {
       if (gradient === undefined) throw new Error('gradient before gradient-setup');
       const { exaggeration, theta, withLogTerm } = command;
-      computeClaimedItems(gradient.shared, gradient.tree, exaggeration, theta, withLogTerm);
+      computeClaimedItems(gradient.thread, exaggeration, theta, withLogTerm);
       return;
     }
     case 'attractive': {
       if (gradient === undefined) throw new Error('attractive before gradient-setup');
-      const g = gradient.shared;
+      const { shared: g, attraction } = gradient.thread;
       const [from, to] = command.rows;
-      gradient.threadPartial[index] = attractiveForces(
+      attraction.setPositions(g.positions);
+      const { exaggeration, withLogTerm } = command;
+      gradient.threadPartial[index] = attractRows(
+        attraction,
         g,
         g.positions,
-        command.exaggeration,
+        exaggeration,
         g.attractive,
-        command.withLogTerm,
+        withLogTerm,
         from,
         to,
       );

@@ -15,10 +15,11 @@
  */
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Affinities } from './affinities.ts';
-import { attractiveForces, combine, type GradientResult } from './gradient.ts';
+import { attractRows, combine, type GradientResult } from './gradient.ts';
 import {
   claimItems,
   computeClaimedItems,
+  ThreadGradient,
   gradientItemSplits,
   splitRows,
   sumItems,
@@ -26,7 +27,6 @@ import {
 } from './work-items.ts';
 import { checkKnnInput, searchAllRows, type Neighbors } from './knn.ts';
 import type { FftRepulsion } from './interpolation.ts';
-import { QuadTree } from './quadtree.ts';
 import { RowKernel } from './row-kernel.ts';
 import {
   buildTrees,
@@ -106,14 +106,7 @@ export class TsneThreads {
   private readonly control = shared(Int32Array, 4 * 4);
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
-  private gradientState:
-    | {
-        P: Affinities;
-        shared: SharedGradient;
-        threadPartial: Float64Array;
-        tree: QuadTree;
-      }
-    | undefined;
+  private gradientState: { P: Affinities; thread: ThreadGradient; threadPartial: Float64Array } | undefined;
 
   /** Starts `threads − 1` helpers (the caller is thread 0). */
   constructor(threads: number) {
@@ -171,7 +164,7 @@ export class TsneThreads {
       cursor: shared(Int32Array, 4),
     };
     const threadPartial = shared(Float64Array, 8 * this.threads);
-    this.gradientState = { P, shared: gradient, threadPartial, tree: new QuadTree() };
+    this.gradientState = { P, thread: new ThreadGradient(gradient), threadPartial };
     const setup: ThreadCommand = { kind: 'gradient-setup', gradient, threadPartial };
     this.dispatchToAll(setup, () => undefined);
   }
@@ -180,12 +173,12 @@ export class TsneThreads {
   gradient(Y: Float64Array, exaggeration: number, theta: number, grad: Float64Array, pLogP: number): GradientResult {
     const state = this.gradientState;
     if (state === undefined) throw new Error('TsneThreads.gradient before setupGradient');
-    const g = state.shared;
+    const g = state.thread.shared;
     const withLogTerm = !Number.isNaN(pLogP);
     g.positions.set(Y);
     Atomics.store(g.cursor, 0, 0);
     const command: ThreadCommand = { kind: 'gradient', exaggeration, theta, withLogTerm };
-    this.dispatchToAll(command, () => computeClaimedItems(g, state.tree, exaggeration, theta, withLogTerm));
+    this.dispatchToAll(command, () => computeClaimedItems(state.thread, exaggeration, theta, withLogTerm));
     const { z, logTerm } = sumItems(g);
     combine(g.attractive, g.repulsive, z, grad);
     return { kl: pLogP - logTerm + Math.log(z), z };
@@ -206,8 +199,8 @@ export class TsneThreads {
   ): GradientResult {
     const state = this.gradientState;
     if (state === undefined) throw new Error('TsneThreads.fftGradient before setupGradient');
-    const { P, threadPartial } = state;
-    const { positions, attractive, repulsive } = state.shared;
+    const { P, threadPartial, thread } = state;
+    const { positions, attractive, repulsive } = thread.shared;
     const withLogTerm = !Number.isNaN(pLogP);
     positions.set(Y);
     const split = splitRows(P, this.threads, callerShare);
@@ -220,7 +213,8 @@ export class TsneThreads {
     let z = 0;
     let logTerm = 0;
     this.dispatch(commands, () => {
-      logTerm = attractiveForces(P, positions, exaggeration, attractive, withLogTerm, 0, split[1]);
+      thread.attraction.setPositions(positions);
+      logTerm = attractRows(thread.attraction, P, positions, exaggeration, attractive, withLogTerm, 0, split[1]);
       z = interpolation.repulsion(positions, P.n, repulsive);
     });
     for (let w = 1; w < this.threads; w++) logTerm += threadPartial[w];

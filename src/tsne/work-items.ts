@@ -11,8 +11,9 @@
  * are added in item order, so the gradient is the same for any thread count.
  */
 import type { Affinities } from './affinities.ts';
-import { attractiveForces } from './gradient.ts';
-import type { QuadTree } from './quadtree.ts';
+import { AttractionKernel } from './force-kernel.ts';
+import { attractRows } from './gradient.ts';
+import { QuadTree } from './quadtree.ts';
 
 /** Runs `work(item)` for each item claimed from `cursor` (slot 0) until all `count` are taken. */
 export function claimItems(cursor: Int32Array, count: number, work: (item: number) => void): void {
@@ -43,6 +44,15 @@ export interface SharedGradient {
   cursor: Int32Array;
 }
 
+/** What each thread keeps of one embedding's gradient: the shared part, its own tree and its copy of P. */
+export class ThreadGradient {
+  readonly tree = new QuadTree();
+  readonly attraction: AttractionKernel;
+  constructor(readonly shared: SharedGradient) {
+    this.attraction = new AttractionKernel(shared);
+  }
+}
+
 /** Item boundaries of a gradient of P: `[treeSplit, rowSplit]`. */
 export function gradientItemSplits(P: Pick<Affinities, 'n' | 'rowPtr'>): [Int32Array, Int32Array] {
   const { n } = P;
@@ -70,26 +80,27 @@ export function splitRows(P: Pick<Affinities, 'n' | 'rowPtr'>, parts: number, fi
 }
 
 /**
- * One thread's part of a gradient: builds its tree over the positions, then claims items until
- * none is left.
+ * One thread's part of a gradient: builds its tree over the positions and hands them to its
+ * attraction kernel, then claims items until none is left.
  */
 export function computeClaimedItems(
-  g: SharedGradient,
-  tree: QuadTree,
+  thread: ThreadGradient,
   exaggeration: number,
   theta: number,
   withLogTerm: boolean,
 ): void {
+  const { shared: g, tree, attraction } = thread;
   const repulsionItems = g.treeSplit.length - 1;
   const items = repulsionItems + g.rowSplit.length - 1;
   tree.build(g.positions, g.n);
+  attraction.setPositions(g.positions);
   claimItems(g.cursor, items, (item) => {
     if (item < repulsionItems) {
       g.partial[item] = tree.repulsion(theta, g.repulsive, g.treeSplit[item], g.treeSplit[item + 1]);
     } else {
       const a = item - repulsionItems;
       const [from, to] = [g.rowSplit[a], g.rowSplit[a + 1]];
-      g.partial[item] = attractiveForces(g, g.positions, exaggeration, g.attractive, withLogTerm, from, to);
+      g.partial[item] = attractRows(attraction, g, g.positions, exaggeration, g.attractive, withLogTerm, from, to);
     }
   });
 }

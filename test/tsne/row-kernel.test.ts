@@ -7,15 +7,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { RowKernel } from '../../src/tsne/row-kernel.ts';
 import { createGaussian } from '../../src/util/random.ts';
-import { compileWat, KERNEL_BINARY, KERNEL_TEXT } from '../../scripts/build-wasm.ts';
+import { compileWat, KERNELS } from '../../scripts/build-wasm.ts';
 
 function randomRows(n: number, d: number, seed: number): Float32Array {
   const gaussian = createGaussian(seed);
   return Float32Array.from({ length: n * d }, () => gaussian());
 }
 
-test('row-kernel.wasm is row-kernel.wat compiled (run npm run build:wasm after editing the text)', async () => {
-  assert.deepEqual(new Uint8Array(readFileSync(KERNEL_BINARY)), await compileWat(KERNEL_TEXT));
+test('each kernel .wasm is its .wat compiled (run npm run build:wasm after editing the text)', async () => {
+  for (const kernel of KERNELS) {
+    assert.deepEqual(new Uint8Array(readFileSync(kernel.binary)), await compileWat(kernel.text), kernel.binary);
+  }
 });
 
 // 19 columns: the rows are padded to 24 floats, so the padding must not count.
