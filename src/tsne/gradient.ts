@@ -85,20 +85,24 @@ export type RepulsionMethod = 'barnes-hut' | 'fft';
 
 /**
  * Cost model of one gradient evaluation, in milliseconds on the 2-core development machine (only
- * the ratios matter), fitted to best-of-4 timings on real layouts of 2,000, 10,000 and 30,000
- * points, early-phase and converged (`npm run bench:tsne -- --repulsion`):
- *   attraction ≈ 2.0e-5 per non-zero of P (10,000 points, 1.08 M non-zeros: 22 ms);
- *   Barnes-Hut ≈ 2.0e-4 · N log₂ N (10,000 points: 27 ms; at 30,000 it predicts 89 ms where 100–160
- *   were measured, which only leans the choice towards Barnes-Hut);
- *   interpolation ≈ 3.5e-5 · S² log₂ S + 3.5e-4 · N for an S × S grid (S = 128: 7 ms, 256: 20 ms,
- *   512: 80 ms at 10,000 points).
+ * the ratios matter), fitted to best-of-4 timings on real layouts of 2,000 and 10,000 points,
+ * early-phase and converged (`npm run bench:tsne -- --repulsion`, 2026-12-04, with the inner loops
+ * in WebAssembly: ./force-kernel.ts):
+ *   attraction ≈ 2.3e-6 per non-zero of P (10,000 points, 1.08 M non-zeros: 2.5 ms);
+ *   Barnes-Hut ≈ 6.0e-5 · N log₂ N (2,000 points: 1.3–1.5 ms; 10,000: 7.8–7.9 ms);
+ *   interpolation ≈ 2.8e-5 · S² log₂ S + 1.6e-4 · N for an S × S grid (S = 256: 15.2 ms at 2,000
+ *   points, 16.5 at 10,000; S = 2,048: 1.3 s).
  * The grid follows the layout's extent, not N: 256² while the layout is compact (early
- * exaggeration, the start of a warm frame), 2,048² for a converged 10,000-point layout.
+ * exaggeration, the start of a warm frame), 2,048² for a converged 10,000-point layout. So
+ * Barnes-Hut is the cheaper at every size measured here; the model leaves the interpolation to
+ * larger layouts while they are compact (on a 256² grid it wins from about 20,000 points on one
+ * thread, 35,000 on two). Before Barnes-Hut's loops moved to WebAssembly (the FFT's did not), it
+ * won the early phase from 10,000 points.
  */
-const ATTRACTION_MS_PER_NONZERO = 2.0e-5;
-const BARNES_HUT_MS_PER_N_LOG_N = 2.0e-4;
-const FFT_MS_PER_GRID_CELL_LOG = 3.5e-5;
-const FFT_MS_PER_POINT = 3.5e-4;
+const ATTRACTION_MS_PER_NONZERO = 2.3e-6;
+const BARNES_HUT_MS_PER_N_LOG_N = 6.0e-5;
+const FFT_MS_PER_GRID_CELL_LOG = 2.8e-5;
+const FFT_MS_PER_POINT = 1.6e-4;
 
 /** The modelled milliseconds of the attraction and of each repulsion method. */
 function modelledCosts(n: number, nonZeros: number, gridSize: number) {

@@ -44,19 +44,19 @@ test('the interpolated repulsion on 2 threads: the same on a second run, and clo
   });
 });
 
-test("'auto' keeps Barnes-Hut at 2,000 points and for spread-out layouts, interpolates compact large ones", () => {
+test("'auto' keeps Barnes-Hut up to 10,000 points and for spread-out layouts, interpolates compact large ones", () => {
   const nonZerosPerPoint = 108; // measured: symmetrised P of 90 neighbours on real 10,000-point embeddings
-  for (const grid of [256, 512, 1024, 2048])
-    for (const threads of [1, 2])
-      assert.equal(cheaperRepulsion(2000, 2000 * nonZerosPerPoint, grid, threads), 'barnes-hut');
-  assert.equal(cheaperRepulsion(10000, 10000 * nonZerosPerPoint, 2048, 2), 'barnes-hut');
+  for (const points of [2000, 10000])
+    for (const grid of [256, 512, 1024, 2048])
+      for (const threads of [1, 2])
+        assert.equal(cheaperRepulsion(points, points * nonZerosPerPoint, grid, threads), 'barnes-hut');
   assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 2048, 2), 'barnes-hut');
-  assert.equal(cheaperRepulsion(10000, 10000 * nonZerosPerPoint, 256, 1), 'fft');
-  assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 256, 2), 'fft');
-  // Beside the interpolation the caller takes a share of the attraction only when the grid is cheap.
-  const share30k = callerAttractionShare(30000, 30000 * nonZerosPerPoint, 256, 2);
-  assert.ok(share30k > 0 && share30k <= 0.5, `caller's share at 30,000 points: ${share30k}`);
-  assert.equal(callerAttractionShare(10000, 10000 * nonZerosPerPoint, 2048, 2), 0);
+  assert.equal(cheaperRepulsion(30000, 30000 * nonZerosPerPoint, 256, 1), 'fft');
+  assert.equal(cheaperRepulsion(60000, 60000 * nonZerosPerPoint, 256, 2), 'fft');
+  // Beside the interpolation the caller takes a share of the attraction only when that outweighs the grid.
+  assert.equal(callerAttractionShare(60000, 60000 * nonZerosPerPoint, 256, 2), 0);
+  const share = callerAttractionShare(300000, 300000 * nonZerosPerPoint, 256, 2);
+  assert.ok(share > 0 && share <= 0.5, `caller's share at 300,000 points: ${share}`);
   // The grid follows the extent: compact layouts get the smallest grid, a spread one a large grid.
   const interpolation = new FftRepulsion();
   assert.equal(
