@@ -3,11 +3,13 @@
  * exact (brute force, `knn.ts`) for small N, a random-projection forest (`rpforest.ts`) above
  * `APPROXIMATE_KNN_FROM` points, where brute force grows as N² and the forest as N.
  *
- * Measured (`npm run bench:tsne` and recall checks, real 128-d CIFAR-10 embeddings, 90 neighbours,
- * 2-core machine loaded by other jobs): at 2,000 points both take ≈ 0.5 s (forest recall 0.97);
- * at 10,000 the exact search takes 5.5–9.6 s, the forest (15 trees, leaves of ≤ 100) 1.6–2.3 s
- * at recall 0.99 of the 90 neighbours and 0.9999 of the nearest 10; at 30,000 points its recall
- * of the 90 is 0.979 (`npm run bench:tsne` prints it).
+ * Measured (real 128-d CIFAR-10 embeddings, 90 neighbours, 2 threads, both searches in the SIMD
+ * loops of ./row-kernel.ts, 2026-12-04): 1,000 points 37–57 ms exact, 33–58 ms forest (recall
+ * 0.995); 2,000 points 107–112 against 54–56 ms (0.990); 5,000 points 476–498 against 144–170 ms
+ * (0.990); 10,000 points 1.7–1.8 s against 0.33–0.38 s (0.988; 0.9998 of the nearest 10). Below
+ * 5,000 points the exact search takes under half a second and its neighbours are
+ * exact; above, it grows as N² and the forest as N. At 30,000 points the forest's recall of the 90
+ * is 0.979 (`npm run bench:tsne` prints it).
  */
 import { exactKnn, type Neighbors } from './knn.ts';
 import { approximateKnn } from './rpforest.ts';
