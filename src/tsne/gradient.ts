@@ -221,6 +221,14 @@ export function exactGradient(
   const attractive = new Float64Array(2 * n);
   const repulsive = new Float64Array(2 * n);
   const logTerm = attractiveForces(P, Y, exaggeration, attractive, true);
+  const z = exactRepulsion(Y, n, repulsive);
+  combine(attractive, repulsive, z, grad);
+  return { kl: entropyTerm(P) - logTerm + Math.log(z), z };
+}
+
+/** The repulsion Σ_j w_ij² (y_i − y_j) of every i over all pairs into `out` (interleaved, zeroed first); returns Z. */
+export function exactRepulsion(Y: Float64Array, n: number, out: Float64Array): number {
+  out.fill(0, 0, 2 * n);
   let z = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -229,12 +237,11 @@ export function exactGradient(
       const dy = Y[2 * i + 1] - Y[2 * j + 1];
       const w = 1 / (1 + dx * dx + dy * dy);
       z += w;
-      repulsive[2 * i] += w * w * dx;
-      repulsive[2 * i + 1] += w * w * dy;
+      out[2 * i] += w * w * dx;
+      out[2 * i + 1] += w * w * dy;
     }
   }
-  combine(attractive, repulsive, z, grad);
-  return { kl: entropyTerm(P) - logTerm + Math.log(z), z };
+  return z;
 }
 
 export function combine(attractive: Float64Array, repulsive: Float64Array, z: number, grad: Float64Array): void {
