@@ -2,7 +2,7 @@
  * The gradient's two inner loops in WebAssembly (./force-kernel.wat, float64 SIMD, two lanes at a
  * time): the Barnes-Hut repulsion of a group of points from its interaction list (`QuadTree`),
  * and the attraction along the rows of P. Each instance has its own memory: every thread makes
- * its own.
+ * its own. Where WebAssembly cannot reserve its memory, the same loops run in JavaScript (./wasm.ts).
  *
  * Why not plain JavaScript: measured here on a 10,000-point layout, one thread, the attraction
  * (1.08 M non-zeros of P) took 6.6–9.0 ms in JavaScript and 2.5–2.9 ms here; see `QuadTree` for
@@ -10,12 +10,13 @@
  * that report KL still use); the repulsion sums each list in two lanes, so it differs from a
  * plain loop in the last bits.
  */
-import { readFileSync } from 'node:fs';
+import { growTo, instantiateKernel, loadKernelModule, type KernelMemory } from './wasm.ts';
 
-const MODULE = new WebAssembly.Module(readFileSync(new URL('./force-kernel.wasm', import.meta.url)));
+const MODULE = loadKernelModule('force-kernel');
 
+/** The kernel's functions; all pointers are byte offsets. */
 interface KernelExports {
-  memory: WebAssembly.Memory;
+  memory: KernelMemory;
   group_repulsion(xs: number, ys: number, from: number, to: number, list: number, blocks: number, out: number): number;
   attraction(
     rowPtr: number,
@@ -29,18 +30,56 @@ interface KernelExports {
   ): void;
 }
 
-const PAGE = 65536;
-
-/** A kernel instance whose memory holds at least `bytes`. */
-function instantiate(bytes: number): KernelExports {
-  const kernel = new WebAssembly.Instance(MODULE).exports as unknown as KernelExports;
-  growTo(kernel, bytes);
-  return kernel;
-}
-
-function growTo(kernel: KernelExports, bytes: number): void {
-  const pages = Math.ceil(bytes / PAGE) - kernel.memory.buffer.byteLength / PAGE;
-  if (pages > 0) kernel.memory.grow(pages);
+/** force-kernel.wat's loops in JavaScript, for where WebAssembly is not available. */
+function javascriptKernel(memory: KernelMemory): Omit<KernelExports, 'memory'> {
+  return {
+    group_repulsion(xs, ys, from, to, list, blocks, out) {
+      const values = new Float64Array(memory.buffer);
+      let total = 0;
+      for (let q = from; q < to; q++) {
+        const xi = values[xs / 8 + q];
+        const yi = values[ys / 8 + q];
+        let fx = 0;
+        let fy = 0;
+        let z = 0;
+        for (let b = list / 8, end = b + 6 * blocks; b < end; b += 6) {
+          for (let lane = 0; lane < 2; lane++) {
+            const dx = xi - values[b + lane];
+            const dy = yi - values[b + 2 + lane];
+            const w = 1 / (1 + (dx * dx + dy * dy));
+            const cw = values[b + 4 + lane] * w;
+            z += cw;
+            fx += cw * w * dx;
+            fy += cw * w * dy;
+          }
+        }
+        values[out / 8 + 2 * (q - from)] = fx;
+        values[out / 8 + 2 * (q - from) + 1] = fy;
+        total += z - 1;
+      }
+      return total;
+    },
+    attraction(rowPtr, cols, vals, Y, out, from, to, exaggeration) {
+      const values = new Float64Array(memory.buffer);
+      const ints = new Int32Array(memory.buffer);
+      for (let i = from; i < to; i++) {
+        const xi = values[Y / 8 + 2 * i];
+        const yi = values[Y / 8 + 2 * i + 1];
+        let fx = 0;
+        let fy = 0;
+        for (let e = ints[rowPtr / 4 + i], end = ints[rowPtr / 4 + i + 1]; e < end; e++) {
+          const j = ints[cols / 4 + e];
+          const dx = xi - values[Y / 8 + 2 * j];
+          const dy = yi - values[Y / 8 + 2 * j + 1];
+          const f = values[vals / 8 + e] * (1 / (1 + dx * dx + dy * dy));
+          fx += f * dx;
+          fy += f * dy;
+        }
+        values[out / 8 + 2 * i] = exaggeration * fx;
+        values[out / 8 + 2 * i + 1] = exaggeration * fy;
+      }
+    },
+  };
 }
 
 /**
@@ -48,7 +87,7 @@ function growTo(kernel: KernelExports, bytes: number): void {
  * written by the tree walk with `setEntry`.
  */
 export class RepulsionKernel {
-  private kernel: KernelExports = instantiate(0);
+  private kernel = instantiateKernel<KernelExports>(MODULE, javascriptKernel, 0);
   private n = -1;
   private listCapacity = 0;
   xs = new Float64Array(0);
@@ -105,7 +144,7 @@ export class RepulsionKernel {
   private layOut(capacity: number): void {
     this.listCapacity = capacity + (capacity & 1);
     const { ys, out, list, end } = this.offsets();
-    growTo(this.kernel, end);
+    growTo(this.kernel.memory, end);
     const buffer = this.kernel.memory.buffer;
     this.xs = new Float64Array(buffer, 0, this.n);
     this.ys = new Float64Array(buffer, ys, this.n);
@@ -128,7 +167,7 @@ export class AttractionKernel {
     const vals = Math.ceil((cols + 4 * nnz) / 16) * 16;
     const Y = vals + 8 * nnz;
     const out = Y + 16 * n;
-    this.kernel = instantiate(out + 16 * n);
+    this.kernel = instantiateKernel<KernelExports>(MODULE, javascriptKernel, out + 16 * n);
     this.offsets = { rowPtr: 0, cols, vals, Y, out };
     const buffer = this.kernel.memory.buffer;
     new Int32Array(buffer, 0, n + 1).set(rowPtr);

@@ -10,16 +10,46 @@
  * in memory 190–330 ns against 22–24 ns. The sums are float32 (relative error about 1e-6 at
  * 128-d), as FIt-SNE's and Annoy's are.
  *
- * Each thread makes its own (a copy of the rows, 512 bytes per 128-d row).
+ * Each thread makes its own (a copy of the rows, 512 bytes per 128-d row). Where WebAssembly
+ * cannot reserve its memory, the same loops run in JavaScript (./wasm.ts).
  */
-import { readFileSync } from 'node:fs';
+import { instantiateKernel, loadKernelModule, type KernelMemory } from './wasm.ts';
 
-const MODULE = new WebAssembly.Module(readFileSync(new URL('./row-kernel.wasm', import.meta.url)));
+const MODULE = loadKernelModule('row-kernel');
 
+/** The kernel's functions; all offsets are in bytes. */
 interface KernelExports {
-  memory: WebAssembly.Memory;
+  memory: KernelMemory;
   distances(query: number, rows: number, stride: number, ids: number, count: number, out: number): void;
   dots(vector: number, rows: number, stride: number, ids: number, count: number, out: number): void;
+}
+
+/** row-kernel.wat's loops in JavaScript, for where WebAssembly is not available. */
+function javascriptKernel(memory: KernelMemory): Omit<KernelExports, 'memory'> {
+  const visit = (
+    vector: number,
+    rows: number,
+    stride: number,
+    ids: number,
+    count: number,
+    out: number,
+    term: (a: number, b: number) => number,
+  ): void => {
+    const floats = new Float32Array(memory.buffer);
+    const listed = new Int32Array(memory.buffer, ids, count);
+    const width = stride / 4;
+    for (let c = 0; c < count; c++) {
+      const row = (rows + listed[c] * stride) / 4;
+      let sum = 0;
+      for (let t = 0; t < width; t++) sum += term(floats[vector / 4 + t], floats[row + t]);
+      floats[out / 4 + c] = sum;
+    }
+  };
+  return {
+    distances: (query, rows, stride, ids, count, out) =>
+      visit(query, rows, stride, ids, count, out, (a, b) => (a - b) * (a - b)),
+    dots: (vector, rows, stride, ids, count, out) => visit(vector, rows, stride, ids, count, out, (a, b) => a * b),
+  };
 }
 
 /** Bytes per row: the kernel reads 32 bytes (eight floats) per step. */
@@ -43,15 +73,13 @@ export class RowKernel {
     readonly n: number,
     readonly d: number,
   ) {
-    this.kernel = new WebAssembly.Instance(MODULE).exports as unknown as KernelExports;
     this.stride = rowStride(d);
     const floatsPerRow = this.stride / 4;
     const idsAt = n * this.stride;
     const resultsAt = idsAt + 4 * n;
     const vectorAt = resultsAt + 4 * n;
-    const bytes = vectorAt + this.stride;
+    this.kernel = instantiateKernel<KernelExports>(MODULE, javascriptKernel, vectorAt + this.stride);
     const memory = this.kernel.memory;
-    memory.grow(Math.max(0, Math.ceil(bytes / 65536) - memory.buffer.byteLength / 65536));
     this.offsets = { ids: idsAt, results: resultsAt, vector: vectorAt };
     this.rows = new Float32Array(memory.buffer, 0, n * floatsPerRow);
     this.ids = new Int32Array(memory.buffer, idsAt, n);

@@ -1,5 +1,5 @@
-// The part of the WebAssembly API ./row-kernel.ts uses: TypeScript declares it only in its DOM
-// and web-worker libraries, which this Node project does not load.
+// The part of the WebAssembly API ./wasm.ts uses: TypeScript declares it only in its DOM and
+// web-worker libraries, which this Node project does not load.
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
@@ -7,9 +7,5 @@ declare namespace WebAssembly {
   class Instance {
     constructor(module: Module);
     readonly exports: Record<string, unknown>;
-  }
-  class Memory {
-    readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
   }
 }

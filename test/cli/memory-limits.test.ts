@@ -49,8 +49,8 @@ test('under an 8 GB address-space limit train (wasm) says so in one line; watch 
   );
   assert.doesNotMatch(trained.stderr, /^\s+at |tsx\/dist/m, 'no stack, no minified source');
 
-  // The watcher needs no WebAssembly of its own (ONNX Runtime, t-SNE in JavaScript): tsx's own
-  // WebAssembly lexer failing in each thread must not stop it.
+  // The watcher needs no WebAssembly (ONNX Runtime is native; t-SNE's WebAssembly loops fall back
+  // to JavaScript): tsx's own WebAssembly lexer failing in each thread must not stop it either.
   const checkpoints = underLimit(100_000_000, [...trainArgs, '--logdir', logdir, '--run', 'r']);
   assert.equal(checkpoints.status, 0, checkpoints.stderr);
   const watched = underLimit(8_000_000, ['watch', '--once', '--logdir', logdir, '--data', data, '--val-size', '50']);

@@ -1,0 +1,99 @@
+/**
+ * The WebAssembly loops of t-SNE and their JavaScript stand-ins (used where WebAssembly cannot
+ * reserve memory) against plain double-precision arithmetic, and the committed binaries against
+ * their source text.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { RowKernel } from '../../src/tsne/row-kernel.ts';
+import { AttractionKernel } from '../../src/tsne/force-kernel.ts';
+import { useJavaScriptKernels } from '../../src/tsne/wasm.ts';
+import { attractiveForces, barnesHutGradient, GradientWorkspace } from '../../src/tsne/gradient.ts';
+import { clusteredData, computeAffinities, pcaInit, TSNEEmbedding } from '../../src/tsne/index.ts';
+import { createGaussian } from '../../src/util/random.ts';
+import { compileWat, KERNELS } from '../../scripts/build-wasm.ts';
+
+function randomRows(n: number, d: number, seed: number): Float32Array {
+  const gaussian = createGaussian(seed);
+  return Float32Array.from({ length: n * d }, () => gaussian());
+}
+
+/** Runs `body` with the JavaScript kernels when `javascript`, then goes back to WebAssembly. */
+function withKernels<T>(javascript: boolean, body: () => T): T {
+  useJavaScriptKernels(javascript);
+  try {
+    return body();
+  } finally {
+    useJavaScriptKernels(false);
+  }
+}
+
+test('each kernel .wasm is its .wat compiled (run npm run build:wasm after editing the text)', async () => {
+  for (const kernel of KERNELS) {
+    assert.deepEqual(new Uint8Array(readFileSync(kernel.binary)), await compileWat(kernel.text), kernel.binary);
+  }
+});
+
+for (const javascript of [false, true]) {
+  const engine = javascript ? 'JavaScript' : 'WebAssembly';
+  // 19 columns: the rows are padded to 24 floats, so the padding must not count.
+  for (const d of [19, 128]) {
+    test(`${engine}: squared distances and dot products of ${d}-d rows equal double-precision sums to 1e-5`, () => {
+      const n = 200;
+      const X = randomRows(n, d, d);
+      const rows = withKernels(javascript, () => new RowKernel(X, n, d));
+      const listed = [7, 0, 199, 7, 54, 123];
+      rows.ids.set(listed);
+      const query = 31;
+      const distances = Array.from(rows.distances(query, listed.length));
+      const vector = Array.from({ length: d }, (_, t) => Math.sin(t + 1));
+      const dots = Array.from(rows.dots(vector, listed.length));
+      listed.forEach((j, c) => {
+        let squared = 0;
+        let dot = 0;
+        for (let t = 0; t < d; t++) {
+          squared += (X[query * d + t] - X[j * d + t]) ** 2;
+          dot += vector[t] * X[j * d + t];
+        }
+        assert.ok(Math.abs(distances[c] - squared) <= 1e-5 * squared, `row ${j}: ${distances[c]} vs ${squared}`);
+        assert.ok(Math.abs(dots[c] - dot) <= 1e-5 * (1 + Math.abs(dot)), `row ${j}: ${dots[c]} vs ${dot}`);
+      });
+    });
+  }
+
+  test(`${engine}: the attraction kernel equals attractiveForces to the bit`, () => {
+    const n = 300;
+    const { X } = clusteredData(n, 16, 4, 5);
+    const P = computeAffinities(X, n, 16, { perplexity: 10 });
+    const Y = pcaInit(X, n, 16).map((v) => v * 50);
+    const kernel = withKernels(javascript, () => new AttractionKernel(P));
+    kernel.setPositions(Y);
+    const fromKernel = new Float64Array(2 * n);
+    kernel.forces(12, fromKernel, 0, n);
+    const reference = new Float64Array(2 * n);
+    attractiveForces(P, Y, 12, reference, false);
+    assert.deepEqual(fromKernel, reference);
+  });
+}
+
+test('the Barnes-Hut gradient with the JavaScript kernels equals the WebAssembly one to 1e-12', () => {
+  const n = 500;
+  const { X } = clusteredData(n, 16, 5, 9);
+  const P = computeAffinities(X, n, 16, { perplexity: 20 });
+  const embedding = new TSNEEmbedding(pcaInit(X, n, 16), P);
+  embedding.optimize({ iterations: 60, exaggeration: 12, momentum: 0.5 });
+  const Y = Float64Array.from(embedding.positions);
+  const gradients = [false, true].map((javascript) =>
+    withKernels(javascript, () => {
+      const grad = new Float64Array(2 * n);
+      barnesHutGradient(P, Y, 1, 0.5, grad, new GradientWorkspace(n));
+      return grad;
+    }),
+  );
+  let worst = 0;
+  for (let t = 0; t < 2 * n; t++) {
+    worst = Math.max(worst, Math.abs(gradients[0]![t] - gradients[1]![t]) / (1e-12 + Math.abs(gradients[0]![t])));
+  }
+  assert.ok(worst < 1e-12, `largest relative difference ${worst}`);
+});
