@@ -56,8 +56,12 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
   });
   // The model's input for a set of images, made once per set.
   const inputs = new WeakMap<ValidationSet, Float32Array>();
-  // One t-SNE thread for all frames (see TsneWorker): it ends with the stages.
+  // One t-SNE thread for all frames (see TsneWorker): it ends with the stages. Frames run between
+  // forward passes, not beside them: every core is free for t-SNE unless the caller keeps some
+  // for something else (the demo's trainer). Its threads start now, not with the first frame.
+  const tsneThreads = options.tsneThreads ?? availableParallelism();
   const tsneWorker = new TsneWorker();
+  tsneWorker.warmUp(tsneThreads);
 
   return {
     async validation(size, seed): Promise<ValidationSet> {
@@ -98,9 +102,7 @@ export async function createStages(options: RealStageOptions): Promise<FrameStag
         init: init ?? undefined,
         seed,
         perplexity,
-        // Frames run between forward passes, not beside them: every core is free for t-SNE
-        // unless the caller keeps some for something else (the demo's trainer).
-        threads: options.tsneThreads ?? availableParallelism(),
+        threads: tsneThreads,
       });
       return { positions: result.positions, klDivergence: result.kl, knnPreservation: result.knnPreservation };
     },

@@ -41,3 +41,18 @@ test('one TsneWorker runs frame after frame on its thread, a user mistake in bet
   assert.deepEqual(again.positions, first.positions);
   assert.deepEqual(warm.positions, tsneFrame(X, 100, 6, { seed: 1, perplexity: 10, init: first.positions }).positions);
 });
+
+test('a TsneWorker warmed up for 2 threads runs its first frame on them, as a cold one would', async (t) => {
+  const { X } = clusteredData(600, 6, 3, 4);
+  const short = { exaggerationIterations: 20, maxIterations: 20 };
+  const warmedUp = new TsneWorker();
+  const cold = new TsneWorker();
+  t.after(() => Promise.all([warmedUp.close(), cold.close()]));
+  warmedUp.warmUp(2);
+  const [first, reference] = await Promise.all([
+    warmedUp.run(X, 600, 6, { threads: 2, schedule: short }),
+    cold.run(X, 600, 6, { threads: 2, schedule: short }),
+  ]);
+  assert.equal(first.threads, 2);
+  assert.deepEqual(first.positions, reference.positions);
+});
