@@ -85,7 +85,9 @@ export function computeAffinities(
   if (effective < perplexity) {
     options.warn?.(`perplexity ${perplexity} lowered to ${effective}: there are only ${n} points`);
   }
-  const conditional = calibrateRows(neighbors, n, k, effective);
+  const conditional = options.threads
+    ? options.threads.calibrateRows(neighbors, n, k, effective)
+    : calibrateRows(neighbors, n, k, effective);
   return {
     n,
     perplexity: effective,
@@ -105,18 +107,33 @@ const MAX_STEPS = 200;
  * unchanged and avoids underflow.
  */
 export function calibrateRows(neighbors: Neighbors, n: number, k: number, perplexity: number): ConditionalAffinities {
+  const calibrated = { values: new Float64Array(n * k), beta: new Float64Array(n), entropy: new Float64Array(n) };
+  calibrateRowRange(neighbors.distances, neighbors.k, k, perplexity, 0, n, calibrated);
+  return calibrated;
+}
+
+/**
+ * `calibrateRows` for rows [from, to) of `distances` (`stride` per row, its first k used), into
+ * those rows of `out`: each row on its own, so threads can split them (`TsneThreads.calibrateRows`).
+ */
+export function calibrateRowRange(
+  distances: Float64Array,
+  stride: number,
+  k: number,
+  perplexity: number,
+  from: number,
+  to: number,
+  out: ConditionalAffinities,
+): void {
   const target = Math.log(Math.min(perplexity, k));
-  const stride = neighbors.k;
-  const values = new Float64Array(n * k);
-  const beta = new Float64Array(n);
-  const entropy = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  const { values, beta, entropy } = out;
+  for (let i = from; i < to; i++) {
     const dBase = i * stride;
     const pBase = i * k;
-    const dMin = neighbors.distances[dBase];
+    const dMin = distances[dBase];
     // Scale-free start: β = 1 / (mean shifted distance) keeps the first guess near the answer.
     let meanShift = 0;
-    for (let t = 0; t < k; t++) meanShift += neighbors.distances[dBase + t] - dMin;
+    for (let t = 0; t < k; t++) meanShift += distances[dBase + t] - dMin;
     meanShift /= k;
     let b = meanShift > 0 ? 1 / meanShift : 1;
     let lo = 0;
@@ -127,7 +144,7 @@ export function calibrateRows(neighbors: Neighbors, n: number, k: number, perple
       let weighted = 0;
       let weightedSquares = 0;
       for (let t = 0; t < k; t++) {
-        const shifted = neighbors.distances[dBase + t] - dMin;
+        const shifted = distances[dBase + t] - dMin;
         const p = Math.exp(-b * shifted);
         values[pBase + t] = p;
         sum += p;
@@ -149,7 +166,6 @@ export function calibrateRows(neighbors: Neighbors, n: number, k: number, perple
     beta[i] = b;
     entropy[i] = h;
   }
-  return { values, beta, entropy };
 }
 
 /**

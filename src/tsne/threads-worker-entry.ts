@@ -6,7 +6,14 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { attractRows } from './gradient.ts';
 import { computeClaimedItems, ThreadGradient } from './work-items.ts';
-import { awaitChange, buildClaimedTrees, CONTROL, searchClaimedRows, type ThreadCommand } from './threads.ts';
+import {
+  awaitChange,
+  buildClaimedTrees,
+  calibrateClaimedRows,
+  CONTROL,
+  searchClaimedRows,
+  type ThreadCommand,
+} from './threads.ts';
 
 const { port, control, index } = workerData as { port: MessagePort; control: Int32Array; index: number };
 
@@ -66,6 +73,9 @@ function run(command: ThreadCommand): void {
       );
       return;
     }
+    case 'calibrate':
+      calibrateClaimedRows(command);
+      return;
     case 'forest':
       buildClaimedTrees(command);
       return;

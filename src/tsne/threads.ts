@@ -14,7 +14,7 @@
  * told to exit by `close()`.
  */
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import type { Affinities } from './affinities.ts';
+import { calibrateRowRange, type Affinities, type ConditionalAffinities } from './affinities.ts';
 import { attractRows, combine, type GradientResult } from './gradient.ts';
 import {
   claimItems,
@@ -78,6 +78,17 @@ export type ThreadCommand =
       forest: Forest | undefined;
       indices: Int32Array;
       distances: Float64Array;
+      cursor: Int32Array;
+    }
+  | {
+      /** Calibrate blocks of `SEARCH_ROWS_PER_ITEM` rows of P claimed from `cursor` (`calibrateRowRange`). */
+      kind: 'calibrate';
+      distances: Float64Array;
+      stride: number;
+      n: number;
+      k: number;
+      perplexity: number;
+      out: ConditionalAffinities;
       cursor: Int32Array;
     }
   | {
@@ -255,6 +266,24 @@ export class TsneThreads {
     return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
   }
 
+  /** `calibrateRows` with blocks of rows claimed by the threads (the same answer for any thread count). */
+  calibrateRows(neighbors: Neighbors, n: number, k: number, perplexity: number): ConditionalAffinities {
+    const distances = shared(Float64Array, neighbors.distances.byteLength);
+    distances.set(neighbors.distances);
+    const out = {
+      values: shared(Float64Array, 8 * n * k),
+      beta: shared(Float64Array, 8 * n),
+      entropy: shared(Float64Array, 8 * n),
+    };
+    const command: ThreadCommand = {
+      kind: 'calibrate',
+      ...{ distances, stride: neighbors.k, n, k, perplexity, out },
+      cursor: shared(Int32Array, 4),
+    };
+    this.dispatchToAll(command, () => calibrateClaimedRows(command));
+    return out;
+  }
+
   /** Tells the helpers to exit; the threads end on their own. */
   close(): void {
     for (const port of this.ports) port.postMessage({ kind: 'exit' } satisfies ThreadCommand);
@@ -297,8 +326,17 @@ function waitFor(control: Int32Array, slot: number, target: number, timeoutMs: n
   }
 }
 
-/** Rows per item of the threaded neighbour searches (as `POINTS_PER_ITEM` of the gradient's items). */
+/** Rows per item of the threaded neighbour searches and calibration (as `POINTS_PER_ITEM` of the gradient's items). */
 const SEARCH_ROWS_PER_ITEM = 64;
+
+/** One thread's part of `calibrateRows`: the blocks of rows it claims. */
+export function calibrateClaimedRows(command: Extract<ThreadCommand, { kind: 'calibrate' }>): void {
+  const { distances, stride, n, k, perplexity, out, cursor } = command;
+  claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
+    const from = item * SEARCH_ROWS_PER_ITEM;
+    calibrateRowRange(distances, stride, k, perplexity, from, Math.min(n, from + SEARCH_ROWS_PER_ITEM), out);
+  });
+}
 
 /** One thread's part of `buildForest`: the trees it claims. */
 export function buildClaimedTrees(command: Extract<ThreadCommand, { kind: 'forest' }>): void {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {
   approximateKnn,
   barnesHutGradient,
+  calibrateRows,
   clusteredData,
   exactKnn,
   GradientWorkspace,
@@ -134,4 +135,18 @@ test("a frame in the watcher's worker thread starts its own helpers (5,000 point
   assert.equal(result.threads, 2);
   assert.equal(result.iterations, 45);
   assert.ok(Number.isFinite(result.kl) && result.kl > 0);
+});
+
+test('the threaded calibration of P (rows split) gives the single-thread answer to the bit', () => {
+  const threads = new TsneThreads(3);
+  try {
+    const neighbors = exactKnn(X, n, d, 30);
+    const single = calibrateRows(neighbors, n, 30, 10);
+    const parallel = threads.calibrateRows(neighbors, n, 30, 10);
+    assert.deepEqual(Float64Array.from(parallel.values), single.values);
+    assert.deepEqual(Float64Array.from(parallel.beta), single.beta);
+    assert.deepEqual(Float64Array.from(parallel.entropy), single.entropy);
+  } finally {
+    threads.close();
+  }
 });
