@@ -79,8 +79,10 @@ export const PARALLEL_FROM = 5000;
 /**
  * From this many points a frame uses helpers that are already running (`KeptThreads`): then a
  * gradient costs only its hand-over, about 0.03 ms. Measured here, one Barnes-Hut gradient on 1
- * and 2 threads: 250 points 0.34–0.39 / 0.32–0.36 ms, 500 points 1.4 / 0.8 ms, 1,000 points
- * 2.8–3.7 / 2.0–2.1 ms, 10,000 points 45–50 / 26–30 ms.
+ * and 2 threads (best of 3, real layouts, with the inner loops in WebAssembly, 2026-12-04): 250
+ * points 0.16 / 0.12 ms, 500 points 0.34 / 0.23 ms, 1,000 points 0.75 / 0.47 ms, 10,000 points
+ * 9.0 / 5.4 ms (in plain JavaScript, before: 0.34–0.39 / 0.32–0.36 ms at 250 points, 1.4 / 0.8 ms
+ * at 500).
  */
 export const PARALLEL_KEPT_FROM = 500;
 

@@ -1,8 +1,9 @@
 /**
  * t-SNE on several cores: helper threads that share memory with the calling thread
  * (SharedArrayBuffer) and split the gradient (attractive rows, Barnes-Hut groups; with the
- * interpolated repulsion, the helpers take the attraction while the caller interpolates) and the
- * neighbour searches (the forest's trees, the query rows) with it. The caller stays synchronous:
+ * interpolated repulsion, the helpers take the attraction while the caller interpolates), the
+ * neighbour searches (the forest's trees, the query rows) and the calibration of P's rows with
+ * it. The caller stays synchronous:
  * it rings a doorbell (`Atomics.notify`), does its own part, then waits (`awaitChange`) until every
  * helper has rung back. The Barnes-Hut gradient, the forest's trees and the searches' rows are cut
  * into items that the threads claim as they go (./work-items.ts); the interpolated gradient's
