@@ -6,8 +6,8 @@
  * The caller stays synchronous: it rings a doorbell (`Atomics.notify`), does its own part, then
  * waits (`awaitChange`) until every helper has rung back. The Barnes-Hut gradient, the forest's
  * trees and the searches' rows are cut into items that the threads claim as they go
- * (./work-items.ts); the interpolated gradient's attraction is split by the thread count. Partial sums are
- * added in a fixed order, so a run is deterministic for a given seed and thread count.
+ * (./work-items.ts); the interpolated gradient's attraction is split by the thread count. Partial
+ * sums are added in a fixed order, so a run is deterministic for a given seed and thread count.
  *
  * The helpers start once per frame (each costs about a tenth of a second: a fresh V8 isolate with
  * tsx's loader), or once for all frames of the t-SNE worker (`KeptThreads` in ./frame.ts), and are
