@@ -4,7 +4,7 @@
  *
  * V8 reserves about 10 GB of address space for each WebAssembly memory, so under an address-space
  * limit (`ulimit -v`, common on shared clusters) no instance can be made. The watcher promises to
- * work there (its forward pass is native), so t-SNE falls back to JavaScript, 2–8× slower
+ * work there (its forward pass is native), so t-SNE falls back to JavaScript, about half as fast
  * (docs/speed.md), rather than stop.
  */
 import { readFileSync } from 'node:fs';
