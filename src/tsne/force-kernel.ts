@@ -108,10 +108,6 @@ export class RepulsionKernel {
     if (entries > this.listCapacity) this.layOut(Math.max(entries, 2 * this.listCapacity));
   }
 
-  get capacity(): number {
-    return this.listCapacity;
-  }
-
   /** List entry e: a cell's centre of mass (or a point) and the points it stands for. */
   setEntry(e: number, x: number, y: number, count: number): void {
     const at = (e >> 1) * 6 + (e & 1);

@@ -290,7 +290,8 @@ export class QuadTree {
       const gapX = cx < minX ? minX - cx : cx > maxX ? cx - maxX : 0;
       const gapY = cy < minY ? minY - cy : cy > maxY ? cy - maxY : 0;
       if (size2[node] < theta2 * (gapX * gapX + gapY * gapY)) {
-        if (length + 1 >= kernel.capacity) kernel.reserveList(length + 2);
+        // One more than the entry, for the unused lane of an odd-length list.
+        kernel.reserveList(length + 2);
         kernel.setEntry(length++, cx, cy, count[node]);
       } else if (firstChild[node] < 0) {
         const qEnd = end[node];

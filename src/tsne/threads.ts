@@ -329,13 +329,18 @@ function waitFor(control: Int32Array, slot: number, target: number, timeoutMs: n
 /** Rows per item of the threaded neighbour searches and calibration (as `POINTS_PER_ITEM` of the gradient's items). */
 const SEARCH_ROWS_PER_ITEM = 64;
 
+/** Runs `work(from, to)` for each block of `SEARCH_ROWS_PER_ITEM` of the n rows claimed from `cursor`. */
+function claimRowBlocks(cursor: Int32Array, n: number, work: (from: number, to: number) => void): void {
+  claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
+    const from = item * SEARCH_ROWS_PER_ITEM;
+    work(from, Math.min(n, from + SEARCH_ROWS_PER_ITEM));
+  });
+}
+
 /** One thread's part of `calibrateRows`: the blocks of rows it claims. */
 export function calibrateClaimedRows(command: Extract<ThreadCommand, { kind: 'calibrate' }>): void {
   const { distances, stride, n, k, perplexity, out, cursor } = command;
-  claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
-    const from = item * SEARCH_ROWS_PER_ITEM;
-    calibrateRowRange(distances, stride, k, perplexity, from, Math.min(n, from + SEARCH_ROWS_PER_ITEM), out);
-  });
+  claimRowBlocks(cursor, n, (from, to) => calibrateRowRange(distances, stride, k, perplexity, from, to, out));
 }
 
 /** One thread's part of `buildForest`: the trees it claims. */
@@ -350,9 +355,7 @@ export function searchClaimedRows(command: Extract<ThreadCommand, { kind: 'knn' 
   const { data, n, d, k, forest, indices, distances, cursor } = command;
   const rows = new RowKernel(data, n, d);
   const seen = new Int32Array(n);
-  claimItems(cursor, Math.ceil(n / SEARCH_ROWS_PER_ITEM), (item) => {
-    const from = item * SEARCH_ROWS_PER_ITEM;
-    const to = Math.min(n, from + SEARCH_ROWS_PER_ITEM);
+  claimRowBlocks(cursor, n, (from, to) => {
     if (forest === undefined) searchAllRows(rows, k, from, to, indices, distances);
     else searchForestRows(rows, k, forest, from, to, indices, distances, seen);
   });
