@@ -1,9 +1,9 @@
 /**
  * The worker side of `TsneWorker`: receives a frame's input, runs `tsneFrame`, sends the result
  * back with its buffer transferred, then waits for the next frame (or a request to start its
- * helper threads ahead of the first). Its helper threads stay up
- * between frames (they end with this thread). Errors travel as plain data so the parent can
- * re-create a `UserError` (one-line message) or an ordinary Error.
+ * helper threads ahead of the first). Its helper threads stay up between frames (they end with
+ * this thread). Errors travel as plain data so the parent can re-create a `UserError` (one-line
+ * message) or an ordinary Error.
  */
 import { parentPort } from 'node:worker_threads';
 import { isUserError } from '../errors.ts';

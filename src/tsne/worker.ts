@@ -80,10 +80,8 @@ export class TsneWorker {
         worker.off('message', onMessage).off('error', onError).off('exit', onExit);
         worker.unref();
       };
-      const discard = (): void => {
-        if (this.worker === worker) this.worker = null;
-        void worker.terminate();
-      };
+      // `startedWorker` forgets a thread that failed or exited; this also ends it.
+      const discard = (): void => void worker.terminate();
       const onMessage = (reply: WorkerReply): void => {
         done();
         if (reply.ok) resolve(reply.result);
