@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so the installed command needs no build step.
+// Runs the TypeScript CLI: compiled once and kept (./compiled-build.js), or through tsx where no
+// build can be made. Either way the installed command needs no build step.
 import { register as registerLoaderHooks } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { compiledCommand } from './compiled-build.js';
 import { describeOutOfMemory, isTsxLexerFailure } from './out-of-memory.js';
 
 // Before tsx loads: under a memory limit (ulimit -v) an error can escape every handler of the
@@ -17,7 +20,14 @@ for (const event of ['uncaughtException', 'unhandledRejection']) {
   });
 }
 
-registerLoaderHooks('./out-of-memory-hooks.js', import.meta.url);
-const { register } = await import('tsx/esm/api');
-register();
-await import('../src/cli.ts');
+const compiled = await compiledCommand(fileURLToPath(new URL('..', import.meta.url)));
+if (compiled !== undefined) {
+  // An unexpected error's stack then names the TypeScript sources' lines, as under tsx.
+  process.setSourceMapsEnabled(true);
+  await import(compiled);
+} else {
+  registerLoaderHooks('./out-of-memory-hooks.js', import.meta.url);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}

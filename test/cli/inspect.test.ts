@@ -24,7 +24,7 @@ test('inspect of a log directory it cannot read says so in one line and exits 2'
   // Root reads every folder: the unreadable case needs another user.
   const child = spawnSync(
     'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', CLI, 'inspect', logdir],
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'inspect', logdir],
     { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
   );
   assert.equal(child.status, 2, child.stdout + child.stderr);

@@ -1,12 +1,12 @@
 /**
- * The CLI as a user runs it, in a child process (`node --import tsx src/cli.ts <args>`), with its
+ * The CLI as a user runs it, in a child process (`node bin/embedding-timelapse.js <args>`), with its
  * output kept line by line, and the waiting that tests of long-running commands need. Every
  * child is killed when the test process exits, so a failed assertion leaves nothing running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-export const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
+export const CLI = new URL('../../bin/embedding-timelapse.js', import.meta.url).pathname;
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
 const living = new Set<ChildProcess>();
@@ -38,7 +38,7 @@ export interface CliChild {
 
 /** `embedding-timelapse <args>` in a child process, its output kept line by line. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): CliChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env,

@@ -239,8 +239,6 @@ test(
         '--regid=65534',
         '--clear-groups',
         process.execPath,
-        '--import',
-        'tsx',
         CLI,
         'view',
         '--logdir',

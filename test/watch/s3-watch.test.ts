@@ -333,7 +333,7 @@ test(
       ],
     ];
     for (const [env, args, pattern] of cases) {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'watch', '--once', ...args], {
+      const result = spawnSync(process.execPath, [CLI, 'watch', '--once', ...args], {
         env: { ...process.env, ...env },
         encoding: 'utf8',
         timeout: 60_000,
