@@ -1,17 +1,19 @@
-;; The inner loops of the t-SNE gradient (./force-kernel.ts) in float64, two lanes at a time
-;; (WebAssembly SIMD): the Barnes-Hut repulsion of a group of points from its interaction list,
-;; and the attraction along the rows of P. All pointers are byte offsets into the memory.
-;; Compiled to force-kernel.wasm by `npm run build:wasm`.
+;; The inner loops of the t-SNE gradient (./force-kernel.ts) in WebAssembly SIMD: the Barnes-Hut
+;; repulsion of a group of points from its interaction list (float32, four lanes at a time), and
+;; the attraction along the rows of P (float64, two lanes). All pointers are byte offsets into the
+;; memory. Compiled to force-kernel.wasm by `npm run build:wasm`.
 (module
   (memory (export "memory") 1)
 
-  ;; For points q in [from, to) at (xs[q], ys[q]): out[2(q − from)], out[2(q − from) + 1] =
+  ;; For points q in [from, to) at (xs[q], ys[q]) (float64): out[2(q − from)], out[2(q − from) + 1] =
   ;; Σ_e c_e w_e² (p_q − l_e) with w_e = 1 / (1 + |p_q − l_e|²), over the `blocks` blocks of the
-  ;; list, each two entries as x0 x1 y0 y1 c0 c1 (an unused lane has c = 0). Returns
-  ;; Σ_q (Σ_e c_e w_e − 1): each point is in its own list once, with w = 1.
+  ;; list, each four entries as x0..x3 y0..y3 c0..c3 in float32, relative to (originX, originY)
+  ;; (an unused lane has c = 0). Each point is taken relative to the origin too, so a near pair's
+  ;; difference keeps float32's precision. Returns Σ_q (Σ_e c_e w_e − 1): each point is in its own
+  ;; list once, with w = 1.
   (func (export "group_repulsion")
     (param $xs i32) (param $ys i32) (param $from i32) (param $to i32) (param $list i32) (param $blocks i32)
-    (param $out i32) (result f64)
+    (param $out i32) (param $originX f64) (param $originY f64) (result f64)
     (local $q i32) (local $b i32) (local $end i32) (local $xi v128) (local $yi v128) (local $dx v128)
     (local $dy v128) (local $w v128) (local $cw v128) (local $cww v128) (local $fx v128) (local $fy v128)
     (local $z v128) (local $total f64)
@@ -20,8 +22,10 @@
     (block $points_done
       (loop $points
         (br_if $points_done (i32.ge_u (local.get $q) (local.get $to)))
-        (local.set $xi (v128.load64_splat (i32.add (local.get $xs) (i32.shl (local.get $q) (i32.const 3)))))
-        (local.set $yi (v128.load64_splat (i32.add (local.get $ys) (i32.shl (local.get $q) (i32.const 3)))))
+        (local.set $xi (f32x4.splat (f32.demote_f64 (f64.sub
+          (f64.load (i32.add (local.get $xs) (i32.shl (local.get $q) (i32.const 3)))) (local.get $originX)))))
+        (local.set $yi (f32x4.splat (f32.demote_f64 (f64.sub
+          (f64.load (i32.add (local.get $ys) (i32.shl (local.get $q) (i32.const 3)))) (local.get $originY)))))
         (local.set $fx (v128.const i64x2 0 0))
         (local.set $fy (v128.const i64x2 0 0))
         (local.set $z (v128.const i64x2 0 0))
@@ -29,21 +33,21 @@
         (block $list_done
           (loop $entries
             (br_if $list_done (i32.ge_u (local.get $b) (local.get $end)))
-            (local.set $dx (f64x2.sub (local.get $xi) (v128.load (local.get $b))))
-            (local.set $dy (f64x2.sub (local.get $yi) (v128.load offset=16 (local.get $b))))
-            (local.set $w (f64x2.div (f64x2.splat (f64.const 1))
-              (f64x2.add (f64x2.splat (f64.const 1))
-                (f64x2.add (f64x2.mul (local.get $dx) (local.get $dx)) (f64x2.mul (local.get $dy) (local.get $dy))))))
-            (local.set $cw (f64x2.mul (v128.load offset=32 (local.get $b)) (local.get $w)))
-            (local.set $z (f64x2.add (local.get $z) (local.get $cw)))
-            (local.set $cww (f64x2.mul (local.get $cw) (local.get $w)))
-            (local.set $fx (f64x2.add (local.get $fx) (f64x2.mul (local.get $cww) (local.get $dx))))
-            (local.set $fy (f64x2.add (local.get $fy) (f64x2.mul (local.get $cww) (local.get $dy))))
+            (local.set $dx (f32x4.sub (local.get $xi) (v128.load (local.get $b))))
+            (local.set $dy (f32x4.sub (local.get $yi) (v128.load offset=16 (local.get $b))))
+            (local.set $w (f32x4.div (f32x4.splat (f32.const 1))
+              (f32x4.add (f32x4.splat (f32.const 1))
+                (f32x4.add (f32x4.mul (local.get $dx) (local.get $dx)) (f32x4.mul (local.get $dy) (local.get $dy))))))
+            (local.set $cw (f32x4.mul (v128.load offset=32 (local.get $b)) (local.get $w)))
+            (local.set $z (f32x4.add (local.get $z) (local.get $cw)))
+            (local.set $cww (f32x4.mul (local.get $cw) (local.get $w)))
+            (local.set $fx (f32x4.add (local.get $fx) (f32x4.mul (local.get $cww) (local.get $dx))))
+            (local.set $fy (f32x4.add (local.get $fy) (f32x4.mul (local.get $cww) (local.get $dy))))
             (local.set $b (i32.add (local.get $b) (i32.const 48)))
             (br $entries)))
-        (f64.store (local.get $out) (call $sum_lanes (local.get $fx)))
-        (f64.store offset=8 (local.get $out) (call $sum_lanes (local.get $fy)))
-        (local.set $total (f64.add (local.get $total) (f64.sub (call $sum_lanes (local.get $z)) (f64.const 1))))
+        (f64.store (local.get $out) (call $sum_f32_lanes (local.get $fx)))
+        (f64.store offset=8 (local.get $out) (call $sum_f32_lanes (local.get $fy)))
+        (local.set $total (f64.add (local.get $total) (f64.sub (call $sum_f32_lanes (local.get $z)) (f64.const 1))))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br $points)))
@@ -86,6 +90,9 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows))))
 
-  (func $sum_lanes (param $v v128) (result f64)
-    (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
+  ;; (l0 + l1) + (l2 + l3) of a float32 vector, in float64.
+  (func $sum_f32_lanes (param $v v128) (result f64)
+    (f64.add
+      (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $v))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $v))))
+      (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $v))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $v))))))
 )

@@ -89,18 +89,19 @@ export type RepulsionMethod = 'barnes-hut' | 'fft';
  * early-phase and converged (`npm run bench:tsne -- --repulsion`, 2026-12-04, with the inner loops
  * in WebAssembly: ./force-kernel.ts):
  *   attraction ≈ 2.3e-6 per non-zero of P (10,000 points, 1.08 M non-zeros: 2.5 ms);
- *   Barnes-Hut ≈ 6.0e-5 · N log₂ N (2,000 points: 1.3–1.5 ms; 10,000: 7.8–7.9 ms);
+ *   Barnes-Hut ≈ 4.9e-5 · N log₂ N (2,000 points: 1.3–1.5 ms; 10,000: 7.8–7.9 ms, scaled by 0.82
+ *   for the float32 sum and its larger groups: 6.3–6.6 → 5.2–5.8 ms, measured in turn);
  *   interpolation ≈ 2.8e-5 · S² log₂ S + 1.6e-4 · N for an S × S grid (S = 256: 15.2 ms at 2,000
  *   points, 16.5 at 10,000; S = 2,048: 1.3 s).
  * The grid follows the layout's extent, not N: 256² while the layout is compact (early
  * exaggeration, the start of a warm frame), 2,048² for a converged 10,000-point layout. So
  * Barnes-Hut is the cheaper at every size measured here; the model leaves the interpolation to
- * larger layouts while they are compact (on a 256² grid it wins from about 20,000 points on one
- * thread, 35,000 on two). Before Barnes-Hut's loops moved to WebAssembly (the FFT's did not), it
- * won the early phase from 10,000 points.
+ * larger layouts while they are compact (on a 256² grid it wins from about 27,000 points on one
+ * thread, 44,000 on two; 20,000 and 35,000 with the float64 sum). Before Barnes-Hut's loops
+ * moved to WebAssembly (the FFT's did not), it won the early phase from 10,000 points.
  */
 const ATTRACTION_MS_PER_NONZERO = 2.3e-6;
-const BARNES_HUT_MS_PER_N_LOG_N = 6.0e-5;
+const BARNES_HUT_MS_PER_N_LOG_N = 4.9e-5;
 const FFT_MS_PER_GRID_CELL_LOG = 2.8e-5;
 const FFT_MS_PER_POINT = 1.6e-4;
 

@@ -8,7 +8,8 @@
  * loop visit spatial neighbours one after another (cache friendly). The sum over a group's
  * interaction list runs in WebAssembly (./force-kernel.ts). Measured on a 10,000-point layout, one
  * build and repulsion took 13–14.5 ms (build 1.8–2.0, repulsion 11.2–12.5) with that sum in
- * JavaScript, and 7.6–8.0 ms with it in WebAssembly and the larger groups below.
+ * JavaScript, and 7.6–8.0 ms with it in WebAssembly (float64) and the larger groups below; on
+ * another day, 6.3–6.6 ms with the float64 sum and 5.2–5.8 ms with the float32 one.
  */
 import { RepulsionKernel } from './force-kernel.ts';
 
@@ -18,10 +19,13 @@ import { RepulsionKernel } from './force-kernel.ts';
  * and repulsion, best of 5, real layouts of 10,000 points (std 40 and 5) and 2,000 (std 20):
  * leaf 4, group 16 (the best with the sum in JavaScript): 11.3, 11.5 and 1.85 ms; leaf 8, group 32:
  * 8.3, 8.4, 1.45; leaf 8, group 64: 7.6–8.0, 7.6–7.7, 1.26–1.28; group 128 the same, 256 slower.
+ * With the sum in float32 (best of 8, the layouts of a cold run after 250 and 550 iterations,
+ * 10,000 points and shared frame 09): leaf 8, group 64: 5.5, 5.3, 0.89, 0.91 ms; group 128: 5.2,
+ * 4.9, 0.86, 0.84; group 256: 5.6, 5.6, 0.92, 0.96; leaf 16 or 4 with group 64 or 128: slower.
  * A larger group only makes the opening test more cautious (distance to the group's box).
  */
 const LEAF_SIZE = 8;
-const GROUP_SIZE = 64;
+const GROUP_SIZE = 128;
 /**
  * Bits per axis of a point's cell code (`cellCode`): cells halve down to 2^-16 of the root's side,
  * where the points left share one leaf (duplicates, or nearly: summed one by one).
@@ -278,7 +282,10 @@ export class QuadTree {
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
     }
-    // Build the interaction list: summarised cells and single points (weight = count).
+    // Build the interaction list: summarised cells and single points (weight = count), relative to
+    // the group's centre (the kernel sums in float32: ./force-kernel.ts).
+    const originX = (minX + maxX) / 2;
+    const originY = (minY + maxY) / 2;
     let length = 0;
     const stack = this.walkStack;
     let top = 0;
@@ -290,19 +297,17 @@ export class QuadTree {
       const gapX = cx < minX ? minX - cx : cx > maxX ? cx - maxX : 0;
       const gapY = cy < minY ? minY - cy : cy > maxY ? cy - maxY : 0;
       if (size2[node] < theta2 * (gapX * gapX + gapY * gapY)) {
-        // One more than the entry, for the unused lane of an odd-length list.
-        kernel.reserveList(length + 2);
-        kernel.setEntry(length++, cx, cy, count[node]);
+        kernel.reserveList(length + 1);
+        kernel.setEntry(length++, cx - originX, cy - originY, count[node]);
       } else if (firstChild[node] < 0) {
         const qEnd = end[node];
-        // One more than the points, for the unused lane of an odd-length list.
-        kernel.reserveList(length + qEnd - start[node] + 1);
-        for (let q = start[node]; q < qEnd; q++) kernel.setEntry(length++, kernel.xs[q], kernel.ys[q], 1);
+        kernel.reserveList(length + qEnd - start[node]);
+        for (let q = start[node]; q < qEnd; q++) kernel.setEntry(length++, xs[q] - originX, ys[q] - originY, 1);
       } else {
         for (let c = firstChild[node], cEnd = c + childCount[node]; c < cEnd; c++) stack[top++] = c;
       }
     }
-    const { forces: groupForces, z } = kernel.groupRepulsion(from, to, length);
+    const { forces: groupForces, z } = kernel.groupRepulsion(from, to, length, originX, originY);
     for (let q = from; q < to; q++) {
       const i = order[q];
       forces[2 * i] = groupForces[2 * (q - from)];

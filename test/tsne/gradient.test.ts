@@ -60,15 +60,17 @@ test('the exact gradient is the derivative of KL (finite differences, sklearn fa
   }
 });
 
+// The tree's repulsion sums in float32 (./force-kernel.ts), so θ = 0 is the exact gradient to
+// float32 rounding (measured: 7.4e-6 of the gradient, 1.3e-9 of Z and of KL).
 test('Barnes-Hut with θ = 0 is the exact gradient', () => {
   const { P, Y, n } = layout500();
   const exact = new Float64Array(2 * n);
   const bh = new Float64Array(2 * n);
   const e = exactGradient(P, Y, 1, exact);
   const b = barnesHutGradient(P, Y, 1, 0, bh, new GradientWorkspace(n), entropyTerm(P));
-  assert.ok(relativeError(bh, exact) < 1e-10);
-  assert.ok(Math.abs(b.z - e.z) < 1e-9 * e.z);
-  assert.ok(Math.abs(b.kl - e.kl) < 1e-9);
+  assert.ok(relativeError(bh, exact) < 3e-5, `relative gradient error ${relativeError(bh, exact)}`);
+  assert.ok(Math.abs(b.z - e.z) < 1e-8 * e.z);
+  assert.ok(Math.abs(b.kl - e.kl) < 1e-8);
 });
 
 // Stated tolerance at θ = 0.5 on 500 points: Barnes-Hut approximates only the repulsive half, so
