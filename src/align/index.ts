@@ -6,7 +6,7 @@
  *
  * Frames are interleaved Float64Arrays [x0, y0, x1, y1, …].
  */
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { Matrix, SingularValueDecomposition } from '../util/ml-matrix.ts';
 
 /** A 2 × 2 matrix, row-major: [r00, r01, r10, r11]. */
 export type Matrix2 = Float64Array;

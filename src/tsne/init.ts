@@ -3,7 +3,7 @@
  * early exaggeration can gather clusters before repulsion spreads them; PCA gives that tiny layout
  * the data's global shape, which is why it is the default for a cold start.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix } from '../util/ml-matrix.ts';
 import { createGaussian } from '../util/random.ts';
 import { centre } from './centroid.ts';
 
