@@ -77,23 +77,29 @@ for (const javascript of [false, true]) {
   });
 }
 
-test('the Barnes-Hut gradient with the JavaScript kernels equals the WebAssembly one to 1e-12', () => {
+// The JavaScript loops sum the repulsion in float64 where the kernel sums in float32 (rounding
+// each step to float32 made them four times as slow), so the two agree to float32's rounding
+// (measured: 1.2e-7 of the gradient, 1e-9 of Z).
+test('the Barnes-Hut gradient with the JavaScript kernels equals the WebAssembly one to float32 rounding', () => {
   const n = 500;
   const { X } = clusteredData(n, 16, 5, 9);
   const P = computeAffinities(X, n, 16, { perplexity: 20 });
   const embedding = new TSNEEmbedding(pcaInit(X, n, 16), P);
   embedding.optimize({ iterations: 60, exaggeration: 12, momentum: 0.5 });
   const Y = Float64Array.from(embedding.positions);
-  const gradients = [false, true].map((javascript) =>
-    withKernels(javascript, () => {
+  const [kernel, javascript] = [false, true].map((useJavaScript) =>
+    withKernels(useJavaScript, () => {
       const grad = new Float64Array(2 * n);
-      barnesHutGradient(P, Y, 1, 0.5, grad, new GradientWorkspace(n));
-      return grad;
+      const { z } = barnesHutGradient(P, Y, 1, 0.5, grad, new GradientWorkspace(n));
+      return { grad, z };
     }),
   );
-  let worst = 0;
+  let difference = 0;
+  let size = 0;
   for (let t = 0; t < 2 * n; t++) {
-    worst = Math.max(worst, Math.abs(gradients[0]![t] - gradients[1]![t]) / (1e-12 + Math.abs(gradients[0]![t])));
+    difference += (kernel!.grad[t] - javascript!.grad[t]) ** 2;
+    size += kernel!.grad[t] ** 2;
   }
-  assert.ok(worst < 1e-12, `largest relative difference ${worst}`);
+  assert.ok(Math.sqrt(difference / size) < 1e-6, `relative difference ${Math.sqrt(difference / size)}`);
+  assert.ok(Math.abs(kernel!.z - javascript!.z) < 1e-8 * kernel!.z);
 });
