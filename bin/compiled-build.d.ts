@@ -5,7 +5,7 @@ export function defaultBuildCache(root: string): string;
  * when one matches them, else a new one; undefined when none could be made or kept.
  */
 export function compiledCommand(root: string, cache?: string): Promise<string | undefined>;
-/** Every `.ts` file under `sourceDir`, as absolute paths in a stable order. */
-export function typeScriptSources(sourceDir: string): string[];
+/** The files a build is made of (the .ts files under src/, bin's .js files), absolute, in a stable order. */
+export function buildSources(root: string): string[];
 /** Names the sources as they are now (each file's path, size and modification time, and more). */
 export function buildKey(root: string, sources: string[]): string;

@@ -39,7 +39,7 @@ export async function compiledCommand(root, cache = defaultBuildCache(root)) {
   let sources;
   let folder;
   try {
-    sources = typeScriptSources(join(root, 'src'));
+    sources = buildSources(root);
     folder = join(cache, buildKey(root, sources));
     if (existsSync(join(folder, 'cli.js'))) {
       markUsed(folder);
@@ -57,12 +57,16 @@ export async function compiledCommand(root, cache = defaultBuildCache(root)) {
   return pathToFileURL(join(folder, 'cli.js')).href;
 }
 
-/** Every `.ts` file under `sourceDir`, as absolute paths in a stable order. */
-export function typeScriptSources(sourceDir) {
-  return readdirSync(sourceDir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
-    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
-    .sort();
+/**
+ * The files a build is made of, as absolute paths in a stable order: every `.ts` file under src/
+ * and the plain JavaScript of bin/ (src/cli.ts imports bin/out-of-memory.js).
+ */
+export function buildSources(root) {
+  const filesUnder = (dir, extension) =>
+    readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith(extension) && !entry.name.endsWith('.d.ts'))
+      .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
+  return [...filesUnder('src', '.ts'), ...(existsSync(join(root, 'bin')) ? filesUnder('bin', '.js') : [])].sort();
 }
 
 /**

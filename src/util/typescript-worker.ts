@@ -4,12 +4,11 @@
  * In the command's compiled build (bin/compiled-build.js), which compiles every `*-entry.ts` file
  * too, the thread starts from the compiled entry. Running the sources (tests, scripts, or where no
  * build could be made), it loads the entry through tsx, and passing `--import tsx` in a worker's
- * execArgv is not enough on Node 20: the entry module is
- * resolved before the hooks are in place. So the thread starts from a tiny evaluated script that
- * registers tsx's loader inside it and then imports the entry. Both URLs are absolute, so this
- * works from any working directory and whether the parent runs under `tsx` or `node --import tsx`.
- * tsx is resolved when a worker starts, not when this module loads, so a bundle that never starts
- * one does not need it.
+ * execArgv is not enough on Node 20: the entry module is resolved before the hooks are in place.
+ * So the thread starts from a tiny evaluated script that registers tsx's loader inside it and then
+ * imports the entry. Both URLs are absolute, so this works from any working directory and whether
+ * the parent runs under `tsx` or `node --import tsx`. tsx is resolved when a worker starts, not
+ * when this module loads, so a bundle that never starts one does not need it.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 

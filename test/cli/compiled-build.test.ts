@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildKey, compiledCommand, typeScriptSources } from '../../bin/compiled-build.js';
+import { buildKey, buildSources, compiledCommand } from '../../bin/compiled-build.js';
 import { CLI, REPO_ROOT } from '../helpers/cli.ts';
 import { clusteredData } from '../../src/tsne/synthetic.ts';
 import { formatNumberTable } from '../../src/util/tsv.ts';
@@ -22,12 +22,14 @@ async function temporaryDir(t: { after(fn: () => Promise<void>): void }, prefix:
   return dir;
 }
 
-test('the build key follows every source: an edit, a new file; and stays while nothing changes', async (t) => {
+test('the build key follows every source (.ts in src/, .js in bin/): an edit, a new file', async (t) => {
   const root = await temporaryDir(t, 'build-key-');
   await mkdir(join(root, 'src', 'part'), { recursive: true });
   await writeFile(join(root, 'src', 'cli.ts'), 'export const a = 1;\n');
   await writeFile(join(root, 'src', 'part', 'b.ts'), 'export const b = 2;\n');
-  const key = () => buildKey(root, typeScriptSources(join(root, 'src')));
+  await mkdir(join(root, 'bin'));
+  await writeFile(join(root, 'bin', 'helper.js'), 'export const h = 1;\n');
+  const key = () => buildKey(root, buildSources(root));
 
   const first = key();
   assert.equal(key(), first);
@@ -35,10 +37,13 @@ test('the build key follows every source: an edit, a new file; and stays while n
   const edited = key();
   assert.notEqual(edited, first);
   await writeFile(join(root, 'src', 'part', 'c.ts'), 'export const c = 4;\n');
-  assert.notEqual(key(), edited);
+  const added = key();
+  assert.notEqual(added, edited);
+  await writeFile(join(root, 'bin', 'helper.js'), 'export const h = 22;\n');
+  assert.notEqual(key(), added, 'bin/*.js is bundled too');
   assert.deepEqual(
-    typeScriptSources(join(root, 'src')).map((path) => path.slice(root.length)),
-    ['/src/cli.ts', '/src/part/b.ts', '/src/part/c.ts'],
+    buildSources(root).map((path) => path.slice(root.length)),
+    ['/bin/helper.js', '/src/cli.ts', '/src/part/b.ts', '/src/part/c.ts'],
   );
 });
 
