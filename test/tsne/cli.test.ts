@@ -86,7 +86,7 @@ test('bad files get one clear line: ragged rows, NaN, wrong sizes, missing files
   writeFileSync(ragged, '1\t2\t3\n4\t5\n');
   await assertUserError(
     ['--input', ragged, '--out', join(dir, 'x.tsv')],
-    /ragged\.tsv row 2 has 2 columns but row 1 has 3/,
+    /ragged\.tsv row 2 has 2 values but row 1 has 3/,
   );
   const nan = join(dir, 'nan.tsv');
   writeFileSync(nan, '1\t2\n3\tNaN\n');
