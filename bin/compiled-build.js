@@ -5,7 +5,7 @@
 // thread as much again; a whole 2,000-point `tsne` frame takes 0.5 s. So the first run after a
 // change bundles src/cli.ts and the worker entries (`*-entry.ts`) with esbuild (shared code split
 // into chunks, packages left to Node) into node_modules/.cache/embedding-timelapse/<key>/, in about
-// 0.15 s; the key names every source file's path, size and modification time, so an edited source
+// 0.2 s; the key names every source file's path, size and modification time, so an edited source
 // gets a new build on the next run. Where no build can be made or kept (a syntax error, a
 // read-only install) the command runs the sources through tsx, as it did before, and tsx reports a
 // syntax error as it always has. EMBEDDING_TIMELAPSE_FROM_SOURCES=1 asks for the sources.
@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 /** Changed when the build's layout changes, so that builds of an older layout are not used. */
 const BUILD_LAYOUT = 1;
@@ -70,9 +70,9 @@ export function buildSources(root) {
 }
 
 /**
- * Names the sources as they are now: each file's path, size and modification time, with the
- * package's place (the build holds absolute paths), Node's version (esbuild compiles for it), the
- * installed packages (package-lock.json) and this file.
+ * Names the sources as they are now: each file's path, size and modification time (this file is
+ * one of bin/'s), with the package's place (the build holds absolute paths), Node's version
+ * (esbuild compiles for it) and the installed packages (package-lock.json).
  */
 export function buildKey(root, sources) {
   const hash = createHash('sha256');
@@ -81,7 +81,7 @@ export function buildKey(root, sources) {
     const { size, mtimeMs } = statSync(path);
     hash.update(`${relative(root, path)} ${size} ${mtimeMs}\n`);
   };
-  for (const path of [join(root, 'package-lock.json'), fileURLToPath(import.meta.url), ...sources]) {
+  for (const path of [join(root, 'package-lock.json'), ...sources]) {
     if (existsSync(path)) stamp(path);
   }
   return hash.digest('hex').slice(0, 20);
@@ -147,19 +147,29 @@ function markUsed(folder) {
   }
 }
 
-/** Removes builds unused for a week and interrupted ones; a build still running keeps its own. */
+/**
+ * Removes interrupted builds and builds no run has started from for a week. (A process started
+ * from a build that is then removed could no longer start its worker threads; a week of disuse
+ * makes that a watcher left running that long while its sources changed.)
+ */
 function removeOldBuilds(cache, current) {
+  let names;
   try {
-    const now = Date.now();
-    for (const name of readdirSync(cache)) {
-      const path = join(cache, name);
-      if (path === current) continue;
+    names = readdirSync(cache);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const path = join(cache, name);
+    if (path === current) continue;
+    try {
       const age = now - statSync(path).mtimeMs;
       if (age > (name.includes('.tmp-') ? ABANDONED_BUILD_MS : UNUSED_BUILD_MS)) {
         rmSync(path, { recursive: true, force: true });
       }
+    } catch {
+      // A folder another run removed first, or one we may not remove: left.
     }
-  } catch {
-    // A folder another run removed first, or one we may not remove: left.
   }
 }
