@@ -2,7 +2,8 @@
  * Quality measures of a 2-D frame, also logged by the watcher as TensorBoard scalars.
  */
 import { centroid } from './centroid.ts';
-import { exactKnn, heapReplaceTop, sortHeaps, type Neighbors } from './knn.ts';
+import { heapReplaceTop, sortHeaps } from './heap.ts';
+import { exactKnn, type Neighbors } from './knn.ts';
 
 /**
  * Input-space neighbours already computed for an input array (by `computeAffinities` inside

@@ -11,7 +11,8 @@
  * its own thread (`searchForestRows`), and the answer does not depend on how the trees or rows were
  * split.
  */
-import { checkKnnInput, keepNearest, sortHeaps, type Neighbors } from './knn.ts';
+import { sortHeaps } from './heap.ts';
+import { checkKnnInput, type Neighbors } from './knn.ts';
 import { RowKernel } from './row-kernel.ts';
 import { mixSeed, Random } from '../util/random.ts';
 
@@ -193,7 +194,7 @@ export function searchForestRows(
         if (seen[j] !== i) candidates[count++] = j;
       }
     }
-    keepNearest(rows.distances(i, count), candidates, count, k, i, indices, distances);
+    rows.nearest(i, count, k, -1, indices, distances);
   }
   sortHeaps(distances.subarray(from * k, to * k), indices.subarray(from * k, to * k), to - from, k);
 }

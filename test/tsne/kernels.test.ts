@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { keepNearest } from '../../src/tsne/heap.ts';
 import { RowKernel } from '../../src/tsne/row-kernel.ts';
 import { AttractionKernel } from '../../src/tsne/force-kernel.ts';
 import { useJavaScriptKernels } from '../../src/tsne/wasm.ts';
@@ -61,6 +62,39 @@ for (const javascript of [false, true]) {
       });
     });
   }
+
+  test(`${engine}: nearest keeps what keepNearest keeps of the kernel's distances, ties included`, () => {
+    // Rows repeated three times over, on a coarse grid: many distances are equal.
+    const n = 300;
+    const d = 16;
+    const base = randomRows(100, d, 3).map((v) => Math.round(v * 2) / 2);
+    const X = Float32Array.from({ length: n * d }, (_, t) => base[t % (100 * d)]!);
+    const rows = withKernels(javascript, () => new RowKernel(X, n, d));
+    const k = 30;
+    // Every row but the query's own; then a shuffled subset of candidates with none left out.
+    const everyRow = Int32Array.from({ length: n }, (_, j) => j);
+    const subset = Int32Array.from({ length: 120 }, (_, c) => (c * 37 + 11) % n);
+    for (const [candidates, leaveOut] of [
+      [everyRow, true],
+      [subset, false],
+    ] as const) {
+      for (const query of [0, 57, 299]) {
+        const self = leaveOut ? query : -1;
+        rows.ids.set(candidates);
+        const measured = Float32Array.from(rows.distances(query, candidates.length));
+        candidates.forEach((j, c) => {
+          if (j === self) measured[c] = Infinity;
+        });
+        const expected = { indices: new Int32Array(n * k), distances: new Float64Array(n * k) };
+        keepNearest(measured, candidates, candidates.length, k, query, expected.indices, expected.distances);
+        const found = { indices: new Int32Array(n * k), distances: new Float64Array(n * k) };
+        rows.ids.set(candidates);
+        rows.nearest(query, candidates.length, k, self, found.indices, found.distances);
+        assert.deepEqual(found, expected);
+        if (leaveOut) assert.ok(!found.indices.subarray(query * k, (query + 1) * k).includes(query));
+      }
+    }
+  });
 
   test(`${engine}: the attraction kernel equals attractiveForces to the bit`, () => {
     const n = 300;
