@@ -263,13 +263,13 @@ export class TsneThreads {
       cursor: shared(Int32Array, 4),
     };
     this.dispatchToAll(command, () => searchClaimedRows(command));
-    return { indices: Int32Array.from(indices), distances: Float64Array.from(distances), k };
+    // Left in shared memory: `calibrateRows` reads the distances there without a copy.
+    return { indices, distances, k };
   }
 
   /** `calibrateRows` with blocks of rows claimed by the threads (the same answer for any thread count). */
   calibrateRows(neighbors: Neighbors, n: number, k: number, perplexity: number): ConditionalAffinities {
-    const distances = shared(Float64Array, neighbors.distances.byteLength);
-    distances.set(neighbors.distances);
+    const distances = inSharedMemory(neighbors.distances);
     const out = {
       values: shared(Float64Array, 8 * n * k),
       beta: shared(Float64Array, 8 * n),
@@ -362,6 +362,14 @@ export function searchClaimedRows(command: Extract<ThreadCommand, { kind: 'knn' 
 }
 
 /** The rows of a neighbour search in memory every thread sees (each copies them into its own `RowKernel`). */
+/** `values` itself when the threads can already read it (as `searchRows` leaves its results), else a shared copy. */
+function inSharedMemory(values: Float64Array): Float64Array {
+  if (values.buffer instanceof SharedArrayBuffer) return values;
+  const copy = shared(Float64Array, values.byteLength);
+  copy.set(values);
+  return copy;
+}
+
 function sharedRows(X: ArrayLike<number>, n: number, d: number): Float32Array {
   const data = shared(Float32Array, 4 * n * d);
   for (let t = 0; t < n * d; t++) data[t] = X[t];
