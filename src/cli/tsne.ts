@@ -136,12 +136,16 @@ function formatFrame(positions: Float64Array): string {
   return formatNumberTable(positions, 2, 6);
 }
 
-async function readText(path: string): Promise<string> {
+async function readBytes(path: string): Promise<Buffer> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     throw new UserError(`tsne: ${describeFsError(error, 'read', path)}`);
   }
+}
+
+async function readText(path: string): Promise<string> {
+  return (await readBytes(path)).toString('utf8');
 }
 
 /** A TSV of numbers (see `parseNumberTable`); errors name the file, the row and the column. */
@@ -155,12 +159,7 @@ async function readMatrix(path: string): Promise<NumberTable> {
  * 0.7 s command. Errors name the file, the row and the column.
  */
 async function readEmbeddings(path: string): Promise<StepTensor> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new UserError(`tsne: ${describeFsError(error, 'read', path)}`);
-  }
+  const bytes = await readBytes(path);
   let tensor: StepTensor;
   try {
     tensor = parseTensorTsv(bytes, path);
