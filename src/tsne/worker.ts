@@ -1,9 +1,10 @@
 /**
  * Runs t-SNE frames on a worker thread so the caller (the watcher) stays responsive.
  *
- * One `TsneWorker` keeps its thread between frames: starting one costs 0.4–0.6 s (a V8 isolate,
- * tsx's loader, the code compiled and warmed up again), as much as a whole 1,000-point warm
- * frame. A frame is a pure function of its request, so nothing carries over but compiled code
+ * One `TsneWorker` keeps its thread between frames: starting one costs 0.4–0.6 s through tsx (a
+ * V8 isolate, tsx's loader, the code compiled and warmed up again), as much as a whole 1,000-point
+ * warm frame, and less from the command's compiled build (a helper thread: about 40 ms against
+ * 0.2 s). A frame is a pure function of its request, so nothing carries over but compiled code
  * and the frame's helper threads (`KeptThreads`), which is why frames of 500 points and more
  * already split their gradient over them here, where a frame that starts its own waits for 5,000.
  * The thread does not keep the process alive while idle; a thread that failed is replaced.
@@ -38,8 +39,8 @@ export class TsneWorker {
 
   /**
    * Starts the thread now, and its helpers for frames on `threads` threads, so that the first
-   * frame does not wait for them (0.4–0.6 s for the thread, 0.1–0.3 s per helper). The watcher
-   * calls this as it starts: in a live run that is long before the first checkpoint.
+   * frame does not wait for them (through tsx 0.4–0.6 s for the thread, 0.1–0.3 s per helper). The
+   * watcher calls this as it starts: in a live run that is long before the first checkpoint.
    */
   warmUp(threads: number): void {
     this.queue = this.queue
